@@ -1,0 +1,67 @@
+"""Websocket consumers: join a group, send a snapshot on connect, forward pushes.
+
+Nothing a client sends can change state: incoming frames are only counted
+and size-checked, and an abusive client is closed.
+"""
+
+import asyncio
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from . import live
+
+MAX_CLIENT_FRAME = 1024
+MAX_CLIENT_FRAMES_PER_MINUTE = 30
+# Close code 4008 = policy violation (application range, so htmx does not
+# hammer the server with instant reconnects).
+POLICY_VIOLATION = 4008
+
+
+class LiveConsumer(AsyncWebsocketConsumer):
+    # Consumers do not talk to the channel layer: the process's Relay does,
+    # once for all of them, so Redis work does not grow with the clients.
+    channel_layer_alias = "__none__"
+
+    group: str
+
+    def group_name(self) -> str:
+        kwargs = self.scope["url_route"]["kwargs"]
+        if "slug" in kwargs:
+            return live.area_group(kwargs["slug"])
+        if "pk" in kwargs:
+            return live.incident_group(kwargs["pk"])
+        return live.STATUS_GROUP
+
+    async def connect(self):
+        self.group = self.group_name()
+        self.frames = 0
+        self.window_start = asyncio.get_running_loop().time()
+        self.relay = await live.Relay.get()
+        snapshot = await self.relay.snapshot(self.group)
+        if snapshot is None:
+            await self.close(code=4004)
+            return
+        await self.accept()
+        self.relay.join(self, self.group)
+        # Pushes that arrived between joining and now are newer than the
+        # snapshot only if a change landed meanwhile; the snapshot goes
+        # first, so the newer push wins.
+        await self.send(text_data=snapshot)
+
+    async def disconnect(self, code):
+        relay = getattr(self, "relay", None)
+        if relay is not None:
+            relay.leave(self, self.group)
+
+    def push(self, html: str) -> None:
+        """Called by the Relay; schedules the frame without waiting for it."""
+        asyncio.ensure_future(self.send(text_data=html))
+
+    async def receive(self, text_data=None, bytes_data=None):
+        now = asyncio.get_running_loop().time()
+        if now - self.window_start > 60:
+            self.window_start, self.frames = now, 0
+        self.frames += 1
+        size = len(text_data or "") + len(bytes_data or b"")
+        if size > MAX_CLIENT_FRAME or self.frames > MAX_CLIENT_FRAMES_PER_MINUTE:
+            await self.close(code=POLICY_VIOLATION)

@@ -1,0 +1,20 @@
+"""What happens after a write commits: the live push and notifications.
+
+Services call these inside their transaction; the work is deferred with
+transaction.on_commit, so a rolled-back write announces nothing.
+"""
+
+from functools import partial
+
+from django.db import transaction
+
+
+def incident_changed(incident, *, area_ids: set[int]) -> None:
+    transaction.on_commit(partial(_announce, incident.pk, frozenset(area_ids)))
+
+
+def _announce(incident_id: int, area_ids: frozenset[int]) -> None:
+    # Imported late: the live layer renders templates and needs the app registry.
+    from . import live
+
+    live.publish_change(incident_id=incident_id, area_ids=area_ids)

@@ -1,0 +1,279 @@
+"""The live push: group names, render-once-and-send of HTML fragments.
+
+How a change travels:
+1. A service function commits; its on_commit hook calls publish_change().
+2. publish_change() renders every changed fragment once (banner, area rows,
+   area status cards, incident card and timeline), stores them as one
+   LiveChange row (the outbox), and announces the row on the channel layer.
+3. In every server process one Relay receives the row, from the channel layer
+   at once or from the outbox poll if that message was lost (another process
+   on the in-memory layer, Redis down), and hands the ready HTML to the
+   consumers of that process. Consumers never touch the database for a push.
+
+So the work per change is one render and one layer message, whatever the
+number of clients; the per-client cost is one websocket frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import defaultdict
+from datetime import timedelta
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.db import close_old_connections
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from . import queries
+from .models import Incident, LiveChange, ServiceArea
+
+log = logging.getLogger(__name__)
+
+STATUS_GROUP = "status"
+RELAY_GROUP = "live-changes"
+# The outbox poll: how quickly a change made where the layer cannot reach
+# (another process on the in-memory layer, Redis down) still arrives.
+POLL_SECONDS = 0.5
+# Rows this recent are re-read on each poll: a row that committed after a
+# higher id (concurrent writers) is still delivered.
+POLL_WINDOW = timedelta(seconds=30)
+OUTBOX_KEEP = timedelta(hours=1)
+
+
+def area_group(slug: str) -> str:
+    return f"area-{slug}"
+
+
+def incident_group(pk: int) -> str:
+    return f"incident-{pk}"
+
+
+# Rendering ---------------------------------------------------------------
+
+def _render(template: str, context: dict) -> str:
+    # Fragments are shared by every visitor: rendered in the default
+    # language, without a request, so no CSRF token or nonce can leak in.
+    with translation.override(None):
+        return render_to_string(template, context).strip()
+
+
+def _last_updated() -> str:
+    return _render("outages/live.html#last-updated", {"now": timezone.now()})
+
+
+def render_status_snapshot() -> str:
+    snapshot = queries.home_snapshot()
+    return "\n".join(
+        [
+            _render("outages/home.html#banner", snapshot),
+            _render("outages/home.html#active-incidents", snapshot),
+            _render("outages/home.html#regions", snapshot),
+            _last_updated(),
+        ]
+    )
+
+
+def render_area_snapshot(area: ServiceArea) -> str:
+    return "\n".join([_render("outages/area.html#status-card", queries.area_snapshot(area)), _last_updated()])
+
+
+def render_incident_snapshot(incident: Incident) -> str:
+    snapshot = queries.incident_snapshot(incident)
+    return "\n".join(
+        [
+            _render("outages/incident.html#card", {**snapshot, "heading": True}),
+            _render("outages/incident.html#timeline", snapshot),
+            _last_updated(),
+        ]
+    )
+
+
+def render_group_snapshot(group: str) -> str | None:
+    """The fresh state a (re)connecting client of this group needs, or None if the group is unknown."""
+    if group == STATUS_GROUP:
+        return render_status_snapshot()
+    if group.startswith("area-"):
+        area = ServiceArea.objects.select_related("region").filter(slug=group.removeprefix("area-")).first()
+        return render_area_snapshot(area) if area else None
+    if group.startswith("incident-"):
+        incident = Incident.objects.filter(pk=int(group.removeprefix("incident-"))).first()
+        return render_incident_snapshot(incident) if incident else None
+    return None
+
+
+def render_change(incident_id: int, area_ids) -> dict[str, str]:
+    """Every fragment a change touches, keyed by the group that shows it."""
+    fragments: dict[str, str] = {}
+    snapshot = queries.home_snapshot()
+    rows = {row.area.pk: row for group in snapshot["regions"] for row in group.rows}
+    fragments[STATUS_GROUP] = "\n".join(
+        [
+            _render("outages/home.html#banner", snapshot),
+            _render("outages/home.html#active-incidents", snapshot),
+            *[_render("outages/home.html#area-row", {"row": rows[pk]}) for pk in sorted(area_ids) if pk in rows],
+            _last_updated(),
+        ]
+    )
+    for area in ServiceArea.objects.select_related("region").filter(pk__in=list(area_ids)):
+        fragments[area_group(area.slug)] = render_area_snapshot(area)
+    incident = Incident.objects.filter(pk=incident_id).first()
+    if incident is not None:
+        fragments[incident_group(incident_id)] = render_incident_snapshot(incident)
+    return fragments
+
+
+# Publishing (any process) -------------------------------------------------
+
+def publish_change(*, incident_id: int, area_ids) -> LiveChange:
+    """Render once, keep it in the outbox, announce it. Called after commit."""
+    change = LiveChange.objects.create(fragments=render_change(incident_id, area_ids))
+    message = {"type": "live.change", "id": change.pk, "fragments": change.fragments}
+    _wake_local_relay(change)
+    try:
+        async_to_sync(get_channel_layer().group_send)(RELAY_GROUP, message)
+    except Exception:
+        # Redis may be down: the outbox poll delivers it anyway.
+        log.warning("channel layer unavailable; change %s goes by the outbox poll", change.pk, exc_info=True)
+    return change
+
+
+def _wake_local_relay(change: LiveChange) -> None:
+    relay = Relay.current
+    if relay is not None and relay.loop is not None and not relay.loop.is_closed():
+        relay.loop.call_soon_threadsafe(relay.deliver, change.pk, change.fragments)
+
+
+def prune_outbox() -> int:
+    deleted, _ = LiveChange.objects.filter(created_at__lt=timezone.now() - OUTBOX_KEEP).delete()
+    return deleted
+
+
+# Fan-out (server processes) -----------------------------------------------
+
+class Relay:
+    """One per server process: receives changes once, fans out to local consumers."""
+
+    current: Relay | None = None
+
+    def __init__(self):
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.members: dict[str, set] = defaultdict(set)
+        self.seen: dict[int, float] = {}
+        self.snapshots: dict[str, str] = {}
+        self.snapshot_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.tasks: list[asyncio.Task] = []
+        self.last_id = 0
+
+    @classmethod
+    async def get(cls) -> Relay:
+        loop = asyncio.get_running_loop()
+        relay = cls.current
+        if relay is None or relay.loop is not loop or loop.is_closed():
+            relay = cls()
+            await relay.start(loop)
+            cls.current = relay
+        return relay
+
+    async def start(self, loop) -> None:
+        self.loop = loop
+        self.last_id = await database_sync_to_async(_latest_change_id)()
+        self.tasks = [loop.create_task(self._listen()), loop.create_task(self._poll())]
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        if Relay.current is self:
+            Relay.current = None
+
+    def join(self, consumer, group: str) -> None:
+        self.members[group].add(consumer)
+
+    def leave(self, consumer, group: str) -> None:
+        members = self.members.get(group)
+        if members is not None:
+            members.discard(consumer)
+            if not members:
+                del self.members[group]
+
+    async def snapshot(self, group: str) -> str | None:
+        """A fresh rendering for a connecting client; rendered once per change, not per client."""
+        if group in self.snapshots:
+            return self.snapshots[group]
+        async with self.snapshot_locks[group]:
+            if group not in self.snapshots:
+                html = await database_sync_to_async(render_group_snapshot)(group)
+                if html is None:
+                    return None
+                self.snapshots[group] = html
+            return self.snapshots[group]
+
+    def deliver(self, change_id: int, fragments: dict[str, str]) -> None:
+        """Hand a change to every local member of each group it touches, once."""
+        if change_id in self.seen:
+            return
+        self.seen[change_id] = self.loop.time()
+        self.last_id = max(self.last_id, change_id)
+        # Any change may alter what a snapshot shows (the banner counts areas).
+        self.snapshots.clear()
+        for group, html in fragments.items():
+            for consumer in list(self.members.get(group, ())):
+                consumer.push(html)
+
+    async def _listen(self) -> None:
+        """Changes announced on the channel layer: the fast path."""
+        layer = get_channel_layer()
+        while True:
+            try:
+                channel = await layer.new_channel()
+                await layer.group_add(RELAY_GROUP, channel)
+                while True:
+                    message = await layer.receive(channel)
+                    if message.get("type") == "live.change":
+                        self.deliver(message["id"], message["fragments"])
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("channel layer receive failed; retrying", exc_info=True)
+                await asyncio.sleep(1 + random.random())
+
+    async def _poll(self) -> None:
+        """The outbox: the slow path that nothing can lose."""
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            try:
+                rows = await database_sync_to_async(_unseen_changes)(self.last_id, set(self.seen))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("outbox poll failed; retrying", exc_info=True)
+                continue
+            for change_id, fragments in rows:
+                self.deliver(change_id, fragments)
+            self._forget_old()
+
+    def _forget_old(self) -> None:
+        horizon = self.loop.time() - 2 * POLL_WINDOW.total_seconds()
+        for change_id in [cid for cid, seen_at in self.seen.items() if seen_at < horizon]:
+            del self.seen[change_id]
+
+
+def _latest_change_id() -> int:
+    close_old_connections()
+    return LiveChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def _unseen_changes(last_id: int, seen: set[int]) -> list[tuple[int, dict]]:
+    close_old_connections()
+    ids = set(
+        LiveChange.objects.filter(created_at__gte=timezone.now() - POLL_WINDOW).values_list("id", flat=True)
+    ) | set(LiveChange.objects.filter(id__gt=last_id).values_list("id", flat=True))
+    unseen = sorted(ids - seen)
+    if not unseen:
+        return []
+    return list(LiveChange.objects.filter(id__in=unseen).order_by("id").values_list("id", "fragments"))

@@ -1,0 +1,170 @@
+"""Read side: what each page, fragment and channel shows, in a fixed number
+of queries however many areas or incidents there are.
+
+Views, the live push, the widget and the API all build their context here,
+so every channel says the same thing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.utils.translation import gettext as _, ngettext
+
+from .models import (
+    AREA_STATUS_RANK,
+    IMPACT_TO_AREA_STATUS,
+    AreaStatus,
+    Incident,
+    IncidentArea,
+    IncidentStatus,
+    IncidentUpdate,
+    Region,
+    ServiceArea,
+    normalize_postcode,
+)
+
+SEARCH_MAX_LENGTH = 100
+SEARCH_LIMIT = 20
+RECENT_RESOLVED_LIMIT = 10
+
+
+def worst(statuses) -> str:
+    return max(statuses, key=AREA_STATUS_RANK.__getitem__, default=AreaStatus.OPERATIONAL)
+
+
+def area_statuses(area_ids=None) -> dict[int, str]:
+    """Each area's derived status: the worst over its active incidents. One query."""
+    links = IncidentArea.objects.exclude(incident__status=IncidentStatus.RESOLVED)
+    if area_ids is not None:
+        links = links.filter(area_id__in=list(area_ids))
+    statuses: dict[int, str] = {}
+    for area_id, impact in links.values_list("area_id", "incident__impact"):
+        statuses[area_id] = worst([statuses.get(area_id, AreaStatus.OPERATIONAL), IMPACT_TO_AREA_STATUS[impact]])
+    return statuses
+
+
+def with_card_data(incidents):
+    """Prefetch what an incident card shows: areas, services, latest message."""
+    latest = IncidentUpdate.objects.filter(incident=OuterRef("pk")).order_by("-created_at", "-id")
+    return incidents.annotate(
+        latest_message=Subquery(latest.values("message")[:1]),
+        latest_update_at=Subquery(latest.values("created_at")[:1]),
+    ).prefetch_related(
+        Prefetch("areas", queryset=ServiceArea.objects.select_related("region").order_by("name")),
+        "services",
+    )
+
+
+@dataclass
+class Banner:
+    status: str
+    affected_areas: int
+    active_incidents: int
+
+    @property
+    def text(self) -> str:
+        if not self.affected_areas:
+            return _("All services operating normally")
+        return ngettext("Outage in %(count)d area", "Outages in %(count)d areas", self.affected_areas) % {
+            "count": self.affected_areas
+        }
+
+
+def banner(statuses: dict[int, str], active_incidents: int) -> Banner:
+    affected = [status for status in statuses.values() if status != AreaStatus.OPERATIONAL]
+    return Banner(status=worst(affected), affected_areas=len(affected), active_incidents=active_incidents)
+
+
+@dataclass
+class AreaRow:
+    area: ServiceArea
+    status: str
+
+    @property
+    def status_label(self) -> str:
+        return AreaStatus(self.status).label
+
+
+@dataclass
+class RegionGroup:
+    region: Region
+    rows: list[AreaRow] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return worst(row.status for row in self.rows)
+
+
+def home_snapshot() -> dict:
+    """Everything `/` shows: banner, regions with area statuses, active incidents."""
+    statuses = area_statuses()
+    groups: dict[int, RegionGroup] = {}
+    for area in ServiceArea.objects.select_related("region"):
+        group = groups.setdefault(area.region_id, RegionGroup(region=area.region))
+        group.rows.append(AreaRow(area=area, status=statuses.get(area.pk, AreaStatus.OPERATIONAL)))
+    active = list(with_card_data(Incident.objects.active()))
+    return {
+        "banner": banner(statuses, len(active)),
+        "regions": list(groups.values()),
+        "active_incidents": active,
+    }
+
+
+def area_snapshot(area: ServiceArea) -> dict:
+    """Everything an area page shows: its status, active incidents, recent history."""
+    incidents = Incident.objects.filter(incident_areas__area=area)
+    active = list(with_card_data(incidents.active()))
+    status = worst(IMPACT_TO_AREA_STATUS[incident.impact] for incident in active)
+    recent = list(incidents.resolved().order_by("-resolved_at")[:RECENT_RESOLVED_LIMIT])
+    return {
+        "area": area,
+        "status": status,
+        "status_label": AreaStatus(status).label,
+        "active_incidents": active,
+        "recent_incidents": recent,
+    }
+
+
+def incident_snapshot(incident: Incident) -> dict:
+    """Everything an incident page shows: the card and the full timeline."""
+    incident = with_card_data(Incident.objects.filter(pk=incident.pk)).get()
+    areas = list(incident.areas.all())
+    # Times read in the zone of the areas affected (the site's if they differ).
+    zones = {area.time_zone for area in areas}
+    tz = zones.pop() if len(zones) == 1 else None
+    return {"incident": incident, "updates": list(incident.updates.all()), "tz": tz}
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def clean_query(raw: str) -> str:
+    """Search input as a person meant it: no control characters, bounded length."""
+    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", raw or ""))
+    return " ".join(text.split())[:SEARCH_MAX_LENGTH]
+
+
+def search_areas(raw: str) -> list[AreaRow]:
+    """Areas whose name contains the text or whose postcodes start with it."""
+    query = clean_query(raw)
+    if not query:
+        return []
+    condition = Q(name__icontains=query) | Q(region__name__icontains=query) | Q(slug__icontains=query)
+    postcode = normalize_postcode(query)
+    if postcode:
+        condition |= Q(postcodes__contains=f",{postcode}")
+    areas = list(ServiceArea.objects.select_related("region").filter(condition)[:SEARCH_LIMIT])
+    statuses = area_statuses(area.pk for area in areas)
+    return [AreaRow(area=area, status=statuses.get(area.pk, AreaStatus.OPERATIONAL)) for area in areas]
+
+
+def areas_for_postcode(raw: str) -> list[ServiceArea]:
+    """Areas that cover exactly this postcode."""
+    postcode = normalize_postcode(raw or "")
+    if not postcode:
+        return []
+    return list(ServiceArea.objects.select_related("region").filter(postcodes__contains=f",{postcode},"))

@@ -1,0 +1,41 @@
+"""Public pages: thin, read-only; their context comes from outages.queries."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_safe
+from django_htmx.middleware import HtmxDetails
+
+from .. import queries
+from ..models import Incident, ServiceArea
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+@require_safe
+def home(request: HtmxHttpRequest) -> HttpResponse:
+    return render(request, "outages/home.html", {**queries.home_snapshot(), "live_url": "/ws/status/"})
+
+
+@require_safe
+def area_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    area = get_object_or_404(ServiceArea.objects.select_related("region"), slug=slug)
+    context = {**queries.area_snapshot(area), "live_url": f"/ws/areas/{area.slug}/"}
+    return render(request, "outages/area.html", context)
+
+
+@require_safe
+def incident_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    incident = get_object_or_404(Incident, pk=pk)
+    context = {**queries.incident_snapshot(incident), "live_url": f"/ws/incidents/{incident.pk}/"}
+    return render(request, "outages/incident.html", context)
+
+
+@require_safe
+def search(request: HtmxHttpRequest) -> HttpResponse:
+    query = queries.clean_query(request.GET.get("q", ""))
+    context = {"query": query, "results": queries.search_areas(query)}
+    if request.htmx:
+        return render(request, "outages/search.html#results", context)
+    return render(request, "outages/search.html", context)

@@ -1,0 +1,116 @@
+// Live page behaviour, all progressive enhancement (the pages work without it):
+// relative times kept current, the live indicator, reconnects for every kind of
+// close with jittered backoff, and polling when websockets cannot connect.
+(function () {
+  "use strict";
+  var units = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60]];
+  var format = window.Intl && Intl.RelativeTimeFormat
+    ? new Intl.RelativeTimeFormat(document.documentElement.lang || undefined, { numeric: "auto" })
+    : null;
+  var POLL_AFTER_FAILURES = 4;   // consecutive failed connects before polling
+  var POLL_MS = 30000;
+  var failures = 0, opened = false, pollTimer = null, unloading = false;
+
+  function relative(seconds) {
+    for (var i = 0; i < units.length; i++) {
+      if (Math.abs(seconds) >= units[i][1]) return format.format(Math.round(seconds / units[i][1]), units[i][0]);
+    }
+    return format.format(Math.round(seconds / 60), "minute");
+  }
+
+  function refreshTimes(root) {
+    if (!format) return;
+    var nodes = (root && root.querySelectorAll ? root : document).querySelectorAll("time[data-relative]");
+    var now = Date.now();
+    for (var i = 0; i < nodes.length; i++) {
+      var when = Date.parse(nodes[i].getAttribute("datetime"));
+      if (!isNaN(when)) nodes[i].textContent = relative((when - now) / 1000);
+    }
+  }
+
+  function liveBox() { return document.getElementById("live"); }
+
+  function setState(state) {
+    var box = liveBox();
+    if (!box) return;
+    box.setAttribute("data-state", state);
+    var text = document.getElementById("live-text");
+    if (text) text.textContent = box.getAttribute("data-text-" + state) || state;
+  }
+
+  function announce() {
+    var box = liveBox(), target = document.getElementById("live-announcer");
+    if (!box || !target) return;
+    var banner = document.querySelector("#banner .banner__text, [id^=area-status-] .badge");
+    target.textContent = box.getAttribute("data-text-updated") + (banner ? ": " + banner.textContent.trim() : "");
+  }
+
+  // Swap each top-level element of a snapshot in by id, as the ws extension does.
+  function applySnapshot(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html;
+    Array.prototype.forEach.call(template.content.children, function (node) {
+      var current = node.id && document.getElementById(node.id);
+      if (current) {
+        current.replaceWith(node);
+        if (window.htmx) htmx.process(node);
+      }
+    });
+    refreshTimes();
+  }
+
+  function poll() {
+    var box = liveBox();
+    if (!box) return;
+    fetch(box.getAttribute("data-poll-url"), { headers: { Accept: "text/html" }, cache: "no-store" })
+      .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+      .then(applySnapshot)
+      .catch(function () { /* keep the last good state; try again next round */ });
+  }
+
+  function startPolling() {
+    if (pollTimer) return;
+    setState("polling");
+    poll();
+    pollTimer = setInterval(poll, POLL_MS);
+  }
+
+  function stopPolling() {
+    if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
+  }
+
+  function jitter(attempt) {
+    return Math.random() * 1000 * Math.pow(2, Math.min(attempt, 5));
+  }
+
+  document.addEventListener("htmx:wsOpen", function () {
+    failures = 0; opened = true;
+    stopPolling();
+    setState("live");
+  });
+
+  document.addEventListener("htmx:wsClose", function (event) {
+    if (unloading) return;
+    failures += 1;
+    if (failures >= POLL_AFTER_FAILURES) startPolling(); else setState("reconnecting");
+    // The ws extension retries only abnormal closes (1006, 1011-1013). A clean
+    // close by the server or a proxy (idle timeout, restart) must come back too.
+    var code = event.detail && event.detail.event && event.detail.event.code;
+    var wrapper = event.detail && event.detail.socketWrapper;
+    if ([1006, 1011, 1012, 1013].indexOf(code) < 0 && wrapper) {
+      setTimeout(function () { wrapper.reconnect(); }, jitter(failures));
+    }
+  });
+
+  document.addEventListener("htmx:wsAfterMessage", function () {
+    refreshTimes();
+    if (opened) { opened = false; return; }  // the first message is the snapshot, not news
+    announce();
+  });
+
+  window.addEventListener("pagehide", function () { unloading = true; });
+  document.addEventListener("DOMContentLoaded", function () { refreshTimes(); });
+  document.addEventListener("htmx:afterSettle", function (event) { refreshTimes(event.target); });
+  setInterval(refreshTimes, 30000);
+  window.statusPage = { refreshTimes: refreshTimes, poll: poll };
+})();

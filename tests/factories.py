@@ -1,0 +1,46 @@
+"""Plain helpers that build test data through the service layer."""
+
+from datetime import timedelta
+from itertools import count
+
+from django.utils import timezone
+
+from outages import services
+from outages.models import Impact, IncidentStatus, Region, Service, ServiceArea
+
+_seq = count(1)
+
+
+def region(name: str | None = None, **fields) -> Region:
+    n = next(_seq)
+    name = name or f"Region {n}"
+    return Region.objects.create(name=name, slug=fields.pop("slug", f"region-{n}"), **fields)
+
+
+def area(name: str | None = None, *, region_obj: Region | None = None, postcodes="", **fields) -> ServiceArea:
+    n = next(_seq)
+    name = name or f"Area {n}"
+    return ServiceArea.objects.create(
+        name=name,
+        slug=fields.pop("slug", f"area-{n}"),
+        region=region_obj or region(),
+        postcodes=postcodes,
+        **fields,
+    )
+
+
+def service(name: str = "Fiber internet", slug: str | None = None) -> Service:
+    return Service.objects.create(name=name, slug=slug or f"service-{next(_seq)}")
+
+
+def incident(*areas: ServiceArea, title="Fiber outage", impact=Impact.MAJOR, eta_in=timedelta(hours=2), **kwargs):
+    areas = areas or (area(),)
+    return services.open_incident(
+        title=title,
+        areas=areas,
+        impact=impact,
+        status=kwargs.pop("status", IncidentStatus.INVESTIGATING),
+        message=kwargs.pop("message", "We are looking into it."),
+        eta=timezone.now() + eta_in if eta_in else None,
+        **kwargs,
+    )
