@@ -29,7 +29,9 @@ run: install
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py collectstatic --noinput -v0
-	@echo "Serving on http://127.0.0.1:$(PORT)/ (ops console: /admin/)"
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (ops console: /admin/); background worker and scheduler alongside"
+	$(PY) manage.py db_worker & worker=$$!; $(PY) manage.py scheduler & sched=$$!; \
+	trap 'kill $$worker $$sched 2>/dev/null' EXIT INT TERM; \
 	$(PY) -m daphne -b 127.0.0.1 -p $(PORT) statuspage.asgi:application
 
 test: install-dev

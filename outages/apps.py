@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class OutagesConfig(AppConfig):
     name = "outages"
     verbose_name = _("Outages")
+
+    def ready(self):
+        # Modules that register periodic jobs with outages.scheduler.
+        from . import live  # noqa: F401

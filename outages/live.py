@@ -31,6 +31,7 @@ from django.utils import timezone, translation
 
 from . import queries
 from .models import Incident, LiveChange, ServiceArea
+from .scheduler import periodic
 
 log = logging.getLogger(__name__)
 
@@ -148,8 +149,10 @@ def _wake_local_relay(change: LiveChange) -> None:
         relay.loop.call_soon_threadsafe(relay.deliver, change.pk, change.fragments)
 
 
-def prune_outbox() -> int:
-    deleted, _ = LiveChange.objects.filter(created_at__lt=timezone.now() - OUTBOX_KEEP).delete()
+@periodic
+def prune_outbox(now) -> int:
+    """Outbox rows are only needed for the poll window; keep an hour for diagnosis."""
+    deleted, _ = LiveChange.objects.filter(created_at__lt=now - OUTBOX_KEEP).delete()
     return deleted
 
 
