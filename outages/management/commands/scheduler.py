@@ -17,10 +17,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, interval, once, **options):
         while True:
-            close_old_connections()
             results = scheduler.tick()
             if once:
                 for name, result in results.items():
                     self.stdout.write(f"{name}: {result}")
                 return
             time.sleep(interval)
+            # A long-running loop must not keep a connection the database dropped.
+            close_old_connections()
