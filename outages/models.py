@@ -18,6 +18,31 @@ class IncidentStatus(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
 
 
+class MaintenanceStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    IN_PROGRESS = "in_progress", _("In progress")
+    VERIFYING = "verifying", _("Verifying")
+    COMPLETED = "completed", _("Completed")
+
+
+class Kind(models.TextChoices):
+    INCIDENT = "incident", _("Incident")
+    MAINTENANCE = "maintenance", _("Planned maintenance")
+
+
+STATUSES_BY_KIND = {Kind.INCIDENT: IncidentStatus, Kind.MAINTENANCE: MaintenanceStatus}
+# Statuses in which something is wrong (or being worked on) right now.
+ACTIVE_STATUSES = [
+    IncidentStatus.INVESTIGATING,
+    IncidentStatus.IDENTIFIED,
+    IncidentStatus.MONITORING,
+    MaintenanceStatus.IN_PROGRESS,
+    MaintenanceStatus.VERIFYING,
+]
+CLOSED_STATUSES = [IncidentStatus.RESOLVED, MaintenanceStatus.COMPLETED]
+CLOSING_STATUS = {Kind.INCIDENT: IncidentStatus.RESOLVED, Kind.MAINTENANCE: MaintenanceStatus.COMPLETED}
+
+
 class Impact(models.TextChoices):
     NONE = "none", pgettext_lazy("impact", "None")
     MINOR = "minor", _("Minor")
@@ -58,6 +83,17 @@ IMPACT_TO_AREA_STATUS = {
     Impact.MAJOR: AreaStatus.PARTIAL,
     Impact.CRITICAL: AreaStatus.MAJOR,
 }
+
+
+
+def area_status_for(kind: str, status: str, impact: str) -> str:
+    """What one incident does to an area's status."""
+    if status not in ACTIVE_STATUSES:
+        return AreaStatus.OPERATIONAL
+    if kind == Kind.MAINTENANCE:
+        return AreaStatus.MAINTENANCE
+    return IMPACT_TO_AREA_STATUS[impact]
+
 
 _POSTCODE_SPLIT = re.compile(r"[,;\n]+")
 _POSTCODE_CLEAN = re.compile(r"[^0-9A-Z]")
@@ -155,16 +191,27 @@ class Service(models.Model):
 
 class IncidentQuerySet(models.QuerySet):
     def active(self):
-        return self.exclude(status=IncidentStatus.RESOLVED)
+        """Happening now: open incidents and maintenance in progress."""
+        return self.filter(status__in=ACTIVE_STATUSES)
 
     def resolved(self):
-        return self.filter(status=IncidentStatus.RESOLVED)
+        """Over: resolved incidents and completed maintenance."""
+        return self.filter(status__in=CLOSED_STATUSES)
+
+    def upcoming_maintenance(self):
+        return self.filter(kind=Kind.MAINTENANCE, status=MaintenanceStatus.SCHEDULED)
 
 
 class Incident(models.Model):
+    """An incident, or a planned maintenance window (kind): both have areas, a timeline and an ETA."""
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.INCIDENT)
     title = models.CharField(_("title"), max_length=200)
     status = models.CharField(
-        _("status"), max_length=20, choices=IncidentStatus.choices, default=IncidentStatus.INVESTIGATING
+        _("status"),
+        max_length=20,
+        choices=IncidentStatus.choices + MaintenanceStatus.choices,
+        default=IncidentStatus.INVESTIGATING,
     )
     impact = models.CharField(_("impact"), max_length=10, choices=Impact.choices, default=Impact.MAJOR)
     cause = models.CharField(_("cause"), max_length=30, choices=Cause.choices, blank=True, default=Cause.UNKNOWN)
@@ -177,6 +224,9 @@ class Incident(models.Model):
     )
     started_at = models.DateTimeField(_("started"), default=timezone.now)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    # Planned maintenance only: the announced window.
+    scheduled_for = models.DateTimeField(_("scheduled start"), null=True, blank=True)
+    scheduled_until = models.DateTimeField(_("scheduled end"), null=True, blank=True)
     # Denormalised from the latest update by services.post_update, the one
     # place that keeps them in step.
     eta = models.DateTimeField(_("estimated restoration"), null=True, blank=True)
@@ -199,6 +249,13 @@ class Incident(models.Model):
                 name="incident_resolved_not_before_start",
                 violation_error_message=_("An incident cannot be resolved before it started."),
             ),
+            models.CheckConstraint(
+                condition=models.Q(scheduled_for__isnull=True)
+                | models.Q(scheduled_until__isnull=True)
+                | models.Q(scheduled_until__gt=models.F("scheduled_for")),
+                name="maintenance_window_ends_after_start",
+                violation_error_message=_("A maintenance window must end after it starts."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -206,11 +263,19 @@ class Incident(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status != IncidentStatus.RESOLVED
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_STATUSES
+
+    @property
+    def is_maintenance(self) -> bool:
+        return self.kind == Kind.MAINTENANCE
 
     @property
     def area_status(self) -> str:
-        return IMPACT_TO_AREA_STATUS[self.impact] if self.is_active else AreaStatus.OPERATIONAL
+        return area_status_for(self.kind, self.status, self.impact)
 
     @property
     def cause_text(self) -> str:
@@ -243,7 +308,7 @@ class IncidentArea(models.Model):
 
 class IncidentUpdate(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
-    status = models.CharField(_("status"), max_length=20, choices=IncidentStatus.choices)
+    status = models.CharField(_("status"), max_length=20, choices=IncidentStatus.choices + MaintenanceStatus.choices)
     message = models.TextField(_("message"), blank=True)
     eta = models.DateTimeField(_("estimated restoration"), null=True, blank=True)
     # The ETA in force before this update, kept so the timeline can say
@@ -267,7 +332,7 @@ class IncidentUpdate(models.Model):
 
     @property
     def eta_changed(self) -> bool:
-        return self.eta != self.previous_eta and self.status != IncidentStatus.RESOLVED
+        return self.eta != self.previous_eta and self.status not in CLOSED_STATUSES
 
 
 class LiveChange(models.Model):

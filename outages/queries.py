@@ -15,15 +15,15 @@ from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.utils.translation import gettext as _, ngettext
 
 from .models import (
+    ACTIVE_STATUSES,
     AREA_STATUS_RANK,
-    IMPACT_TO_AREA_STATUS,
     AreaStatus,
     Incident,
     IncidentArea,
-    IncidentStatus,
     IncidentUpdate,
     Region,
     ServiceArea,
+    area_status_for,
     normalize_postcode,
 )
 
@@ -38,12 +38,14 @@ def worst(statuses) -> str:
 
 def area_statuses(area_ids=None) -> dict[int, str]:
     """Each area's derived status: the worst over its active incidents. One query."""
-    links = IncidentArea.objects.exclude(incident__status=IncidentStatus.RESOLVED)
+    links = IncidentArea.objects.filter(incident__status__in=ACTIVE_STATUSES)
     if area_ids is not None:
         links = links.filter(area_id__in=list(area_ids))
     statuses: dict[int, str] = {}
-    for area_id, impact in links.values_list("area_id", "incident__impact"):
-        statuses[area_id] = worst([statuses.get(area_id, AreaStatus.OPERATIONAL), IMPACT_TO_AREA_STATUS[impact]])
+    for area_id, kind, status, impact in links.values_list(
+        "area_id", "incident__kind", "incident__status", "incident__impact"
+    ):
+        statuses[area_id] = worst([statuses.get(area_id, AreaStatus.OPERATIONAL), area_status_for(kind, status, impact)])
     return statuses
 
 
@@ -118,7 +120,7 @@ def area_snapshot(area: ServiceArea) -> dict:
     """Everything an area page shows: its status, active incidents, recent history."""
     incidents = Incident.objects.filter(incident_areas__area=area)
     active = list(with_card_data(incidents.active()))
-    status = worst(IMPACT_TO_AREA_STATUS[incident.impact] for incident in active)
+    status = worst(incident.area_status for incident in active)
     recent = list(incidents.resolved().order_by("-resolved_at")[:RECENT_RESOLVED_LIMIT])
     return {
         "area": area,

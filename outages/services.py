@@ -17,14 +17,27 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import events
-from .models import Impact, Incident, IncidentArea, IncidentStatus, IncidentUpdate, Service, ServiceArea
+from .models import (
+    CLOSED_STATUSES,
+    CLOSING_STATUS,
+    STATUSES_BY_KIND,
+    Impact,
+    Incident,
+    IncidentArea,
+    IncidentStatus,
+    IncidentUpdate,
+    Kind,
+    MaintenanceStatus,
+    Service,
+    ServiceArea,
+)
 
 # post_update(eta=KEEP) carries the current ETA forward; eta=None clears it.
 KEEP = object()
 
 
 def _validate_eta(eta: datetime | None, status: str, now: datetime) -> None:
-    if eta is None or status == IncidentStatus.RESOLVED:
+    if eta is None or status in CLOSED_STATUSES:
         return
     if timezone.is_naive(eta):
         raise ValidationError({"eta": _("The estimated restoration time needs a time zone.")})
@@ -58,14 +71,14 @@ def validate_update(incident: Incident, *, status: str, eta=KEEP, reopen: bool =
     now = at or timezone.now()
     if at is not None and at > timezone.now():
         raise ValidationError({"at": _("An update cannot be dated in the future.")})
-    _validate_choice(status, IncidentStatus, "status")
-    if incident.status == IncidentStatus.RESOLVED and status != IncidentStatus.RESOLVED and not reopen:
+    _validate_choice(status, STATUSES_BY_KIND[incident.kind], "status")
+    if incident.is_closed and status not in CLOSED_STATUSES and not reopen:
         raise ValidationError(
             {"status": _("This incident is resolved. Reopen it explicitly to post a new status.")}
         )
     if eta is KEEP:
         eta = incident.eta
-        if eta is not None and eta <= now and status != IncidentStatus.RESOLVED:
+        if eta is not None and eta <= now and status not in CLOSED_STATUSES:
             # An ETA that has passed is not carried forward silently.
             eta = None
     else:
@@ -138,7 +151,51 @@ def post_update(
 
 
 def resolve(incident: Incident, *, message: str = "", author=None, at: datetime | None = None) -> IncidentUpdate:
-    return post_update(incident, status=IncidentStatus.RESOLVED, message=message, author=author, at=at)
+    """Resolve an incident, or complete a maintenance window."""
+    return post_update(incident, status=CLOSING_STATUS[incident.kind], message=message, author=author, at=at)
+
+
+@transaction.atomic
+def schedule_maintenance(
+    *,
+    title: str,
+    areas: Iterable[ServiceArea],
+    scheduled_for: datetime,
+    scheduled_until: datetime,
+    services: Iterable[Service] = (),
+    message: str = "",
+    impact: str = Impact.MINOR,
+    author=None,
+) -> Incident:
+    """Announce a planned maintenance window; its status starts as `scheduled`."""
+    areas = list(areas)
+    if not (title or "").strip():
+        raise ValidationError({"title": _("A maintenance window needs a title.")})
+    if not areas:
+        raise ValidationError({"areas": _("Choose at least one affected area.")})
+    _validate_choice(impact, Impact, "impact")
+    if scheduled_for is None or scheduled_until is None or scheduled_until <= scheduled_for:
+        raise ValidationError({"scheduled_until": _("A maintenance window must end after it starts.")})
+    now = timezone.now()
+    maintenance = Incident(
+        kind=Kind.MAINTENANCE,
+        title=title.strip(),
+        impact=impact,
+        status=MaintenanceStatus.SCHEDULED,
+        cause="planned_work",
+        started_at=scheduled_for,
+        scheduled_for=scheduled_for,
+        scheduled_until=scheduled_until,
+    )
+    maintenance.full_clean(exclude=["areas", "services"])
+    maintenance.save()
+    IncidentArea.objects.bulk_create(
+        [IncidentArea(incident=maintenance, area=area, added_at=scheduled_for) for area in areas]
+    )
+    maintenance.services.set(list(services))
+    _record_update(maintenance, status=MaintenanceStatus.SCHEDULED, message=message, eta=None, author=author, now=now)
+    events.incident_changed(maintenance, area_ids={area.pk for area in areas})
+    return maintenance
 
 
 @transaction.atomic
@@ -185,7 +242,7 @@ def edit_incident(
 
 def _record_update(incident: Incident, *, status, message, eta, author, now) -> IncidentUpdate:
     """The one place where an incident's status, ETA and times follow its latest update."""
-    if status == IncidentStatus.RESOLVED:
+    if status in CLOSED_STATUSES:
         eta = None
     update = IncidentUpdate.objects.create(
         incident=incident,
@@ -198,9 +255,12 @@ def _record_update(incident: Incident, *, status, message, eta, author, now) -> 
     )
     incident.status = status
     incident.eta = eta
-    if status == IncidentStatus.RESOLVED:
+    if incident.kind == Kind.MAINTENANCE and status != MaintenanceStatus.SCHEDULED and incident.started_at > now:
+        # A window starts when the work really starts (early, or cancelled before it began).
+        incident.started_at = now
+    if status in CLOSED_STATUSES:
         incident.resolved_at = incident.resolved_at or now
     else:
         incident.resolved_at = None
-    incident.save(update_fields=["status", "eta", "resolved_at", "updated_at"])
+    incident.save(update_fields=["status", "eta", "started_at", "resolved_at", "updated_at"])
     return update

@@ -132,3 +132,36 @@ def test_postcodes_are_normalised_for_lookup():
     assert district.postcode_list == ["1051", "1052", "SW1A1AA"]
     assert queries.areas_for_postcode("SW1A 1AA") == [district]
     assert queries.areas_for_postcode("105") == []
+
+
+def test_maintenance_window_puts_its_areas_under_maintenance_only_while_in_progress():
+    from outages.models import MaintenanceStatus
+
+    district = factories.area()
+    start = timezone.now() + timedelta(hours=1)
+    window = services.schedule_maintenance(
+        title="Exchange upgrade", areas=[district], scheduled_for=start, scheduled_until=start + timedelta(hours=2)
+    )
+    assert window.status == MaintenanceStatus.SCHEDULED and not window.is_active
+    assert district.pk not in queries.area_statuses()
+    services.post_update(window, status=MaintenanceStatus.IN_PROGRESS, message="Started early")
+    window.refresh_from_db()
+    assert window.started_at <= timezone.now()
+    assert queries.area_statuses()[district.pk] == AreaStatus.MAINTENANCE
+    factories.incident(district, impact=Impact.MINOR)
+    assert queries.area_statuses()[district.pk] == AreaStatus.DEGRADED  # an outage outranks maintenance
+    services.resolve(window)
+    window.refresh_from_db()
+    assert window.status == MaintenanceStatus.COMPLETED and window.resolved_at is not None
+
+
+def test_maintenance_takes_only_maintenance_statuses_and_a_sane_window():
+    district = factories.area()
+    start = timezone.now() + timedelta(hours=1)
+    with pytest.raises(ValidationError, match="end after"):
+        services.schedule_maintenance(title="X", areas=[district], scheduled_for=start, scheduled_until=start)
+    window = services.schedule_maintenance(
+        title="X", areas=[district], scheduled_for=start, scheduled_until=start + timedelta(hours=1)
+    )
+    with pytest.raises(ValidationError):
+        services.post_update(window, status=IncidentStatus.IDENTIFIED)
