@@ -25,6 +25,7 @@ from datetime import timedelta
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import close_old_connections
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -37,9 +38,10 @@ log = logging.getLogger(__name__)
 
 STATUS_GROUP = "status"
 RELAY_GROUP = "live-changes"
-# The outbox poll: how quickly a change made where the layer cannot reach
-# (another process on the in-memory layer, Redis down) still arrives.
-POLL_SECONDS = 0.5
+def poll_seconds() -> float:
+    """How quickly a change made where the layer cannot reach (another process
+    on the in-memory layer, Redis down) still arrives: the outbox poll interval."""
+    return settings.LIVE_OUTBOX_POLL_SECONDS
 # Rows this recent are re-read on each poll: a row that committed after a
 # higher id (concurrent writers) is still delivered.
 POLL_WINDOW = timedelta(seconds=30)
@@ -59,7 +61,7 @@ def incident_group(pk: int) -> str:
 def _render(template: str, context: dict) -> str:
     # Fragments are shared by every visitor: rendered in the default
     # language, without a request, so no CSRF token or nonce can leak in.
-    with translation.override(None):
+    with translation.override(settings.LANGUAGE_CODE):
         return render_to_string(template, context).strip()
 
 
@@ -184,7 +186,9 @@ class Relay:
 
     async def start(self, loop) -> None:
         self.loop = loop
-        self.last_id = await database_sync_to_async(_latest_change_id)()
+        # What happened before this process listened is in the snapshots.
+        self.last_id, already = await database_sync_to_async(_changes_so_far)()
+        self.seen = dict.fromkeys(already, loop.time())
         self.tasks = [loop.create_task(self._listen()), loop.create_task(self._poll())]
 
     async def stop(self) -> None:
@@ -248,7 +252,7 @@ class Relay:
     async def _poll(self) -> None:
         """The outbox: the slow path that nothing can lose."""
         while True:
-            await asyncio.sleep(POLL_SECONDS)
+            await asyncio.sleep(poll_seconds())
             try:
                 rows = await database_sync_to_async(_unseen_changes)(self.last_id, set(self.seen))
             except asyncio.CancelledError:
@@ -266,9 +270,11 @@ class Relay:
             del self.seen[change_id]
 
 
-def _latest_change_id() -> int:
+def _changes_so_far() -> tuple[int, list[int]]:
     close_old_connections()
-    return LiveChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    recent = list(LiveChange.objects.filter(created_at__gte=timezone.now() - POLL_WINDOW).values_list("id", flat=True))
+    latest = LiveChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    return latest, recent
 
 
 def _unseen_changes(last_id: int, seen: set[int]) -> list[tuple[int, dict]]:

@@ -68,10 +68,13 @@ def chromium_path():
 
 
 @pytest.fixture
-def browser(chromium_path):
+def browser(chromium_path, monkeypatch):
     """Headless Debian Chromium driven by Playwright, no downloaded browser."""
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps an event loop in this thread; the test's own
+    # ORM calls are still synchronous, so Django may allow them.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=chromium_path,
@@ -152,6 +155,17 @@ def server_env(**extra) -> dict:
     env.pop("REDIS_URL", None)
     env.update({key: str(value) for key, value in extra.items()})
     return env
+
+
+def create_server_operator(username="ops", password="pw-for-tests"):
+    """A superuser whose password a server process (production hashers) can check."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    user = get_user_model().objects.create_superuser(username, f"{username}@example.com")
+    user.password = make_password(password, hasher="pbkdf2_sha256")
+    user.save(update_fields=["password"])
+    return user
 
 
 @pytest.fixture
