@@ -21,3 +21,6 @@ PASSWORD_HASHERS = [
 # No manifest: tests do not run collectstatic.
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 WHITENOISE_USE_FINDERS = True
+# Connections opened by worker threads (database_sync_to_async) close after
+# each use, so the test database can be dropped at the end of the run.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -91,6 +91,11 @@ def browser(chromium_path, monkeypatch):
         )
         yield browser
         browser.close()
+        # Connections the test opened while Playwright's loop ran belong to
+        # that context; close them so the test database can be dropped.
+        from django.db import connections
+
+        connections.close_all()
 
 
 def database_url_for_subprocess() -> str:
