@@ -19,15 +19,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import threading
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from asgiref.sync import async_to_sync
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import connections
 from django.template.loader import render_to_string
+from django.db.models import Q
 from django.utils import timezone, translation
 
 from . import queries
@@ -138,11 +139,36 @@ def publish_change(*, incident_id: int, area_ids) -> LiveChange:
     message = {"type": "live.change", "id": change.pk, "fragments": change.fragments}
     _wake_local_relay(change)
     try:
-        async_to_sync(get_channel_layer().group_send)(RELAY_GROUP, message)
+        LayerSender.send(RELAY_GROUP, message)
     except Exception:
         # Redis may be down: the outbox poll delivers it anyway.
         log.warning("channel layer unavailable; change %s goes by the outbox poll", change.pk, exc_info=True)
     return change
+
+
+class LayerSender:
+    """A long-lived event loop thread for channel-layer sends from sync code.
+
+    async_to_sync would start a loop, and so a Redis connection, for every
+    change; this keeps one of each for the life of the process (server,
+    worker, scheduler or command alike)."""
+
+    _loop: asyncio.AbstractEventLoop | None = None
+    _lock = threading.Lock()
+    TIMEOUT = 5
+
+    @classmethod
+    def send(cls, group: str, message: dict) -> None:
+        future = asyncio.run_coroutine_threadsafe(get_channel_layer().group_send(group, message), cls._running_loop())
+        future.result(timeout=cls.TIMEOUT)
+
+    @classmethod
+    def _running_loop(cls) -> asyncio.AbstractEventLoop:
+        with cls._lock:
+            if cls._loop is None or cls._loop.is_closed():
+                cls._loop = asyncio.new_event_loop()
+                threading.Thread(target=cls._loop.run_forever, name="live-layer-sender", daemon=True).start()
+            return cls._loop
 
 
 def _wake_local_relay(change: LiveChange) -> None:
@@ -160,6 +186,23 @@ def prune_outbox(now) -> int:
 
 # Fan-out (server processes) -----------------------------------------------
 
+def text_frame(text: str) -> bytes:
+    """One unfragmented websocket text frame (RFC 6455 §5.2).
+
+    Server-to-client frames are not masked, so the same bytes are valid on
+    every connection: a change is framed once, not once per client.
+    """
+    payload = text.encode()
+    size = len(payload)
+    if size < 126:
+        header = bytes([0x81, size])
+    elif size < 1 << 16:
+        header = bytes([0x81, 126]) + size.to_bytes(2, "big")
+    else:
+        header = bytes([0x81, 127]) + size.to_bytes(8, "big")
+    return header + payload
+
+
 class Relay:
     """One per server process: receives changes once, fans out to local consumers."""
 
@@ -173,6 +216,21 @@ class Relay:
         self.snapshot_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.tasks: list[asyncio.Task] = []
         self.last_id = 0
+        # One thread, one database connection, kept open: the outbox poll runs
+        # twice a second and must not pay for a new connection each time.
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-relay")
+
+    async def db(self, function, *args):
+        """Run a database function on the relay's own thread; drop a broken connection."""
+
+        def run():
+            try:
+                return function(*args)
+            except Exception:
+                connections.close_all()
+                raise
+
+        return await self.loop.run_in_executor(self.executor, run)
 
     @classmethod
     async def get(cls) -> Relay:
@@ -187,7 +245,7 @@ class Relay:
     async def start(self, loop) -> None:
         self.loop = loop
         # What happened before this process listened is in the snapshots.
-        self.last_id, already = await database_sync_to_async(_changes_so_far)()
+        self.last_id, already = await self.db(_changes_so_far)
         self.seen = dict.fromkeys(already, loop.time())
         self.tasks = [loop.create_task(self._listen()), loop.create_task(self._poll())]
 
@@ -195,6 +253,8 @@ class Relay:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.loop.run_in_executor(self.executor, connections.close_all)
+        self.executor.shutdown(wait=False)
         if Relay.current is self:
             Relay.current = None
 
@@ -214,7 +274,7 @@ class Relay:
             return self.snapshots[group]
         async with self.snapshot_locks[group]:
             if group not in self.snapshots:
-                html = await database_sync_to_async(render_group_snapshot)(group)
+                html = await self.db(render_group_snapshot, group)
                 if html is None:
                     return None
                 self.snapshots[group] = html
@@ -229,8 +289,12 @@ class Relay:
         # Any change may alter what a snapshot shows (the banner counts areas).
         self.snapshots.clear()
         for group, html in fragments.items():
-            for consumer in list(self.members.get(group, ())):
-                consumer.push(html)
+            members = self.members.get(group)
+            if not members:
+                continue
+            frame = text_frame(html)
+            for consumer in list(members):
+                consumer.push(html, frame)
 
     async def _listen(self) -> None:
         """Changes announced on the channel layer: the fast path."""
@@ -254,7 +318,7 @@ class Relay:
         while True:
             await asyncio.sleep(poll_seconds())
             try:
-                rows = await database_sync_to_async(_unseen_changes)(self.last_id, set(self.seen))
+                rows = await self.db(_unseen_changes, self.last_id, set(self.seen))
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -271,17 +335,14 @@ class Relay:
 
 
 def _changes_so_far() -> tuple[int, list[int]]:
-    close_old_connections()
     recent = list(LiveChange.objects.filter(created_at__gte=timezone.now() - POLL_WINDOW).values_list("id", flat=True))
     latest = LiveChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
     return latest, recent
 
 
 def _unseen_changes(last_id: int, seen: set[int]) -> list[tuple[int, dict]]:
-    close_old_connections()
-    ids = set(
-        LiveChange.objects.filter(created_at__gte=timezone.now() - POLL_WINDOW).values_list("id", flat=True)
-    ) | set(LiveChange.objects.filter(id__gt=last_id).values_list("id", flat=True))
+    recent = Q(created_at__gte=timezone.now() - POLL_WINDOW) | Q(id__gt=last_id)
+    ids = set(LiveChange.objects.filter(recent).values_list("id", flat=True))
     unseen = sorted(ids - seen)
     if not unseen:
         return []

@@ -1,0 +1,381 @@
+"""Websocket fan-out benchmark: our daphne + Redis layer against the Python floor.
+
+    .venv/bin/python bench/ws_swarm.py --clients 10000 --updates 20
+
+For each server in turn (ours: daphne + channels_redis, the outbox relay; the
+floor: a minimal broadcast server written with the `websockets` library,
+fed through Redis pub/sub), N clients connect to one area's socket from a
+separate process pinned to another core, then M operator updates are
+posted (ours: through outages.services, one transaction each; the floor: one
+PUBLISH of a payload of the same size). Each client records when each update
+arrives; latency is commit (or publish) to receipt, on one clock.
+
+Prints, per server: connected count, connect time, p50, p99, max latency,
+received/expected, server RSS per connection, Redis commands per update.
+Everything runs on loopback and stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+MARKER = re.compile(r"bench-update-(\d+)")
+AREA = "bench-area"
+
+
+# --- helpers -----------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pinned(core: int | None) -> list[str]:
+    return ["taskset", "-c", str(core)] if core is not None and shutil.which("taskset") else []
+
+
+def rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def redis_commands(redis_url: str) -> int:
+    import redis
+
+    return int(redis.Redis.from_url(redis_url).info("stats")["total_commands_processed"])
+
+
+def wait_http(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+# --- the swarm (runs in its own process) -------------------------------------
+
+async def swarm(url: str, clients: int, updates: int, connect_concurrency: int, out: str, ready: str, origin: str):
+    import websockets
+
+    received: list[dict[int, float]] = [dict() for _ in range(clients)]
+    connected = 0
+    gate = asyncio.Semaphore(connect_concurrency)
+    done = asyncio.Event()
+    stop_at = [None]
+
+    async def client(index: int):
+        nonlocal connected
+        async with gate:
+            for attempt in range(5):
+                try:
+                    ws = await websockets.connect(url, origin=origin, open_timeout=60, ping_interval=None,
+                                                  max_size=2**20, compression=None)
+                    break
+                except Exception:
+                    await asyncio.sleep(0.5 * (attempt + 1))
+            else:
+                return
+            connected += 1
+        mine = received[index]
+        try:
+            async for message in ws:
+                now = time.time()
+                for number in MARKER.findall(message):
+                    mine.setdefault(int(number), now)
+                if len(mine) >= updates:
+                    break
+        except Exception:
+            pass
+        finally:
+            await ws.close()
+
+    started = time.time()
+    tasks = [asyncio.create_task(client(i)) for i in range(clients)]
+    while connected < clients and time.time() - started < 300:
+        await asyncio.sleep(0.2)
+        if all(task.done() for task in tasks):
+            break
+    connect_seconds = time.time() - started
+    Path(ready).write_text(json.dumps({"connected": connected, "connect_seconds": connect_seconds}))
+    # Wait for all updates (or a deadline the orchestrator sets by killing us).
+    await asyncio.wait(tasks, timeout=updates * 5 + 60)
+    Path(out).write_text(json.dumps({"connected": connected, "connect_seconds": connect_seconds,
+                                     "received": [{str(k): v for k, v in r.items()} for r in received]}))
+    os._exit(0)
+
+
+# --- the minimal floor server --------------------------------------------------
+
+async def floor_server(port: int, redis_url: str, channel: str):
+    import redis.asyncio as aioredis
+    import websockets
+
+    clients: set = set()
+
+    async def handler(ws):
+        clients.add(ws)
+        try:
+            await ws.send("<p>snapshot</p>")
+            await ws.wait_closed()
+        finally:
+            clients.discard(ws)
+
+    async def relay():
+        pubsub = aioredis.Redis.from_url(redis_url).pubsub()
+        await pubsub.subscribe(channel)
+        async for message in pubsub.listen():
+            if message["type"] == "message":
+                websockets.broadcast(clients, message["data"].decode())
+
+    async with websockets.serve(handler, "127.0.0.1", port, ping_interval=None, compression=None, max_size=2**16):
+        print("ready", flush=True)
+        await relay()
+
+
+# --- orchestration -----------------------------------------------------------
+
+def run_swarm(url: str, args, origin: str) -> tuple[subprocess.Popen, str, str]:
+    tmp = tempfile.mkdtemp(prefix="swarm-")
+    out, ready = os.path.join(tmp, "out.json"), os.path.join(tmp, "ready.json")
+    process = subprocess.Popen(
+        [*pinned(args.swarm_core), sys.executable, __file__, "--role", "swarm", "--url", url, "--clients",
+         str(args.clients), "--updates", str(args.updates), "--out", out, "--ready", ready, "--origin", origin,
+         "--connect-concurrency", str(args.connect_concurrency)],
+        cwd=ROOT,
+    )
+    deadline = time.monotonic() + 360
+    while not os.path.exists(ready):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("swarm failed to connect")
+        time.sleep(0.2)
+    time.sleep(0.2)
+    return process, out, ready
+
+
+def collect(process, out: str, commits: dict[int, float], clients: int) -> dict:
+    try:
+        process.wait(timeout=len(commits) * 5 + 90)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    data = json.loads(Path(out).read_text())
+    latencies = []
+    first: dict[int, float] = {}
+    received = 0
+    for per_client in data["received"]:
+        for number, at in per_client.items():
+            if int(number) in commits:
+                latency = at - commits[int(number)]
+                latencies.append(latency)
+                first[int(number)] = min(first.get(int(number), latency), latency)
+                received += 1
+    return {
+        "connected": data["connected"],
+        "connect_seconds": round(data["connect_seconds"], 1),
+        "received": received,
+        "expected": clients * len(commits),
+        "p50_ms": round(1000 * percentile(latencies, 50), 1),
+        "p99_ms": round(1000 * percentile(latencies, 99), 1),
+        "max_ms": round(1000 * max(latencies), 1) if latencies else float("nan"),
+        # Commit to the first client: the pipeline, without the fan-out spread.
+        "first_client_p50_ms": round(1000 * statistics.median(first.values()), 1) if first else float("nan"),
+    }
+
+
+def bench_ours(args, redis_url: str) -> dict:
+    workdir = tempfile.mkdtemp(prefix="bench-db-")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "statuspage.settings",
+        # Production settings: DEBUG off (no query log, no debug toolbar of any kind).
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "SECURE_SSL_REDIRECT": "0",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": args.database_url or f"sqlite:///{workdir}/bench.sqlite3",
+        "REDIS_URL": redis_url,
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import transaction
+    from django.utils import timezone
+    from datetime import timedelta
+
+    from outages import services
+    from outages.models import Incident, Region, ServiceArea
+
+    call_command("migrate", verbosity=0)
+    region, _ = Region.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
+    area, _ = ServiceArea.objects.get_or_create(slug=AREA, defaults={"name": "Bench area", "region": region})
+    Incident.objects.filter(areas=area).delete()
+    incident = services.open_incident(title="Bench outage", areas=[area], message="start",
+                                      eta=timezone.now() + timedelta(hours=5))
+
+    port = free_port()
+    server = subprocess.Popen(
+        [*pinned(args.server_core), sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+         "--ping-interval", "600", "statuspage.asgi:application"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz")
+        idle_rss = rss_kb(server.pid)
+        process, out, _ = run_swarm(f"ws://127.0.0.1:{port}/ws/areas/{AREA}/", args, f"http://127.0.0.1:{port}")
+        time.sleep(2)
+        loaded_rss = rss_kb(server.pid)
+        commits: dict[int, float] = {}
+        redis_before = redis_commands(redis_url)
+        for number in range(args.updates):
+            with transaction.atomic():
+                # Registered before the service's own hook: runs first, at commit.
+                transaction.on_commit(lambda n=number: commits.__setitem__(n, time.time()))
+                services.post_update(incident, status="identified", message=f"bench-update-{number}")
+            time.sleep(args.interval)
+        redis_per_update = (redis_commands(redis_url) - redis_before) / args.updates
+        result = collect(process, out, commits, args.clients)
+        result["server_rss_idle_mb"] = round(idle_rss / 1024, 1)
+        result["server_kb_per_connection"] = round((loaded_rss - idle_rss) / max(result["connected"], 1), 1)
+        result["redis_commands_per_update"] = round(redis_per_update, 1)
+        return result
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def bench_floor(args, redis_url: str, payload_size: int) -> dict:
+    import redis
+
+    port = free_port()
+    channel = f"bench-floor-{port}"
+    server = subprocess.Popen(
+        [*pinned(args.server_core), sys.executable, __file__, "--role", "floor", "--port", str(port),
+         "--redis", redis_url, "--channel", channel],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        server.stdout.readline()
+        idle_rss = rss_kb(server.pid)
+        process, out, _ = run_swarm(f"ws://127.0.0.1:{port}/", args, f"http://127.0.0.1:{port}")
+        time.sleep(2)
+        loaded_rss = rss_kb(server.pid)
+        client = redis.Redis.from_url(redis_url)
+        commits: dict[int, float] = {}
+        filler = "x" * max(0, payload_size - 40)
+        for number in range(args.updates):
+            commits[number] = time.time()
+            client.publish(channel, f"<p>bench-update-{number}</p><!--{filler}-->")
+            time.sleep(args.interval)
+        result = collect(process, out, commits, args.clients)
+        result["server_rss_idle_mb"] = round(idle_rss / 1024, 1)
+        result["server_kb_per_connection"] = round((loaded_rss - idle_rss) / max(result["connected"], 1), 1)
+        result["redis_commands_per_update"] = 1.0
+        return result
+    finally:
+        server.kill()
+        server.wait()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--role", default="main", choices=["main", "swarm", "floor"])
+    parser.add_argument("--clients", type=int, default=2000)
+    parser.add_argument("--updates", type=int, default=10)
+    parser.add_argument("--interval", type=float, default=1.0, help="seconds between updates")
+    parser.add_argument("--connect-concurrency", type=int, default=500)
+    parser.add_argument("--server-core", type=int, default=0)
+    parser.add_argument("--swarm-core", type=int, default=1)
+    parser.add_argument("--redis", default=None,
+                        help="default: a private redis-server started for the run, so its counters are ours alone")
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--only", choices=["ours", "floor"], default=None)
+    parser.add_argument("--url"), parser.add_argument("--out"), parser.add_argument("--ready")
+    parser.add_argument("--origin"), parser.add_argument("--port", type=int), parser.add_argument("--channel")
+    args = parser.parse_args()
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+    if args.role == "swarm":
+        asyncio.run(swarm(args.url, args.clients, args.updates, args.connect_concurrency, args.out, args.ready,
+                          args.origin))
+        return
+    if args.role == "floor":
+        asyncio.run(floor_server(args.port, args.redis, args.channel))
+        return
+
+    print(f"websocket fan-out: {args.clients} clients, {args.updates} updates, server on core {args.server_core}, "
+          f"swarm on core {args.swarm_core}, file limit {hard}")
+    redis_process = None
+    if args.redis is None:
+        redis_port = free_port()
+        redis_process = subprocess.Popen(
+            [*pinned(args.swarm_core), "redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+        args.redis = f"redis://127.0.0.1:{redis_port}/0"
+        time.sleep(0.5)
+    try:
+        run_all(args)
+    finally:
+        if redis_process:
+            redis_process.terminate()
+
+
+def run_all(args):
+    results = {}
+    if args.only in (None, "ours"):
+        results["ours (daphne + redis layer + relay)"] = bench_ours(args, args.redis)
+    payload = 3500
+    if args.only in (None, "floor"):
+        results["floor (websockets broadcast)"] = bench_floor(args, args.redis, payload)
+    for name, result in results.items():
+        print(f"\n{name}")
+        for key, value in result.items():
+            print(f"  {key:28} {value}")
+    if len(results) == 2:
+        ours, floor = results.values()
+        print(f"\np99 ratio ours/floor: {ours['p99_ms'] / floor['p99_ms']:.2f} (target <= 1.5)")
+        lost = ours["expected"] - ours["received"]
+        print(f"lost messages (ours): {lost}")
+
+
+if __name__ == "__main__":
+    main()
