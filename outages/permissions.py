@@ -73,3 +73,21 @@ def hidden_area_ids(user, incident: Incident) -> set[int]:
     if ids is None or not incident.pk:
         return set()
     return set(incident.incident_areas.exclude(area__region_id__in=ids).values_list("area_id", flat=True))
+
+
+OPERATOR_GROUP = "Operators"
+OPERATOR_PERMISSIONS = [
+    "add_incident", "change_incident", "view_incident",
+    "add_maintenancewindow", "change_maintenancewindow", "view_maintenancewindow",
+    "view_servicearea", "view_region", "view_service", "view_team",
+    "view_updatetemplate", "view_auditentry",
+]
+
+
+def operator_group():
+    """The group that gives staff users the console's incident permissions (rows still follow their team)."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, _ = Group.objects.get_or_create(name=OPERATOR_GROUP)
+    group.permissions.set(Permission.objects.filter(content_type__app_label="outages", codename__in=OPERATOR_PERMISSIONS))
+    return group
