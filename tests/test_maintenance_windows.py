@@ -138,3 +138,24 @@ def test_window_that_ends_before_it_starts_is_refused_in_the_admin(admin_client)
     )
     assert response.status_code == 200 and "must end after it starts" in response.text
     assert not Incident.objects.filter(title="Backwards").exists()
+
+
+def test_operator_reschedules_a_window_and_the_change_is_audited(admin_client, window):
+    page = admin_client.get(f"/admin/outages/maintenancewindow/{window.pk}/change/")
+    assert page.status_code == 200 and "View as customer" in page.text
+    window.refresh_from_db()
+    area = window.areas.get()
+    response = admin_client.post(
+        f"/admin/outages/maintenancewindow/{window.pk}/change/",
+        {"title": window.title, "impact": window.impact, "areas": [area.pk],
+         "scheduled_for": timezone.localtime(START + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+         "scheduled_until": timezone.localtime(END + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+         "update_status": "scheduled", "update_message": "", "update_eta": "", "update_crew_status": "not_assigned",
+         "seen_version": window.version},
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    window.refresh_from_db()
+    assert window.scheduled_for == START + timedelta(hours=1) and window.started_at == window.scheduled_for
+    assert AuditEntry.objects.filter(incident=window, action="edited", changes__has_key="scheduled_for").exists()
+    assert _tick_at(START) == {"started": 0, "completed": 0}
+    assert _tick_at(START + timedelta(hours=1)) == {"started": 1, "completed": 0}
