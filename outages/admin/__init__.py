@@ -2,8 +2,8 @@
 does exactly what the command line and the API do; every incident queryset
 goes through outages.permissions (regional teams).
 
-incidents.py: incidents and maintenance windows (forms, actions, one-click
-template updates). Here: areas, regions, services, teams, update templates
+incidents.py: incidents and maintenance windows (views, actions, one-click
+template updates); forms.py: their forms and filters. Here: areas, regions, services, teams, update templates
 and the audit log."""
 
 from django.contrib import admin
