@@ -69,6 +69,14 @@ class Cause(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class CrewStatus(models.TextChoices):
+    NOT_ASSIGNED = "not_assigned", _("No crew assigned yet")
+    ASSIGNED = "assigned", _("Crew assigned")
+    EN_ROUTE = "en_route", _("Crew on the way")
+    ON_SITE = "on_site", _("Crew on site")
+    RESTORING = "restoring", _("Restoring service")
+
+
 # Worst first is the order the page sorts by; the rank decides "worst over".
 AREA_STATUS_RANK = {
     AreaStatus.OPERATIONAL: 0,
@@ -232,6 +240,18 @@ class Incident(models.Model):
     eta = models.DateTimeField(_("estimated restoration"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Facts for customers (issue 8). customers_affected is an estimate;
+    # crew_status and next_update_at follow the latest update, like eta.
+    customers_affected = models.PositiveIntegerField(_("customers affected (estimate)"), null=True, blank=True)
+    crew_status = models.CharField(
+        _("crew status"), max_length=20, choices=CrewStatus.choices, default=CrewStatus.NOT_ASSIGNED
+    )
+    next_update_at = models.DateTimeField(_("next update by"), null=True, blank=True)
+    # Set once the periodic job has pushed the page after a promise lapsed.
+    promise_lapse_announced = models.BooleanField(default=False, editable=False)
+    # Optimistic concurrency: every write bumps it; a form posted with an
+    # older version is refused instead of overwriting someone else's change.
+    version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = IncidentQuerySet.as_manager()
 
@@ -296,6 +316,7 @@ class IncidentArea(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="incident_areas")
     area = models.ForeignKey(ServiceArea, on_delete=models.PROTECT, related_name="incident_areas")
     added_at = models.DateTimeField(default=timezone.now)
+    customers_affected = models.PositiveIntegerField(_("customers affected (estimate)"), null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["incident", "area"], name="incident_area_once")]
@@ -319,6 +340,8 @@ class IncidentUpdate(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    crew_status = models.CharField(_("crew status"), max_length=20, choices=CrewStatus.choices, blank=True)
+    next_update_at = models.DateTimeField(_("next update by"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -346,3 +369,118 @@ class LiveChange(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+
+# Issue 8: the ops console -------------------------------------------------
+
+
+class Team(models.Model):
+    """A regional team: owns regions (and their sub-regions); its members
+    see and edit only incidents that touch those regions."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    public_name = models.CharField(
+        _("public name"), max_length=120, help_text=_("Shown to customers on the pages of the team's areas.")
+    )
+    support_contact = models.CharField(
+        _("support contact"), max_length=200, blank=True, help_text=_("A phone number, e-mail address or web address.")
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("members"), related_name="ops_teams", blank=True
+    )
+    regions = models.ManyToManyField(Region, through="TeamRegion", verbose_name=_("regions"), related_name="teams")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamRegion(models.Model):
+    """A region is owned by at most one team."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="team_regions")
+    region = models.OneToOneField(Region, on_delete=models.CASCADE, related_name="team_region", verbose_name=_("region"))
+
+    class Meta:
+        verbose_name = _("owned region")
+        verbose_name_plural = _("owned regions")
+
+    def __str__(self) -> str:
+        return str(self.region)
+
+
+class MaintenanceWindow(Incident):
+    """Planned maintenance, as the console shows it (same rows as Incident)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("maintenance window")
+        verbose_name_plural = _("maintenance windows")
+
+
+class UpdateTemplate(models.Model):
+    """Text for a common update, with {placeholders} filled in when posted.
+
+    The text is data, never a Django template: outages.templating substitutes
+    a fixed set of names and nothing else."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    title = models.CharField(
+        _("incident title"), max_length=200, blank=True, help_text=_("Used when an incident is opened from this template.")
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=IncidentStatus.choices, blank=True,
+        help_text=_("Left empty, posting keeps the incident's status."),
+    )
+    impact = models.CharField(_("impact"), max_length=10, choices=Impact.choices, blank=True)
+    cause = models.CharField(_("cause"), max_length=30, choices=Cause.choices, blank=True)
+    crew_status = models.CharField(_("crew status"), max_length=20, choices=CrewStatus.choices, blank=True)
+    message = models.TextField(
+        _("message"),
+        help_text=_("Placeholders: {area}, {areas}, {eta}, {title}, {customers}, {next_update}, {cause}, {crew}."),
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("update template")
+        verbose_name_plural = _("update templates")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AuditAction(models.TextChoices):
+    OPENED = "opened", _("Opened")
+    SCHEDULED = "scheduled", _("Scheduled")
+    EDITED = "edited", _("Edited")
+    UPDATE_POSTED = "update_posted", _("Update posted")
+    AREAS_ADDED = "areas_added", _("Areas added")
+    REFUSED = "refused", _("Stale edit refused")
+
+
+class AuditEntry(models.Model):
+    """Who changed what and when: one row per write, never edited."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="audit_entries")
+    update = models.ForeignKey(IncidentUpdate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("user"),
+    )
+    action = models.CharField(_("action"), max_length=20, choices=AuditAction.choices)
+    # {"field": [old, new]} with values as strings (JSON-safe).
+    changes = models.JSONField(_("changes"), default=dict)
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} · {self.created_at:%Y-%m-%d %H:%M}"

@@ -11,7 +11,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from datetime import datetime
+
 from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext as _, ngettext
 
 from .models import (
@@ -23,6 +26,7 @@ from .models import (
     IncidentUpdate,
     Region,
     ServiceArea,
+    TeamRegion,
     area_status_for,
     normalize_postcode,
 )
@@ -58,6 +62,7 @@ def with_card_data(incidents):
     ).prefetch_related(
         Prefetch("areas", queryset=ServiceArea.objects.select_related("region").order_by("name")),
         "services",
+        "incident_areas",
     )
 
 
@@ -113,6 +118,7 @@ def home_snapshot() -> dict:
         "banner": banner(statuses, len(active)),
         "regions": list(groups.values()),
         "active_incidents": active,
+        "upcoming_maintenance": upcoming_maintenance(),
     }
 
 
@@ -128,6 +134,8 @@ def area_snapshot(area: ServiceArea) -> dict:
         "status_label": AreaStatus(status).label,
         "active_incidents": active,
         "recent_incidents": recent,
+        "upcoming_maintenance": upcoming_maintenance(area),
+        "team": team_contact(area),
     }
 
 
@@ -170,3 +178,91 @@ def areas_for_postcode(raw: str) -> list[ServiceArea]:
     if not postcode:
         return []
     return list(ServiceArea.objects.select_related("region").filter(postcodes__contains=f",{postcode},"))
+
+
+# Issue 8: facts, promises, maintenance, teams ------------------------------
+
+UPCOMING_MAINTENANCE_LIMIT = 10
+
+
+def promise_open(incident: Incident, now: datetime | None = None) -> bool:
+    """Whether the incident's "next update by" promise still stands (shown publicly)."""
+    return bool(
+        incident.next_update_at
+        and incident.status in ACTIVE_STATUSES
+        and incident.next_update_at > (now or timezone.now())
+    )
+
+
+def is_overdue(incident: Incident, now: datetime | None = None) -> bool:
+    """A promise passed with no new update since (flagged in the admin, never shown publicly)."""
+    return bool(
+        incident.next_update_at
+        and incident.status in ACTIVE_STATUSES
+        and incident.next_update_at <= (now or timezone.now())
+    )
+
+
+def overdue_incidents(now: datetime | None = None):
+    return Incident.objects.active().filter(next_update_at__lte=now or timezone.now())
+
+
+def customers_affected(incident: Incident, area: ServiceArea | None = None) -> int | None:
+    """The estimate for one area if ops gave one, else the incident's. Uses
+    the incident_areas prefetched by with_card_data when there."""
+    if area is not None:
+        for link in incident.incident_areas.all():
+            if link.area_id == area.pk and link.customers_affected is not None:
+                return link.customers_affected
+    return incident.customers_affected
+
+
+def incident_facts(incident: Incident, *, area: ServiceArea | None = None, now: datetime | None = None) -> dict:
+    """The facts customers get about an incident, JSON-ready, for the native
+    area API (`/api/areas/<slug>/`) and anything else that lists incidents:
+
+    - cause: the Cause value ("cable_cut", ...) or null when not known
+    - cause_text: what the page shows (the operator's detail, else the choice's label)
+    - crew_status: not_assigned | assigned | en_route | on_site | restoring
+    - customers_affected: the estimate for `area` if given and set, else the incident's; null if none
+    - next_update_at: ISO 8601 of the promised next update, null if none or already passed
+    - scheduled_for / scheduled_until: ISO 8601, planned maintenance only (else null)
+    """
+    return {
+        "cause": incident.cause or None,
+        "cause_text": str(incident.cause_text) or None,
+        "crew_status": incident.crew_status,
+        "customers_affected": customers_affected(incident, area),
+        "next_update_at": incident.next_update_at.isoformat() if promise_open(incident, now) else None,
+        "scheduled_for": incident.scheduled_for.isoformat() if incident.scheduled_for else None,
+        "scheduled_until": incident.scheduled_until.isoformat() if incident.scheduled_until else None,
+    }
+
+
+def upcoming_maintenance(area: ServiceArea | None = None) -> list[Incident]:
+    """Announced windows that have not started, soonest first (for one area, or all)."""
+    windows = Incident.objects.upcoming_maintenance()
+    if area is not None:
+        windows = windows.filter(incident_areas__area=area)
+    return list(with_card_data(windows.order_by("scheduled_for", "pk"))[:UPCOMING_MAINTENANCE_LIMIT])
+
+
+def area_team(area: ServiceArea):
+    """The team that owns the area's region (or the nearest parent region), or None. One query per level."""
+    region = area.region
+    seen = set()
+    while region is not None and region.pk not in seen:
+        seen.add(region.pk)
+        link = TeamRegion.objects.select_related("team").filter(region=region).first()
+        if link is not None:
+            return link.team
+        region = region.parent
+    return None
+
+
+def team_contact(area: ServiceArea) -> dict | None:
+    """{"name": public name, "support_contact": ...} of the area's team, for the page and the API."""
+    team = area_team(area)
+    if team is None:
+        return None
+    return {"name": team.public_name, "support_contact": team.support_contact or None}

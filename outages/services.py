@@ -12,13 +12,15 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_lazy
 
-from . import events
+from . import audit, events
 from .models import (
     CLOSED_STATUSES,
+    AuditAction,
+    CrewStatus,
     CLOSING_STATUS,
     STATUSES_BY_KIND,
     Impact,
@@ -35,6 +37,14 @@ from .models import (
 # post_update(eta=KEEP) carries the current ETA forward; eta=None clears it.
 KEEP = object()
 
+# The incident fields the audit log follows (besides areas and services).
+AUDITED_FIELDS = [
+    "title", "kind", "status", "impact", "cause", "cause_detail", "customers_affected", "crew_status",
+    "scheduled_for", "scheduled_until",
+]
+UPDATE_FIELDS = ["message", "eta", "next_update_at"]
+STALE_MESSAGE = gettext_lazy("Someone else changed this incident after you opened it. Reload the page to see their change, then make yours again.")
+
 
 def _validate_eta(eta: datetime | None, status: str, now: datetime) -> None:
     if eta is None or status in CLOSED_STATUSES:
@@ -50,9 +60,14 @@ def _validate_choice(value: str, choices, field: str) -> None:
         raise ValidationError({field: _("“%(value)s” is not a valid choice.") % {"value": value}})
 
 
-def validate_new_incident(*, title, areas, impact, status, eta, started_at=None) -> None:
+def validate_new_incident(
+    *, title, areas, impact, status, eta, started_at=None, crew_status=None, next_update_at=None, customers_affected=None
+) -> None:
     """Everything open_incident checks, callable by a form before it saves."""
     now = timezone.now()
+    _validate_crew_status(crew_status)
+    _validate_next_update(next_update_at, status, now)
+    _validate_customers(customers_affected)
     if not (title or "").strip():
         raise ValidationError({"title": _("An incident needs a title.")})
     if not list(areas):
@@ -66,9 +81,39 @@ def validate_new_incident(*, title, areas, impact, status, eta, started_at=None)
         raise ValidationError({"started_at": _("An incident cannot start in the future.")})
 
 
-def validate_update(incident: Incident, *, status: str, eta=KEEP, reopen: bool = False, at: datetime | None = None):
+def _validate_next_update(next_update_at: datetime | None, status: str, now: datetime) -> None:
+    if next_update_at is None or status in CLOSED_STATUSES:
+        return
+    if timezone.is_naive(next_update_at):
+        raise ValidationError({"next_update_at": _("The time of the next update needs a time zone.")})
+    if next_update_at <= now:
+        raise ValidationError({"next_update_at": _("The next update must be promised for a time in the future.")})
+
+
+def _validate_crew_status(crew_status) -> None:
+    if crew_status is not None:
+        _validate_choice(crew_status, CrewStatus, "crew_status")
+
+
+def _validate_customers(value) -> None:
+    if value is not None and (not isinstance(value, int) or value < 0):
+        raise ValidationError({"customers_affected": _("The number of customers affected must be zero or more.")})
+
+
+def validate_update(
+    incident: Incident,
+    *,
+    status: str,
+    eta=KEEP,
+    reopen: bool = False,
+    at: datetime | None = None,
+    crew_status: str | None = None,
+    next_update_at: datetime | None = None,
+):
     """Everything post_update checks; returns the ETA the update will carry."""
     now = at or timezone.now()
+    _validate_crew_status(crew_status)
+    _validate_next_update(next_update_at, status, now)
     if at is not None and at > timezone.now():
         raise ValidationError({"at": _("An update cannot be dated in the future.")})
     _validate_choice(status, STATUSES_BY_KIND[incident.kind], "status")
@@ -100,15 +145,22 @@ def open_incident(
     cause_detail: str = "",
     author=None,
     started_at: datetime | None = None,
+    customers_affected: int | None = None,
+    crew_status: str = CrewStatus.NOT_ASSIGNED,
+    next_update_at: datetime | None = None,
 ) -> Incident:
     """Open an incident for the given areas and post its first update."""
     areas = list(areas)
     started_at = started_at or timezone.now()
-    validate_new_incident(title=title, areas=areas, impact=impact, status=status, eta=eta, started_at=started_at)
+    validate_new_incident(
+        title=title, areas=areas, impact=impact, status=status, eta=eta, started_at=started_at,
+        crew_status=crew_status, next_update_at=next_update_at, customers_affected=customers_affected,
+    )
     title = title.strip()
 
     incident = Incident(
-        title=title, impact=impact, status=status, cause=cause, cause_detail=cause_detail.strip(), started_at=started_at
+        title=title, impact=impact, status=status, cause=cause, cause_detail=cause_detail.strip(), started_at=started_at,
+        customers_affected=customers_affected, crew_status=crew_status,
     )
     incident.full_clean(exclude=["areas", "services"])
     incident.save()
@@ -116,7 +168,15 @@ def open_incident(
         [IncidentArea(incident=incident, area=area, added_at=started_at) for area in areas]
     )
     incident.services.set(list(services))
-    _record_update(incident, status=status, message=message, eta=eta, author=author, now=started_at)
+    update = _record_update(
+        incident, status=status, message=message, eta=eta, author=author, now=started_at,
+        next_update_at=next_update_at, audit_action=None,
+    )
+    audit.record(
+        incident, AuditAction.OPENED, user=author, update=update,
+        changes=audit.diff({}, {**audit.snapshot(incident, AUDITED_FIELDS), **audit.snapshot(update, UPDATE_FIELDS),
+                                "areas": audit.as_text(areas), "services": audit.as_text(list(incident.services.all()))}),
+    )
     events.incident_changed(incident, area_ids={area.pk for area in areas})
     return incident
 
@@ -131,8 +191,13 @@ def post_update(
     author=None,
     reopen: bool = False,
     at: datetime | None = None,
+    crew_status: str | None = None,
+    next_update_at: datetime | None = None,
 ) -> IncidentUpdate:
-    """Post a timeline entry; the incident's status and ETA follow it.
+    """Post a timeline entry; the incident's status, ETA and crew status follow it.
+
+    crew_status=None keeps the current crew status. next_update_at is this
+    update's promise of when the next one comes (None: no promise).
 
     A resolved incident takes a non-resolved update only with reopen=True, so
     nobody reopens an outage by a slip of the status menu. `at` records an
@@ -140,12 +205,17 @@ def post_update(
     """
     # Lock the row so two operators posting at once are applied in turn.
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
-    eta = validate_update(incident, status=status, eta=eta, reopen=reopen, at=at)
+    eta = validate_update(
+        incident, status=status, eta=eta, reopen=reopen, at=at, crew_status=crew_status, next_update_at=next_update_at
+    )
     at = at or timezone.now()
     latest = incident.updates.order_by("-created_at").values_list("created_at", flat=True).first()
     if latest and at < latest:
         raise ValidationError({"at": _("An update cannot be dated before the previous one.")})
-    update = _record_update(incident, status=status, message=message, eta=eta, author=author, now=at)
+    update = _record_update(
+        incident, status=status, message=message, eta=eta, author=author, now=at,
+        crew_status=crew_status, next_update_at=next_update_at,
+    )
     events.incident_changed(incident, area_ids=set(incident.incident_areas.values_list("area_id", flat=True)))
     return update
 
@@ -166,6 +236,7 @@ def schedule_maintenance(
     message: str = "",
     impact: str = Impact.MINOR,
     author=None,
+    customers_affected: int | None = None,
 ) -> Incident:
     """Announce a planned maintenance window; its status starts as `scheduled`."""
     areas = list(areas)
@@ -186,14 +257,24 @@ def schedule_maintenance(
         started_at=scheduled_for,
         scheduled_for=scheduled_for,
         scheduled_until=scheduled_until,
+        customers_affected=customers_affected,
     )
+    _validate_customers(customers_affected)
     maintenance.full_clean(exclude=["areas", "services"])
     maintenance.save()
     IncidentArea.objects.bulk_create(
         [IncidentArea(incident=maintenance, area=area, added_at=scheduled_for) for area in areas]
     )
     maintenance.services.set(list(services))
-    _record_update(maintenance, status=MaintenanceStatus.SCHEDULED, message=message, eta=None, author=author, now=now)
+    update = _record_update(
+        maintenance, status=MaintenanceStatus.SCHEDULED, message=message, eta=None, author=author, now=now,
+        audit_action=None,
+    )
+    audit.record(
+        maintenance, AuditAction.SCHEDULED, user=author, update=update,
+        changes=audit.diff({}, {**audit.snapshot(maintenance, AUDITED_FIELDS), "message": update.message,
+                                "areas": audit.as_text(areas)}),
+    )
     events.incident_changed(maintenance, area_ids={area.pk for area in areas})
     return maintenance
 
@@ -208,10 +289,40 @@ def edit_incident(
     cause_detail: str | None = None,
     areas: Iterable[ServiceArea] | None = None,
     services: Iterable[Service] | None = None,
+    customers_affected=KEEP,
+    area_customers: dict[int, int | None] | None = None,
+    scheduled_for: datetime | None = None,
+    scheduled_until: datetime | None = None,
+    expected_version: int | None = None,
+    author=None,
 ) -> Incident:
-    """Change an incident's facts (not its status: that is post_update's)."""
+    """Change an incident's facts (not its status: that is post_update's).
+
+    expected_version: the version the editor saw; if someone changed the
+    incident since, nothing is saved (ValidationError), so no change is
+    silently overwritten. area_customers: {area id: estimate} per area."""
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if expected_version is not None and expected_version != incident.version:
+        raise ValidationError(STALE_MESSAGE, code="stale")
     old_area_ids = set(incident.incident_areas.values_list("area_id", flat=True))
+    before = {
+        **audit.snapshot(incident, AUDITED_FIELDS),
+        "areas": audit.as_text(list(incident.areas.all())),
+        "services": audit.as_text(list(incident.services.all())),
+        "area_customers": _area_customers_text(incident),
+    }
+    if customers_affected is not KEEP:
+        _validate_customers(customers_affected)
+        incident.customers_affected = customers_affected
+    if scheduled_for is not None or scheduled_until is not None:
+        if not incident.is_maintenance:
+            raise ValidationError({"scheduled_for": _("Only planned maintenance has a scheduled window.")})
+        incident.scheduled_for = scheduled_for or incident.scheduled_for
+        incident.scheduled_until = scheduled_until or incident.scheduled_until
+        if incident.scheduled_until <= incident.scheduled_for:
+            raise ValidationError({"scheduled_until": _("A maintenance window must end after it starts.")})
+        if incident.status == MaintenanceStatus.SCHEDULED:
+            incident.started_at = incident.scheduled_for
     if title is not None:
         incident.title = title.strip()
     if impact is not None:
@@ -236,14 +347,35 @@ def edit_incident(
         )
     if services is not None:
         incident.services.set(list(services))
+    if area_customers is not None:
+        for area_id, count in area_customers.items():
+            _validate_customers(count)
+            IncidentArea.objects.filter(incident=incident, area_id=area_id).update(customers_affected=count)
+    after = {
+        **audit.snapshot(incident, AUDITED_FIELDS),
+        "areas": audit.as_text(list(incident.areas.all())),
+        "services": audit.as_text(list(incident.services.all())),
+        "area_customers": _area_customers_text(incident),
+    }
+    changes = audit.diff(before, after)
+    if changes:
+        Incident.objects.filter(pk=incident.pk).update(version=models.F("version") + 1)
+        incident.refresh_from_db(fields=["version"])
+        audit.record(incident, AuditAction.EDITED, user=author, changes=changes)
     events.incident_changed(incident, area_ids=old_area_ids | new_area_ids)
     return incident
 
 
-def _record_update(incident: Incident, *, status, message, eta, author, now) -> IncidentUpdate:
-    """The one place where an incident's status, ETA and times follow its latest update."""
+def _record_update(
+    incident: Incident, *, status, message, eta, author, now, crew_status=None, next_update_at=None,
+    audit_action=AuditAction.UPDATE_POSTED,
+) -> IncidentUpdate:
+    """The one place where an incident's status, ETA, crew status, promise
+    and times follow its latest update."""
     if status in CLOSED_STATUSES:
         eta = None
+        next_update_at = None
+    before = audit.snapshot(incident, ["status", "eta", "crew_status", "next_update_at"])
     update = IncidentUpdate.objects.create(
         incident=incident,
         status=status,
@@ -252,9 +384,15 @@ def _record_update(incident: Incident, *, status, message, eta, author, now) -> 
         previous_eta=incident.eta,
         created_at=now,
         author=author,
+        crew_status=crew_status or incident.crew_status,
+        next_update_at=next_update_at,
     )
     incident.status = status
     incident.eta = eta
+    incident.crew_status = update.crew_status
+    incident.next_update_at = next_update_at
+    incident.promise_lapse_announced = False
+    incident.version += 1
     if incident.kind == Kind.MAINTENANCE and status != MaintenanceStatus.SCHEDULED and incident.started_at > now:
         # A window starts when the work really starts (early, or cancelled before it began).
         incident.started_at = now
@@ -262,5 +400,72 @@ def _record_update(incident: Incident, *, status, message, eta, author, now) -> 
         incident.resolved_at = incident.resolved_at or now
     else:
         incident.resolved_at = None
-    incident.save(update_fields=["status", "eta", "started_at", "resolved_at", "updated_at"])
+    incident.save(
+        update_fields=["status", "eta", "started_at", "resolved_at", "updated_at", "crew_status", "next_update_at",
+                       "promise_lapse_announced", "version"]
+    )
+    if audit_action:
+        after = audit.snapshot(incident, ["status", "eta", "crew_status", "next_update_at"])
+        audit.record(
+            incident, audit_action, user=author, update=update,
+            changes={**audit.diff(before, after), **({"message": [None, update.message]} if update.message else {})},
+        )
     return update
+
+
+def _area_customers_text(incident: Incident) -> str:
+    rows = incident.incident_areas.select_related("area").exclude(customers_affected=None).order_by("area__name")
+    return ", ".join(f"{row.area.name}: {row.customers_affected}" for row in rows)
+
+
+@transaction.atomic
+def add_areas(incident: Incident, areas: Iterable[ServiceArea], *, author=None) -> Incident:
+    """Add areas to an incident while it grows (areas it has already are left as they are)."""
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    old_area_ids = set(incident.incident_areas.values_list("area_id", flat=True))
+    new = [area for area in areas if area.pk not in old_area_ids]
+    if not new:
+        return incident
+    IncidentArea.objects.bulk_create([IncidentArea(incident=incident, area=area) for area in new])
+    Incident.objects.filter(pk=incident.pk).update(version=models.F("version") + 1)
+    incident.refresh_from_db(fields=["version"])
+    audit.record(incident, AuditAction.AREAS_ADDED, user=author, changes={"areas": [None, audit.as_text(new)]})
+    events.incident_changed(incident, area_ids=old_area_ids | {area.pk for area in new})
+    return incident
+
+
+def resolve_many(incidents: Iterable[Incident], *, message: str = "", author=None) -> int:
+    """Resolve (or complete) every open one of the given incidents, each in its own transaction."""
+    resolved = 0
+    for incident in incidents:
+        if incident.is_closed:
+            continue
+        resolve(incident, message=message, author=author)
+        resolved += 1
+    return resolved
+
+
+def start_maintenance(window: Incident, *, at: datetime | None = None) -> IncidentUpdate | None:
+    """scheduled -> in_progress, once: None if someone already moved it on."""
+    with transaction.atomic():
+        window = Incident.objects.select_for_update().get(pk=window.pk)
+        if window.kind != Kind.MAINTENANCE or window.status != MaintenanceStatus.SCHEDULED:
+            return None
+        return post_update(
+            window, status=MaintenanceStatus.IN_PROGRESS, at=at,
+            message=_("The planned maintenance has started."),
+        )
+
+
+def complete_maintenance(window: Incident, *, at: datetime | None = None) -> IncidentUpdate | None:
+    """in_progress / verifying -> completed, once: None if it is not running."""
+    with transaction.atomic():
+        window = Incident.objects.select_for_update().get(pk=window.pk)
+        if window.kind != Kind.MAINTENANCE or window.status not in (
+            MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING
+        ):
+            return None
+        return post_update(
+            window, status=MaintenanceStatus.COMPLETED, at=at,
+            message=_("The planned maintenance is complete."),
+        )

@@ -74,6 +74,7 @@ def test_operator_posts_an_update_with_a_new_eta_and_it_shows_publicly(ops, clie
             "update_status": "identified",
             "update_message": "Crew on site, new estimate",
             "update_eta": _local(new_eta),
+            "seen_version": incident.version,
         },
     )
     assert response.status_code == 302, _errors(response)
@@ -100,6 +101,7 @@ def test_saving_facts_only_posts_no_update(ops):
             "update_status": incident.status,
             "update_message": "",
             "update_eta": _local(incident.eta),
+            "seen_version": incident.version,
         },
     )
     assert response.status_code == 302
@@ -119,6 +121,7 @@ def test_past_eta_in_admin_shows_a_form_error_and_saves_nothing(ops):
             "update_status": "identified",
             "update_message": "Typo in the time",
             "update_eta": _local(timezone.now() - timedelta(hours=1)),
+            "seen_version": incident.version,
         },
     )
     assert response.status_code == 200
@@ -141,6 +144,8 @@ def test_resolved_incident_needs_explicit_reopen_in_admin(ops):
         "update_message": "It is back",
         "update_eta": "",
     }
+    incident.refresh_from_db()
+    data["seen_version"] = incident.version
     response = ops.post(f"/admin/outages/incident/{incident.pk}/change/", data)
     assert response.status_code == 200 and "Reopen it explicitly" in response.text
     response = ops.post(f"/admin/outages/incident/{incident.pk}/change/", {**data, "reopen": "on"})
@@ -153,7 +158,14 @@ def test_bulk_resolve_action(ops):
     incidents = [factories.incident(), factories.incident()]
     response = ops.post(
         "/admin/outages/incident/",
-        {"action": "resolve_selected", "_selected_action": [i.pk for i in incidents]},
+        {"action": "resolve_selected", "_selected_action": [i.pk for i in incidents], "index": "0"},
+    )
+    assert response.status_code == 200 and "Closing message" in response.text  # the confirmation page
+    assert set(Incident.objects.values_list("status", flat=True)) == {IncidentStatus.INVESTIGATING}
+    response = ops.post(
+        "/admin/outages/incident/",
+        {"action": "resolve_selected", "_selected_action": [i.pk for i in incidents], "apply": "1",
+         "message": "All fixed."},
     )
     assert response.status_code == 302
     assert set(Incident.objects.values_list("status", flat=True)) == {IncidentStatus.RESOLVED}

@@ -10,8 +10,22 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from outages import services
-from outages.models import Cause, Impact, Incident, IncidentStatus, Region, Service, ServiceArea
+from outages import permissions, services
+from outages.models import (
+    Cause,
+    CrewStatus,
+    Impact,
+    Incident,
+    IncidentArea,
+    IncidentStatus,
+    Kind,
+    Region,
+    Service,
+    ServiceArea,
+    Team,
+    TeamRegion,
+    UpdateTemplate,
+)
 
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV",
          "XVI", "XVII", "XVIII", "XIX", "XX", "XXI", "XXII", "XXIII"]
@@ -71,6 +85,39 @@ ACTIVE = [
         ],
     },
 ]
+# Facts for the active incidents: customers affected, crew, promised next update.
+FACTS = {
+    "Fiber internet outage after a cable cut": (4200, CrewStatus.ON_SITE, timedelta(minutes=45)),
+    "Slow mobile data around Debrecen": (900, CrewStatus.ASSIGNED, timedelta(minutes=30)),
+    "Storm damage: landline and internet in Szentendre": (350, CrewStatus.RESTORING, None),
+}
+PER_AREA_CUSTOMERS = {("Fiber internet outage after a cable cut", "budapest-district-5"): 2600,
+                      ("Fiber internet outage after a cable cut", "budapest-district-6"): 1600}
+MAINTENANCE = [
+    ("Network upgrade in District XIII", ["budapest-district-13"], ["fiber", "tv"], timedelta(days=1, hours=1), 4,
+     "We are upgrading the fiber network. Internet and TV may drop for up to 30 minutes during the window."),
+    ("Exchange maintenance in Gödöllő", ["godollo"], ["landline"], timedelta(days=3), 2,
+     "Planned work at the Gödöllő exchange; landline calls may be interrupted briefly."),
+    ("Mobile mast replacement in Debrecen", ["debrecen"], ["mobile"], timedelta(days=6, hours=3), 6,
+     "A mast is being replaced; mobile coverage in the city centre may be weaker."),
+]
+TEAMS = [
+    ("Budapest network operations", "Budapest Network Team", "+36 1 555 0100 · budapest-support@example.invalid",
+     ["budapest"]),
+    ("Regional operations east", "Regional Service Team (East)", "+36 52 555 0100", ["pest-county", "hajdu-bihar"]),
+]
+TEMPLATES = [
+    ("Investigating", "", IncidentStatus.INVESTIGATING, CrewStatus.NOT_ASSIGNED,
+     "We know about a problem in {area} and are looking into it. Next update by {next_update}."),
+    ("Crew on the way", "", IncidentStatus.IDENTIFIED, CrewStatus.EN_ROUTE,
+     "We found the cause. A repair crew is on its way to {area}; we expect service back by {eta}."),
+    ("Crew on site", "", "", CrewStatus.ON_SITE, "The crew is on site in {area}. Expected fix: {eta}."),
+    ("Fixed, monitoring", "", IncidentStatus.MONITORING, CrewStatus.RESTORING,
+     "Service is coming back in {area}. We are watching it closely."),
+    ("Cable cut (open)", "Fiber internet outage after a cable cut", IncidentStatus.IDENTIFIED, CrewStatus.ASSIGNED,
+     "A fiber cable was cut in {area}. A crew has been assigned; expected fix {eta}."),
+]
+
 RESOLVED = [
     ("Mobile outage in District XI", ["budapest-district-11"], ["mobile"], Impact.MAJOR, Cause.POWER, 3, 95),
     ("Fiber maintenance overran in Érd", ["erd"], ["fiber"], Impact.MINOR, Cause.PLANNED, 6, 50),
@@ -85,7 +132,8 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options):
         self._areas()
-        created = self._incidents()
+        self._teams()
+        created = self._incidents() + self._maintenance()
         self.stdout.write(f"Demo data ready: {ServiceArea.objects.count()} areas, {created} new incidents.")
         if settings.DEBUG:
             self._demo_login()
@@ -103,6 +151,36 @@ class Command(BaseCommand):
                 )
         for position, (name, slug) in enumerate(SERVICES):
             Service.objects.update_or_create(slug=slug, defaults={"name": name, "position": position})
+
+    def _teams(self):
+        for name, public_name, contact, region_slugs in TEAMS:
+            team, _ = Team.objects.update_or_create(name=name, defaults={"public_name": public_name,
+                                                                         "support_contact": contact})
+            for region in Region.objects.filter(slug__in=region_slugs):
+                TeamRegion.objects.update_or_create(region=region, defaults={"team": team})
+        for position, (name, title, status, crew, message) in enumerate(TEMPLATES):
+            UpdateTemplate.objects.update_or_create(
+                name=name,
+                defaults={"title": title, "status": status, "crew_status": crew, "message": message,
+                          "position": position, "cause": Cause.CABLE_CUT if title else ""},
+            )
+
+    def _maintenance(self) -> int:
+        now = timezone.now().replace(minute=0, second=0, microsecond=0)
+        created = 0
+        for title, areas, service_slugs, starts_in, hours, message in MAINTENANCE:
+            if Incident.objects.filter(kind=Kind.MAINTENANCE, title=title).exists():
+                continue
+            services.schedule_maintenance(
+                title=title,
+                areas=ServiceArea.objects.filter(slug__in=areas),
+                services=Service.objects.filter(slug__in=service_slugs),
+                scheduled_for=now + starts_in,
+                scheduled_until=now + starts_in + timedelta(hours=hours),
+                message=message,
+            )
+            created += 1
+        return created
 
     def _incidents(self) -> int:
         now = timezone.now()
@@ -123,8 +201,28 @@ class Command(BaseCommand):
                 eta=now + first_eta if first_eta else None,
                 started_at=now + spec["started"],
             )
-            for status, message, eta in spec["updates"][1:]:
-                services.post_update(incident, status=status, message=message, eta=now + eta if eta else None)
+            customers, crew, next_update = FACTS.get(spec["title"], (None, None, None))
+            for position, (status, message, eta) in enumerate(spec["updates"][1:], start=2):
+                last = position == len(spec["updates"])
+                services.post_update(
+                    incident, status=status, message=message, eta=now + eta if eta else None,
+                    crew_status=crew if last else None,
+                    next_update_at=now + next_update if last and next_update else None,
+                )
+            if len(spec["updates"]) == 1 and (crew or next_update):
+                services.post_update(
+                    incident, status=first_status, crew_status=crew,
+                    next_update_at=now + next_update if next_update else None,
+                )
+            services.edit_incident(
+                incident,
+                customers_affected=customers,
+                area_customers={
+                    link.area_id: PER_AREA_CUSTOMERS[(spec["title"], link.area.slug)]
+                    for link in IncidentArea.objects.filter(incident=incident).select_related("area")
+                    if (spec["title"], link.area.slug) in PER_AREA_CUSTOMERS
+                },
+            )
             created += 1
         for title, areas, service_slugs, impact, cause, days_ago, minutes in RESOLVED:
             if Incident.objects.filter(title=title).exists():
@@ -153,3 +251,8 @@ class Command(BaseCommand):
         password = secrets.token_urlsafe(9)
         user_model.objects.create_superuser("ops", "ops@example.invalid", password)
         self.stdout.write(self.style.WARNING(f"Demo ops login (shown once): user 'ops', password '{password}'"))
+        # A regional operator: sees only incidents touching Budapest.
+        operator = user_model.objects.create_user("ops-budapest", "budapest@example.invalid", password, is_staff=True)
+        operator.groups.add(permissions.operator_group())
+        Team.objects.get(name=TEAMS[0][0]).members.add(operator)
+        self.stdout.write(self.style.WARNING("Regional operator (Budapest team only): user 'ops-budapest', same password"))

@@ -1,0 +1,136 @@
+"""The ops console. Every save goes through outages.services, so the admin
+does exactly what the command line and the API do; every incident queryset
+goes through outages.permissions (regional teams).
+
+incidents.py: incidents and maintenance windows (views, actions, one-click
+template updates); forms.py: their forms and filters. Here: areas, regions, services, teams, update templates
+and the audit log."""
+
+from django.contrib import admin
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from .. import permissions, templating
+from ..models import AuditEntry, Region, Service, ServiceArea, Team, TeamRegion, UpdateTemplate, normalize_postcode
+from .incidents import IncidentAdmin, IncidentForm, MaintenanceAdmin  # noqa: F401 (registers them)
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "parent", "position", "area_count"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    list_filter = ["parent"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("parent").annotate(area_total=Count("areas"))
+
+    @admin.display(description=_("areas"), ordering="area_total")
+    def area_count(self, obj):
+        return obj.area_total
+
+
+@admin.register(ServiceArea)
+class ServiceAreaAdmin(admin.ModelAdmin):
+    list_display = ["name", "region", "slug", "postcode_summary", "time_zone"]
+    list_filter = ["region", "time_zone"]
+    search_fields = ["name", "slug", "postcodes", "region__name"]
+    prepopulated_fields = {"slug": ["name"]}
+    list_select_related = ["region"]
+
+    def get_search_results(self, request, queryset, search_term):
+        # Postcodes are stored normalised (",1051,"): match what ops type ("1051", "sw1a 1aa").
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        code = normalize_postcode(search_term)
+        if code:
+            queryset |= self.model.objects.filter(postcodes__contains=f",{code}")
+        return queryset, may_have_duplicates
+
+    @admin.display(description=_("postcodes"))
+    def postcode_summary(self, obj):
+        codes = obj.postcode_list
+        return ", ".join(codes[:6]) + (" …" if len(codes) > 6 else "")
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "position"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
+
+
+class TeamRegionInline(admin.TabularInline):
+    model = TeamRegion
+    extra = 1
+    autocomplete_fields = ["region"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "public_name", "support_contact", "region_list"]
+    search_fields = ["name", "public_name"]
+    filter_horizontal = ["members"]
+    inlines = [TeamRegionInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("regions")
+
+    @admin.display(description=_("regions"))
+    def region_list(self, obj):
+        return ", ".join(region.name for region in obj.regions.all())
+
+
+@admin.register(UpdateTemplate)
+class UpdateTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "status", "crew_status", "preview", "open_link"]
+    search_fields = ["name", "title", "message"]
+    fields = ["name", "title", "status", "impact", "cause", "crew_status", "message", "position"]
+
+    @admin.display(description=_("preview"))
+    def preview(self, obj):
+        example = {
+            "area": _("District 5"), "areas": _("District 5, District 6"), "eta": "16:30", "title": obj.title or obj.name,
+            "customers": "1,200", "next_update": "15:00", "cause": _("Cable cut"), "crew": _("Crew on site"),
+        }
+        return templating.render_html(obj.message, example)
+
+    @admin.display(description=_("open"))
+    def open_link(self, obj):
+        return format_html(
+            '<a href="{}?template={}">{}</a>', reverse("admin:outages_incident_add"), obj.pk, _("Open an incident")
+        )
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only: the log is written by the services, never edited."""
+
+    list_display = ["created_at", "incident", "user", "action", "change_summary"]
+    list_filter = ["action", "user"]
+    search_fields = ["incident__title"]
+    date_hierarchy = "created_at"
+    list_select_related = ["incident", "user"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        visible = permissions.incidents_for(request.user).values("pk")
+        return queryset if permissions.sees_everything(request.user) else queryset.filter(incident__in=visible)
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The incident page links here with ?incident__id__exact=<id>.
+        return lookup == "incident__id__exact" or super().lookup_allowed(lookup, value, request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("changes"))
+    def change_summary(self, obj):
+        return "; ".join(f"{name}: {old or '—'} → {new or '—'}" for name, (old, new) in obj.changes.items())

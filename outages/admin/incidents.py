@@ -1,0 +1,381 @@
+"""Incidents and maintenance windows in the ops console.
+
+Every save goes through outages.services; every queryset, form, action and
+extra view goes through outages.permissions, so an operator works only on
+incidents touching their team's regions, whatever they POST.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _, ngettext
+
+from .. import permissions, services, templating
+from ..models import (
+    ACTIVE_STATUSES,
+    CrewStatus,
+    Incident,
+    IncidentStatus,
+    Kind,
+    MaintenanceStatus,
+    MaintenanceWindow,
+    ServiceArea,
+    UpdateTemplate,
+)
+from .forms import (
+    AddAreasForm,
+    IncidentForm,
+    MaintenanceForm,
+    OverdueFilter,
+    ResolveForm,
+    UpcomingFilter,
+)
+
+
+def _when(value) -> str:
+    return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT") if value else "—"
+
+
+class BaseIncidentAdmin(admin.ModelAdmin):
+    """What incidents and maintenance windows share: permissions, facts, timeline, audit."""
+
+    kind = Kind.INCIDENT
+    date_hierarchy = "started_at"
+    search_fields = ["title", "areas__name", "updates__message"]
+    change_form_template = "admin/outages/incident/change_form.html"
+    actions = ["resolve_selected", "add_areas"]
+
+    # Row-level permissions ---------------------------------------------
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).filter(kind=self.kind).prefetch_related("areas")
+        return permissions.incidents_for(request.user, queryset)
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or permissions.can_manage(request.user, obj))
+
+    def has_view_permission(self, request, obj=None):
+        allowed = super().has_view_permission(request, obj)
+        return allowed and (obj is None or permissions.can_manage(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None):
+        # History is kept: only a superuser deletes an incident (and its audit log).
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"request": request})
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            # A race the form could not see (someone saved in between): nothing was saved.
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    # Display -----------------------------------------------------------
+
+    @admin.display(description=_("areas"))
+    def area_list(self, obj):
+        names = [area.name for area in obj.areas.all()]
+        return ", ".join(names[:4]) + (f" +{len(names) - 4}" if len(names) > 4 else "")
+
+    @admin.display(description=_("next update"), ordering="next_update_at")
+    def promise(self, obj):
+        if obj.next_update_at is None or obj.status not in ACTIVE_STATUSES:
+            return "—"
+        if obj.next_update_at <= timezone.now():
+            return format_html('<strong class="errornote">{} · {}</strong>', _("Overdue"), _when(obj.next_update_at))
+        return _when(obj.next_update_at)
+
+    @admin.display(description=_("public page"))
+    def view_on_site_link(self, obj):
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>', obj.get_absolute_url(), _("View as customer")
+        )
+
+    @admin.display(description=_("updates"))
+    def timeline(self, obj):
+        # Read-only: history is added to, never edited. The author shows here
+        # (ops need it) and nowhere public.
+        rows = format_html_join(
+            "",
+            "<li><strong>{}</strong> · {} · {}<br>{}{}{}</li>",
+            (
+                (
+                    update.get_status_display(),
+                    _when(update.created_at),
+                    update.author or "—",
+                    update.message,
+                    format_html(" <em>ETA {}</em>", _when(update.eta)) if update.eta else "",
+                    format_html(" <em>{} {}</em>", _("next update by"), _when(update.next_update_at))
+                    if update.next_update_at
+                    else "",
+                )
+                for update in obj.updates.select_related("author")
+            ),
+        )
+        return format_html('<ol class="timeline">{}</ol>', rows)
+
+    @admin.display(description=_("audit log"))
+    def audit_log(self, obj):
+        entries = obj.audit_entries.select_related("user")[:50]
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    _when(entry.created_at),
+                    entry.user or _("system"),
+                    entry.get_action_display(),
+                    format_html_join(
+                        "", "<div><code>{}</code>: {} → {}</div>",
+                        ((name, values[0] or "—", values[1] or "—") for name, values in entry.changes.items()),
+                    ),
+                )
+                for entry in entries
+            ),
+        )
+        link = reverse("admin:outages_auditentry_changelist") + f"?incident__id__exact={obj.pk}"
+        return format_html(
+            '<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>'
+            '<p><a href="{}">{}</a></p>',
+            _("when"), _("who"), _("action"), _("changes"), rows, link, _("Full audit log"),
+        )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["update_templates"] = UpdateTemplate.objects.all() if obj and self.kind == Kind.INCIDENT else []
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # Saving through the services ---------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            created = self.create(request, form, data)
+            obj.pk = created.pk
+            obj.refresh_from_db()
+            return
+        services.edit_incident(
+            obj,
+            title=data["title"],
+            impact=data["impact"],
+            cause=data.get("cause"),
+            cause_detail=data.get("cause_detail"),
+            customers_affected=data.get("customers_affected"),
+            areas=form.all_areas(),
+            services=data["services"],
+            scheduled_for=data.get("scheduled_for"),
+            scheduled_until=data.get("scheduled_until"),
+            expected_version=data.get("seen_version"),
+            author=request.user,
+        )
+        if form.wants_update():
+            services.post_update(
+                obj,
+                status=data["update_status"] or obj.status,
+                message=data["update_message"],
+                eta=form.eta_for_update(),
+                author=request.user,
+                reopen=data.get("reopen", False),
+                crew_status=data.get("update_crew_status") or None,
+                next_update_at=data.get("update_next_update_at"),
+            )
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        # Areas and services were saved by the service functions.
+        pass
+
+    # Bulk actions --------------------------------------------------------
+    # The queryset Django hands an action comes from get_queryset, so ids
+    # outside the operator's regions in a crafted POST are simply not there.
+
+    def _action_page(self, request, queryset, action, form, title):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "queryset": queryset,
+            "action": action,
+            "form": form,
+            "media": self.media + form.media,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/outages/incident/action_confirmation.html", context)
+
+    @admin.action(description=_("Resolve selected, with a closing message…"), permissions=["change"])
+    def resolve_selected(self, request, queryset):
+        open_ones = queryset.exclude(status__in=[IncidentStatus.RESOLVED, MaintenanceStatus.COMPLETED])
+        form = ResolveForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            count = services.resolve_many(list(open_ones), message=form.cleaned_data["message"], author=request.user)
+            self.message_user(
+                request, ngettext("%(count)d incident resolved.", "%(count)d incidents resolved.", count) % {"count": count},
+                messages.SUCCESS,
+            )
+            return None
+        return self._action_page(request, open_ones, "resolve_selected", form, _("Resolve incidents"))
+
+    @admin.action(description=_("Add areas to selected…"), permissions=["change"])
+    def add_areas(self, request, queryset):
+        form = AddAreasForm(request.POST if "apply" in request.POST else None, user=request.user)
+        if form.is_bound and form.is_valid():
+            for incident in queryset:
+                services.add_areas(incident, form.cleaned_data["areas"], author=request.user)
+            self.message_user(request, _("Areas added."), messages.SUCCESS)
+            return None
+        return self._action_page(request, queryset, "add_areas", form, _("Add areas"))
+
+    # One-click template updates ------------------------------------------
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<int:pk>/post-template/<int:template_id>/",
+                self.admin_site.admin_view(self.post_template_view),
+                name="%s_%s_post_template" % info,
+            ),
+            *super().get_urls(),
+        ]
+
+    def post_template_view(self, request, pk, template_id):
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[pk]))
+        incident = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not self.has_change_permission(request, incident):
+            raise PermissionDenied
+        template = get_object_or_404(UpdateTemplate, pk=template_id)
+        change_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[pk])
+        if str(incident.version) != request.POST.get("seen_version", ""):
+            self.message_user(request, services.STALE_MESSAGE, messages.ERROR)
+            return HttpResponseRedirect(change_url)
+        message = templating.render(template.message, templating.values_for(incident))
+        try:
+            services.post_update(
+                incident,
+                status=template.status or incident.status,
+                message=message,
+                crew_status=template.crew_status or None,
+                author=request.user,
+            )
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        else:
+            self.message_user(request, _("Update “%(name)s” posted.") % {"name": template.name}, messages.SUCCESS)
+        return HttpResponseRedirect(change_url)
+
+
+@admin.register(Incident)
+class IncidentAdmin(BaseIncidentAdmin):
+    form = IncidentForm
+    list_display = [
+        "title", "status", "impact", "area_list", "crew_status", "eta", "promise", "started_at", "resolved_at",
+        "view_on_site_link",
+    ]
+    list_filter = ["status", OverdueFilter, "impact", "cause", "crew_status", "areas__region", "areas"]
+    readonly_fields = ["view_on_site_link", "status", "eta", "next_update_at", "started_at", "resolved_at", "timeline",
+                       "audit_log"]
+
+    def get_fieldsets(self, request, obj=None):
+        update_fields = ["update_status", "update_message", "update_eta", "update_crew_status", "update_next_update_at"]
+        post = (_("Post an update"), {"fields": update_fields + (["reopen", "seen_version"] if obj else ["template"])})
+        facts = (_("Incident"), {"fields": ["title", "impact", "cause", "cause_detail", "customers_affected", "areas",
+                                            "services"]})
+        if obj is None:
+            return [facts, post]
+        return [
+            (None, {"fields": ["view_on_site_link"]}),
+            post,
+            facts,
+            (_("Current state"), {"fields": ["status", "eta", "next_update_at", "started_at", "resolved_at"]}),
+            (_("Timeline (newest first)"), {"fields": ["timeline"]}),
+            (_("Audit log"), {"fields": ["audit_log"], "classes": ["collapse"]}),
+        ]
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        template = UpdateTemplate.objects.filter(pk=request.GET.get("template") or None).first() if (
+            request.GET.get("template", "").isdigit()
+        ) else None
+        if template is not None:
+            initial.update(
+                {
+                    "template": template.pk,
+                    "title": template.title or template.name,
+                    "impact": template.impact or initial.get("impact"),
+                    "cause": template.cause,
+                    "update_status": template.status or IncidentStatus.INVESTIGATING,
+                    "update_crew_status": template.crew_status or CrewStatus.NOT_ASSIGNED,
+                    "update_message": template.message,
+                }
+            )
+        return initial
+
+    def create(self, request, form, data):
+        return services.open_incident(
+            title=data["title"],
+            areas=data["areas"],
+            services=data["services"],
+            impact=data["impact"],
+            status=data["update_status"],
+            message=form.message_for_update(),
+            eta=data["update_eta"],
+            cause=data["cause"],
+            cause_detail=data["cause_detail"],
+            customers_affected=data.get("customers_affected"),
+            crew_status=data.get("update_crew_status") or CrewStatus.NOT_ASSIGNED,
+            next_update_at=data.get("update_next_update_at"),
+            author=request.user,
+        )
+
+
+@admin.register(MaintenanceWindow)
+class MaintenanceAdmin(BaseIncidentAdmin):
+    kind = Kind.MAINTENANCE
+    form = MaintenanceForm
+    date_hierarchy = "scheduled_for"
+    list_display = ["title", "status", "scheduled_for", "scheduled_until", "area_list", "promise", "view_on_site_link"]
+    list_filter = [UpcomingFilter, "status", "areas__region", "areas"]
+    readonly_fields = ["view_on_site_link", "status", "started_at", "resolved_at", "timeline", "audit_log"]
+    actions = ["resolve_selected"]
+
+    def get_fieldsets(self, request, obj=None):
+        facts = (_("Maintenance window"), {"fields": ["title", "impact", "scheduled_for", "scheduled_until",
+                                                      "customers_affected", "areas", "services"]})
+        if obj is None:
+            return [facts, (_("Announcement"), {"fields": ["update_message"]})]
+        post = (_("Post an update"), {"fields": ["update_status", "update_message", "update_eta", "update_crew_status",
+                                                 "update_next_update_at", "reopen", "seen_version"]})
+        return [
+            (None, {"fields": ["view_on_site_link"]}),
+            post,
+            facts,
+            (_("Current state"), {"fields": ["status", "started_at", "resolved_at"]}),
+            (_("Timeline (newest first)"), {"fields": ["timeline"]}),
+            (_("Audit log"), {"fields": ["audit_log"], "classes": ["collapse"]}),
+        ]
+
+    def create(self, request, form, data):
+        return services.schedule_maintenance(
+            title=data["title"],
+            areas=data["areas"],
+            services=data["services"],
+            impact=data["impact"],
+            scheduled_for=data["scheduled_for"],
+            scheduled_until=data["scheduled_until"],
+            message=data.get("update_message", ""),
+            customers_affected=data.get("customers_affected"),
+            author=request.user,
+        )

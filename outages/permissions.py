@@ -1,0 +1,93 @@
+"""Row-level permissions of the ops console: regional teams.
+
+A team owns regions (and, through them, their sub-regions and areas). An
+operator sees and edits only incidents that touch at least one area of
+their teams' regions, and can only pick those areas. Superusers see all.
+A staff user in no team sees no incident.
+
+The admin calls these in its querysets, forms, actions and views, so a
+crafted POST gets what the menus show: nothing outside the team's regions.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from .models import Incident, IncidentArea, Region, ServiceArea, TeamRegion
+
+_CACHE_ATTR = "_ops_region_ids"
+
+
+def sees_everything(user) -> bool:
+    return bool(user and user.is_active and user.is_superuser)
+
+
+def region_ids(user) -> set[int] | None:
+    """The regions the user works on (None: all of them). Two queries, cached on the user object."""
+    if sees_everything(user):
+        return None
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    ids: set[int] = set()
+    if user is not None and user.is_active and user.pk is not None:
+        ids = set(TeamRegion.objects.filter(team__members=user).values_list("region_id", flat=True))
+        if ids:
+            children: dict[int, list[int]] = {}
+            for pk, parent in Region.objects.exclude(parent=None).values_list("pk", "parent_id"):
+                children.setdefault(parent, []).append(pk)
+            stack = list(ids)
+            while stack:
+                for child in children.get(stack.pop(), []):
+                    if child not in ids:
+                        ids.add(child)
+                        stack.append(child)
+    setattr(user, _CACHE_ATTR, ids)
+    return ids
+
+
+def areas_for(user, queryset: QuerySet | None = None) -> QuerySet:
+    """The areas the user may pick."""
+    queryset = queryset if queryset is not None else ServiceArea.objects.all()
+    ids = region_ids(user)
+    return queryset if ids is None else queryset.filter(region_id__in=ids)
+
+
+def incidents_for(user, queryset: QuerySet | None = None) -> QuerySet:
+    """The incidents (and maintenance windows) the user may see and edit."""
+    queryset = queryset if queryset is not None else Incident.objects.all()
+    ids = region_ids(user)
+    if ids is None:
+        return queryset
+    touching = IncidentArea.objects.filter(area__region_id__in=ids).values("incident_id")
+    return queryset.filter(pk__in=touching)
+
+
+def can_manage(user, incident: Incident) -> bool:
+    return incidents_for(user, Incident.objects.filter(pk=incident.pk)).exists()
+
+
+def hidden_area_ids(user, incident: Incident) -> set[int]:
+    """Areas of the incident outside the user's regions: kept as they are when the user edits it."""
+    ids = region_ids(user)
+    if ids is None or not incident.pk:
+        return set()
+    return set(incident.incident_areas.exclude(area__region_id__in=ids).values_list("area_id", flat=True))
+
+
+OPERATOR_GROUP = "Operators"
+OPERATOR_PERMISSIONS = [
+    "add_incident", "change_incident", "view_incident",
+    "add_maintenancewindow", "change_maintenancewindow", "view_maintenancewindow",
+    "view_servicearea", "view_region", "view_service", "view_team",
+    "view_updatetemplate", "view_auditentry",
+]
+
+
+def operator_group():
+    """The group that gives staff users the console's incident permissions (rows still follow their team)."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, _ = Group.objects.get_or_create(name=OPERATOR_GROUP)
+    group.permissions.set(Permission.objects.filter(content_type__app_label="outages", codename__in=OPERATOR_PERMISSIONS))
+    return group
