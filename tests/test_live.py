@@ -241,6 +241,7 @@ def _post_update_through_admin(server, incident_pk, area_pk, message):
     title = found.group(1)
     form = {
         "csrfmiddlewaretoken": token,
+        "seen_version": re.search(r'name="seen_version"[^>]*value="([^"]*)"', page).group(1),
         "title": title,
         "impact": "major",
         "cause": "",
