@@ -369,3 +369,35 @@ def test_demo_data_includes_an_outage_that_earned_a_credit(client):
 )
 def test_thresholds_read_naturally(minutes, text):
     assert credits.threshold_text(minutes) == text
+
+
+def test_open_page_receives_the_notice_when_the_scheduler_sees_the_threshold_pass(make_server):
+    """End to end: a real daphne, a websocket client, `manage.py scheduler --once` in its own process."""
+    import subprocess
+    import sys
+    import time
+
+    from websockets.sync.client import connect
+
+    from .conftest import ROOT, server_env
+
+    policy = fiber_policy()
+    started = datetime.now(UTC) - timedelta(minutes=20) + timedelta(seconds=2)
+    incident, _ = fiber_outage(policy=policy, started_at=started)
+    server = make_server()
+    url = server.url.replace("http", "ws") + f"/ws/incidents/{incident.pk}/"
+    with connect(url, origin=server.url, open_timeout=10) as socket:
+        assert "as a credit automatically" not in socket.recv(timeout=10)
+        time.sleep(max(0.0, (started + timedelta(minutes=20, seconds=0.5) - datetime.now(UTC)).total_seconds()))
+        run = subprocess.run(
+            [sys.executable, "manage.py", "scheduler", "--once"],
+            cwd=ROOT, env=server_env(), capture_output=True, text=True, timeout=60,
+        )
+        assert run.returncode == 0, run.stderr
+        assert "push_credit_crossings: 1" in run.stdout
+        # Pushes of earlier changes may still arrive first (the outbox poll re-reads recent rows).
+        deadline = time.monotonic() + 5
+        message = ""
+        while NOTICE not in message and time.monotonic() < deadline:
+            message = socket.recv(timeout=max(0.01, deadline - time.monotonic()))
+        assert NOTICE in message
