@@ -484,3 +484,66 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} · {self.created_at:%Y-%m-%d %H:%M}"
+# Credits (service compensation for long outages) -------------------------
+
+from django.core.validators import MinValueValidator  # noqa: E402  (kept with the credit models for merging)
+
+IMPACT_RANK = {Impact.NONE: 0, Impact.MINOR: 1, Impact.MAJOR: 2, Impact.CRITICAL: 3}
+
+
+class CreditPolicy(models.Model):
+    """A promise to customers: an outage of this service that lasts longer than
+    the minimum, at the minimum impact or worse, earns them this credit."""
+
+    service = models.ForeignKey(
+        Service, verbose_name=_("service"), on_delete=models.CASCADE, related_name="credit_policies"
+    )
+    min_duration = models.PositiveIntegerField(
+        _("minimum duration (minutes)"),
+        validators=[MinValueValidator(1)],
+        help_text=_("The outage must last longer than this, in minutes, counting only the time it was open."),
+    )
+    min_impact = models.CharField(
+        _("minimum impact"),
+        max_length=10,
+        choices=[choice for choice in Impact.choices if choice[0] != Impact.NONE],
+        default=Impact.MAJOR,
+        help_text=_("Incidents of a lower impact earn no credit."),
+    )
+    credit = models.CharField(
+        _("credit (customer wording)"),
+        max_length=200,
+        help_text=_("Completes “… will receive ___ as a credit automatically”, e.g. “one day's service charge”."),
+    )
+    include_maintenance = models.BooleanField(
+        _("include planned maintenance"), default=False, help_text=_("Off: maintenance windows earn no credit.")
+    )
+    active = models.BooleanField(_("active"), default=True, help_text=_("Switch off to stop granting this credit."))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["service__position", "service__name", "min_duration", "id"]
+        verbose_name = _("credit policy")
+        verbose_name_plural = _("credit policies")
+
+    def __str__(self) -> str:
+        return f"{self.service}: > {self.min_duration} min → {self.credit}"
+
+
+class CreditCrossing(models.Model):
+    """The moment an ongoing outage passed a policy's threshold in one area,
+    recorded once, so the scheduler pushes the notice live exactly once."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="credit_crossings")
+    area = models.ForeignKey(ServiceArea, on_delete=models.CASCADE, related_name="+")
+    policy = models.ForeignKey(CreditPolicy, on_delete=models.CASCADE, related_name="crossings")
+    crossed_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "area", "policy"], name="credit_crossing_once"),
+        ]
+        verbose_name = _("credit threshold crossing")
+        verbose_name_plural = _("credit threshold crossings")

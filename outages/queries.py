@@ -17,6 +17,7 @@ from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _, ngettext
 
+from . import credits
 from .models import (
     ACTIVE_STATUSES,
     AREA_STATUS_RANK,
@@ -54,9 +55,9 @@ def area_statuses(area_ids=None) -> dict[int, str]:
 
 
 def with_card_data(incidents):
-    """Prefetch what an incident card shows: areas, services, latest message."""
+    """Prefetch what an incident card shows: areas, services, latest message, credits."""
     latest = IncidentUpdate.objects.filter(incident=OuterRef("pk")).order_by("-created_at", "-id")
-    return incidents.annotate(
+    return credits.with_credit_data(incidents).annotate(
         latest_message=Subquery(latest.values("message")[:1]),
         latest_update_at=Subquery(latest.values("created_at")[:1]),
     ).prefetch_related(

@@ -1,5 +1,6 @@
 """Idempotent, realistic demo data: regions, ~30 areas with postcodes,
-services, active incidents with ETAs and some resolved history."""
+services, credit policies, active incidents with ETAs and some resolved
+history (several of which earned customers a credit)."""
 
 import secrets
 from datetime import timedelta
@@ -13,6 +14,7 @@ from django.utils import timezone
 from outages import permissions, services
 from outages.models import (
     Cause,
+    CreditPolicy,
     CrewStatus,
     Impact,
     Incident,
@@ -43,6 +45,13 @@ PEST_COUNTY = [
 ]
 HAJDU = [("Debrecen", "debrecen", ["4024", "4025", "4026", "4027", "4028", "4029", "4030", "4031", "4032"])]
 SERVICES = [("Fiber internet", "fiber"), ("Mobile", "mobile"), ("Landline", "landline"), ("TV", "tv")]
+# One credit policy per service (created only if the service has none, so ops' edits stay).
+CREDIT_POLICIES = [
+    ("fiber", 20, "one day's service charge"),
+    ("mobile", 60, "one day's service charge"),
+    ("landline", 120, "one day's line rental"),
+    ("tv", 180, "one day's TV subscription"),
+]
 
 ACTIVE = [
     {
@@ -151,6 +160,10 @@ class Command(BaseCommand):
                 )
         for position, (name, slug) in enumerate(SERVICES):
             Service.objects.update_or_create(slug=slug, defaults={"name": name, "position": position})
+        for slug, minutes, credit in CREDIT_POLICIES:
+            service = Service.objects.get(slug=slug)
+            if not CreditPolicy.objects.filter(service=service).exists():
+                CreditPolicy.objects.create(service=service, min_duration=minutes, min_impact=Impact.MAJOR, credit=credit)
 
     def _teams(self):
         for name, public_name, contact, region_slugs in TEAMS:

@@ -1,0 +1,404 @@
+"""Service credits: when an outage has lasted long enough to earn customers
+compensation under a CreditPolicy.
+
+Pure computation from what the database already records, plus one periodic job:
+
+- An incident is *open* while its status is an active one (investigating,
+  identified, monitoring; in progress, verifying for maintenance). Its open
+  periods come from the update timeline, so an incident that was resolved and
+  reopened counts only the time it was open, not the gap between.
+- An area's outage starts when the area joined the incident
+  (IncidentArea.added_at): an area added later counts from then.
+- A policy's threshold is crossed when the open time is strictly longer than
+  its minimum ("over 20 minutes"): exactly 20:00 is not, 20:00.000001 is.
+- Durations are differences of aware datetimes, so time zones and daylight-
+  saving changes cannot stretch or shrink them.
+- Planned maintenance earns nothing unless the policy says so; an incident
+  below the policy's minimum impact earns nothing; switched-off policies count
+  nowhere (pages, push, export).
+
+The periodic job records each crossing of an ongoing outage once
+(CreditCrossing) and pushes the changed fragments live at that moment, so the
+notice appears on open pages without an operator doing anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db import transaction
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.text import get_text_list
+from django.utils.translation import gettext as _, ngettext
+
+from .models import (
+    ACTIVE_STATUSES,
+    IMPACT_RANK,
+    CreditCrossing,
+    CreditPolicy,
+    Incident,
+    IncidentArea,
+    IncidentUpdate,
+    Kind,
+    Service,
+    ServiceArea,
+)
+from .scheduler import periodic
+
+log = logging.getLogger(__name__)
+
+Period = tuple[datetime, datetime | None]  # end None: still open
+
+
+# Loading: a constant number of queries for any number of incidents ---------
+
+def with_credit_data(incidents):
+    """Prefetch what credits_for() reads: the timeline's statuses, when each
+    area joined, and the active policies of the incident's services."""
+    return incidents.prefetch_related(
+        Prefetch(
+            "updates",
+            queryset=IncidentUpdate.objects.only("id", "incident_id", "status", "created_at").order_by("created_at", "id"),
+            to_attr="credit_timeline",
+        ),
+        Prefetch(
+            "incident_areas",
+            queryset=IncidentArea.objects.select_related("area").order_by("area__name", "area_id"),
+            to_attr="credit_areas",
+        ),
+        # Nested under "services", so it reuses a "services" prefetch already there.
+        Prefetch("services__credit_policies", queryset=CreditPolicy.objects.filter(active=True), to_attr="active_policies"),
+    )
+
+
+def _timeline(incident: Incident) -> list:
+    if hasattr(incident, "credit_timeline"):
+        return incident.credit_timeline
+    return list(incident.updates.order_by("created_at", "id").only("id", "status", "created_at"))
+
+
+def _areas(incident: Incident) -> list[IncidentArea]:
+    if hasattr(incident, "credit_areas"):
+        return incident.credit_areas
+    return list(incident.incident_areas.select_related("area").order_by("area__name", "area_id"))
+
+
+def _policies(incident: Incident) -> list[tuple[Service, CreditPolicy]]:
+    pairs = []
+    for service in incident.services.all():
+        active = getattr(service, "active_policies", None)
+        if active is None:
+            active = list(service.credit_policies.filter(active=True))
+        pairs.extend((service, policy) for policy in active)
+    return pairs
+
+
+# Pure computation ----------------------------------------------------------
+
+def open_periods(incident: Incident, timeline=None) -> list[Period]:
+    """When the incident was open, in order, from its timeline of updates."""
+    timeline = _timeline(incident) if timeline is None else timeline
+    periods: list[Period] = []
+    start = None
+    for update in sorted(timeline, key=lambda u: (u.created_at, u.pk or 0)):
+        if update.status in ACTIVE_STATUSES:
+            if start is None:
+                start = update.created_at
+        elif start is not None:
+            periods.append((start, update.created_at))
+            start = None
+    if start is not None:
+        periods.append((start, None))
+    if not timeline and incident.status in ACTIVE_STATUSES:
+        periods.append((incident.started_at, None))
+    if periods and incident.kind == Kind.INCIDENT and incident.started_at < periods[0][0]:
+        # An incident is open from its recorded start even if the first update came later.
+        periods[0] = (incident.started_at, periods[0][1])
+    return periods
+
+
+def clip(periods: list[Period], since: datetime) -> list[Period]:
+    """The parts of the periods from `since` on (an area that joined later)."""
+    clipped = []
+    for start, end in periods:
+        if end is not None and end <= since:
+            continue
+        clipped.append((max(start, since), end))
+    return clipped
+
+
+def open_time(periods: list[Period], now: datetime) -> timedelta:
+    """How long the periods add up to by `now` (an open period runs until now)."""
+    total = timedelta()
+    for start, end in periods:
+        stop = now if end is None else min(end, now)
+        if stop > start:
+            total += stop - start
+    return total
+
+
+def crossing_time(periods: list[Period], threshold: timedelta) -> datetime | None:
+    """The instant the open time reaches `threshold` with more to come, or None
+    if it never goes past it. Past this instant the outage is "over" the threshold."""
+    total = timedelta()
+    for start, end in periods:
+        if end is None or total + (end - start) > threshold:
+            return start + (threshold - total)
+        total += end - start
+    return None
+
+
+def policy_applies(policy: CreditPolicy, incident: Incident) -> bool:
+    if incident.kind == Kind.MAINTENANCE and not policy.include_maintenance:
+        return False
+    return IMPACT_RANK[incident.impact] >= IMPACT_RANK[policy.min_impact]
+
+
+@dataclass
+class Outage:
+    """One area and service of an incident: how long it has been out, and the credits earned."""
+
+    incident: Incident
+    area: ServiceArea
+    service: Service
+    start: datetime | None  # None: the area was never affected while the incident was open
+    end: datetime | None  # None: still open
+    duration: timedelta
+    credits: list[Credit]
+
+
+@dataclass
+class Credit:
+    incident: Incident
+    area: ServiceArea
+    service: Service
+    policy: CreditPolicy
+    start: datetime
+    end: datetime | None
+    duration: timedelta
+    crossed_at: datetime
+
+
+def outages_for(incident: Incident, now: datetime | None = None, *, area: ServiceArea | None = None) -> list[Outage]:
+    """For each affected area × service with a credit policy: the outage so far and the credits it earned by `now`."""
+    now = now or timezone.now()
+    policies = _policies(incident)
+    if not policies:
+        return []
+    periods = open_periods(incident)
+    by_service: dict[int, tuple[Service, list[CreditPolicy]]] = {}
+    for service, policy in policies:
+        by_service.setdefault(service.pk, (service, []))[1].append(policy)
+    outages = []
+    for link in _areas(incident):
+        if area is not None and link.area_id != area.pk:
+            continue
+        mine = clip(periods, link.added_at)
+        duration = open_time(mine, now)
+        start = mine[0][0] if mine else None
+        end = mine[-1][1] if mine else None
+        for service, service_policies in by_service.values():
+            credits = []
+            for policy in service_policies:
+                if not policy_applies(policy, incident):
+                    continue
+                crossed = crossing_time(mine, timedelta(minutes=policy.min_duration))
+                if crossed is not None and crossed < now:
+                    credits.append(Credit(incident, link.area, service, policy, start, end, duration, crossed))
+            outages.append(Outage(incident, link.area, service, start, end, duration, credits))
+    return outages
+
+
+def credits_for(incident: Incident, now: datetime | None = None, *, area: ServiceArea | None = None) -> list[Credit]:
+    return [credit for outage in outages_for(incident, now, area=area) for credit in outage.credits]
+
+
+# What customers read --------------------------------------------------------
+
+def threshold_text(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    hours_text = ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
+    minutes_text = ngettext("%(count)d minute", "%(count)d minutes", rest) % {"count": rest}
+    if not hours:
+        return minutes_text
+    if not rest:
+        return hours_text
+    return _("%(hours)s %(minutes)s") % {"hours": hours_text, "minutes": minutes_text}
+
+
+@dataclass
+class Notice:
+    """One policy's credit, for the areas of an incident that earned it."""
+
+    policy: CreditPolicy
+    service: Service
+    areas: list[ServiceArea]
+    ongoing: bool
+
+    @property
+    def threshold(self) -> str:
+        return threshold_text(self.policy.min_duration)
+
+    @property
+    def area_names(self) -> str:
+        return get_text_list([area.name for area in self.areas], _("and"))
+
+
+def notices_for(incident: Incident, now: datetime | None = None, *, area: ServiceArea | None = None) -> list[Notice]:
+    """The credit notices an incident card shows (on an area page, only that area's)."""
+    notices: dict[int, Notice] = {}
+    for credit in credits_for(incident, now, area=area):
+        notice = notices.setdefault(
+            credit.policy.pk, Notice(credit.policy, credit.service, [], ongoing=incident.is_active)
+        )
+        notice.areas.append(credit.area)
+    return list(notices.values())
+
+
+# The live push when a threshold passes --------------------------------------
+
+@periodic
+def push_credit_crossings(now: datetime) -> int:
+    """Record each threshold an ongoing outage has passed, once, and push the
+    changed fragments live. Idempotent: a crossing already recorded is skipped,
+    and two schedulers racing record it once (unique constraint)."""
+    incidents = with_credit_data(
+        Incident.objects.active()
+        .filter(pk__in=Incident.objects.filter(services__credit_policies__active=True).values("pk"))
+        .prefetch_related(
+            Prefetch("credit_crossings", queryset=CreditCrossing.objects.only("incident_id", "area_id", "policy_id"))
+        )
+    )
+    recorded = 0
+    for incident in incidents:
+        seen = {(crossing.area_id, crossing.policy_id) for crossing in incident.credit_crossings.all()}
+        fresh = [credit for credit in credits_for(incident, now) if (credit.area.pk, credit.policy.pk) not in seen]
+        if not fresh:
+            continue
+        area_ids = set()
+        with transaction.atomic():
+            for credit in fresh:
+                _, created = CreditCrossing.objects.get_or_create(
+                    incident=incident, area=credit.area, policy=credit.policy,
+                    defaults={"crossed_at": credit.crossed_at, "recorded_at": now},
+                )
+                if created:
+                    area_ids.add(credit.area.pk)
+                    recorded += 1
+            if area_ids:
+                transaction.on_commit(_publisher(incident.pk, frozenset(area_ids)))
+    return recorded
+
+
+def _publisher(incident_id: int, area_ids: frozenset[int]):
+    def publish():
+        from . import live  # the live layer renders templates: imported late
+
+        live.publish_change(incident_id=incident_id, area_ids=area_ids)
+
+    return publish
+
+
+# Billing export -------------------------------------------------------------
+
+CSV_COLUMNS = [
+    "incident_id",
+    "incident_title",
+    "incident_kind",
+    "area_slug",
+    "area_name",
+    "service_slug",
+    "service_name",
+    "policy_id",
+    "threshold_minutes",
+    "credit",
+    "start",
+    "end",
+    "duration_seconds",
+    "duration_minutes",
+    "eligible_at",
+]
+
+
+def parse_bound(text: str) -> datetime:
+    """A date (midnight UTC) or an ISO 8601 date-time (UTC if it names no offset)."""
+    text = (text or "").strip()
+    try:
+        value = parse_datetime(text)
+        if value is None:
+            day = parse_date(text)
+            value = datetime.combine(day, time(), tzinfo=UTC) if day else None
+    except ValueError:
+        value = None
+    if value is None:
+        raise ValueError(_("“%(value)s” is not a date (YYYY-MM-DD) or an ISO 8601 date-time.") % {"value": text})
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def eligible_credits(since: datetime, until: datetime, now: datetime | None = None) -> list[Credit]:
+    """Credits earned in [since, until): each appears in exactly one of
+    back-to-back ranges, at the moment its threshold was passed."""
+    now = now or timezone.now()
+    incidents = with_credit_data(
+        Incident.objects.filter(started_at__lt=until)
+        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gt=since))
+        .filter(pk__in=Incident.objects.filter(services__credit_policies__active=True).values("pk"))
+        .order_by("started_at", "id")
+    )
+    rows = [
+        credit
+        for incident in incidents
+        for credit in credits_for(incident, now)
+        if since <= credit.crossed_at < until
+    ]
+    rows.sort(key=lambda c: (c.crossed_at, c.incident.pk, c.area.name, c.service.position, c.policy.pk))
+    return rows
+
+
+def _utc(value: datetime | None) -> str:
+    return value.astimezone(UTC).isoformat() if value else ""
+
+
+def write_credits_csv(out, since: datetime, until: datetime, now: datetime | None = None) -> int:
+    """Write the billing CSV (columns: CSV_COLUMNS, documented in the README) to a text stream; returns the row count."""
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    rows = eligible_credits(since, until, now)
+    for credit in rows:
+        seconds = int(credit.duration.total_seconds())
+        writer.writerow(
+            [
+                credit.incident.pk,
+                _csv_text(credit.incident.title),
+                credit.incident.kind,
+                credit.area.slug,
+                _csv_text(credit.area.name),
+                credit.service.slug,
+                _csv_text(credit.service.name),
+                credit.policy.pk,
+                credit.policy.min_duration,
+                _csv_text(credit.policy.credit),
+                _utc(credit.start),
+                _utc(credit.end),
+                seconds,
+                seconds // 60,
+                _utc(credit.crossed_at),
+            ]
+        )
+    return len(rows)
+
+
+def _csv_text(value: str) -> str:
+    # Operator text opened in a spreadsheet must not run as a formula.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
