@@ -100,8 +100,10 @@ def window_start(tz: tzinfo, now: datetime, days: int = HISTORY_DAYS) -> datetim
 
 def covered_seconds(spans: Iterable[Span], low: datetime, high: datetime, now: datetime) -> float:
     """Seconds between low and high covered by at least one span (overlaps counted once)."""
+    # In UTC: subtracting two times of one zone gives wall-clock time, which
+    # is an hour off across a daylight-saving change.
     intervals = sorted(
-        (max(span.start, low), min(span.end or now, high)) for span in spans
+        (max(span.start, low).astimezone(UTC), min(span.end or now, high).astimezone(UTC)) for span in spans
     )
     total = 0.0
     current_start = current_end = None
