@@ -160,6 +160,18 @@ class IncidentAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "eta", "started_at", "resolved_at", "timeline"]
     actions = ["resolve_selected"]
 
+    def get_urls(self):
+        from django.urls import path
+
+        from .admin_history import report_view
+
+        report = path(
+            "history-report/",
+            self.admin_site.admin_view(report_view(self)),
+            name="outages_incident_history_report",
+        )
+        return [report, *super().get_urls()]
+
     def get_fieldsets(self, request, obj=None):
         post = (_("Post an update"), {"fields": ["update_status", "update_message", "update_eta"] + (["reopen"] if obj else [])})
         facts = (_("Incident"), {"fields": ["title", "impact", "cause", "cause_detail", "areas", "services"]})

@@ -499,7 +499,7 @@ class ReportRow:
         return _("%(kept)d of %(given)d (%(percent)s)") % {
             "kept": self.eta.kept,
             "given": self.eta.given,
-            "percent": percent_text(self.eta.percent),
+            "percent": formats.number_format(round(self.eta.percent)) + "%",
         }
 
     @property
