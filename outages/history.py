@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import statistics
+import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -376,8 +377,6 @@ def links(*, since: datetime, now: datetime, areas=None) -> list[Link]:
 
 
 def _zone(name: str) -> tzinfo:
-    import zoneinfo
-
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -568,14 +567,14 @@ def ops_report(now: datetime | None = None) -> OpsReport:
                 obj=region,
             )
         )
-    incident_ids = {link.incident_id for link in resolved}
     services_of: dict[int, set[int]] = defaultdict(set)
-    for incident_id, service_id in Incident.services.through.objects.filter(incident_id__in=incident_ids).values_list(
-        "incident_id", "service_id"
-    ):
+    service_links = Incident.services.through.objects.filter(
+        incident__kind=Kind.INCIDENT, incident__resolved_at__gte=now - WINDOW, incident__resolved_at__lte=now
+    )
+    for incident_id, service_id in service_links.values_list("incident_id", "service_id"):
         services_of[service_id].add(incident_id)
     service_rows = [
-        _row(service.name, [link for link in resolved if link.incident_id in services_of.get(service.pk, ())], obj=service)
+        _row(service.name, [link for link in resolved if link.incident_id in services_of[service.pk]], obj=service)
         for service in Service.objects.all()
     ]
     values = [row.availability for row in area_rows]
