@@ -14,3 +14,9 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]
+
+from .views import history  # noqa: E402
+
+urlpatterns += [
+    path("history/", history.history, name="history"),
+]

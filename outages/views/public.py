@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 from django_htmx.middleware import HtmxDetails
 
-from .. import queries
+from .. import history, queries
 from ..models import Incident, ServiceArea
 
 
@@ -21,7 +21,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 @require_safe
 def area_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     area = get_object_or_404(ServiceArea.objects.select_related("region"), slug=slug)
-    context = {**queries.area_snapshot(area), "live_url": f"/ws/areas/{area.slug}/"}
+    context = {**queries.area_snapshot(area), **history.area_page_context(area), "live_url": f"/ws/areas/{area.slug}/"}
     return render(request, "outages/area.html", context)
 
 

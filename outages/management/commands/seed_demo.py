@@ -3,7 +3,7 @@ services, credit policies, active incidents with ETAs and some resolved
 history (several of which earned customers a credit)."""
 
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -134,6 +134,28 @@ RESOLVED = [
     ("Internet outage in Districts I and II", ["budapest-district-1", "budapest-district-2"], ["fiber"], Impact.CRITICAL, Cause.EQUIPMENT, 14, 180),
 ]
 
+# Varied past outages over the last 90 days, for the day bars and ETA honesty:
+# (title, areas, services, impact, cause, days ago, local start hour, minutes
+# to fix, [(minutes after start an update was posted, its ETA in minutes after start)]).
+HISTORY = [
+    ("Fiber outage in District V", ["budapest-district-5"], ["fiber"], Impact.MAJOR, Cause.CABLE_CUT, 4, 9, 140, [(10, 150)]),
+    ("Mobile data slow in District VI", ["budapest-district-6"], ["mobile"], Impact.MINOR, Cause.EQUIPMENT, 11, 14, 45, [(5, 60)]),
+    ("Night outage in District V", ["budapest-district-5", "budapest-district-6"], ["fiber", "tv"], Impact.CRITICAL,
+     Cause.POWER, 19, 23, 150, [(15, 90), (80, 180)]),
+    ("Landline fault in Szentendre", ["szentendre"], ["landline"], Impact.MAJOR, Cause.STORM, 23, 6, 300, [(30, 240)]),
+    ("TV outage in Gödöllő", ["godollo"], ["tv"], Impact.MAJOR, Cause.THIRD_PARTY, 27, 20, 70, [(10, 90)]),
+    ("Internet outage in Debrecen", ["debrecen"], ["fiber"], Impact.CRITICAL, Cause.EQUIPMENT, 33, 11, 210, [(20, 120), (110, 240)]),
+    ("Mobile outage in Vác", ["vac"], ["mobile"], Impact.MAJOR, Cause.POWER, 38, 8, 55, [(5, 60)]),
+    ("Fiber outage in District V after road works", ["budapest-district-5"], ["fiber"], Impact.MAJOR, Cause.CABLE_CUT,
+     45, 13, 400, [(20, 180), (170, 420)]),
+    ("Slow internet in Érd", ["erd"], ["fiber"], Impact.MINOR, Cause.EQUIPMENT, 52, 16, 90, []),
+    ("Storm damage in Pest County", ["szentendre", "dunakeszi", "vac"], ["landline", "fiber"], Impact.CRITICAL,
+     Cause.STORM, 60, 2, 720, [(60, 480), (400, 780)]),
+    ("Mobile outage in District XI", ["budapest-district-11"], ["mobile"], Impact.MAJOR, Cause.EQUIPMENT, 68, 10, 35, [(5, 45)]),
+    ("TV channels missing in District VI", ["budapest-district-6"], ["tv"], Impact.MINOR, Cause.THIRD_PARTY, 75, 19, 100, [(10, 60)]),
+    ("Fiber outage in Budaörs", ["budaors"], ["fiber"], Impact.MAJOR, Cause.CABLE_CUT, 83, 7, 260, [(15, 300)]),
+]
+
 
 class Command(BaseCommand):
     help = "Load demo regions, areas, services and incidents (safe to run again)."
@@ -250,6 +272,39 @@ class Command(BaseCommand):
                 message="We are investigating reports of a problem.",
                 started_at=started,
             )
+            services.resolve(
+                incident, message="Service has been restored. Sorry for the trouble.", at=started + timedelta(minutes=minutes)
+            )
+            created += 1
+        created += self._history(now)
+        return created
+
+    def _history(self, now) -> int:
+        created = 0
+        zone = timezone.get_default_timezone()
+        today = timezone.localtime(now, zone).date()
+        for title, areas, service_slugs, impact, cause, days_ago, hour, minutes, etas in HISTORY:
+            if Incident.objects.filter(title=title).exists():
+                continue
+            day = today - timedelta(days=days_ago)
+            started = datetime.combine(day, time(hour), tzinfo=zone).astimezone(UTC)
+            incident = services.open_incident(
+                title=title,
+                areas=ServiceArea.objects.filter(slug__in=areas),
+                services=Service.objects.filter(slug__in=service_slugs),
+                impact=impact,
+                cause=cause,
+                message="We are investigating reports of a problem.",
+                started_at=started,
+            )
+            for posted, eta in etas:
+                services.post_update(
+                    incident,
+                    status=IncidentStatus.IDENTIFIED,
+                    message="We have found the cause and are working on a fix.",
+                    eta=started + timedelta(minutes=eta),
+                    at=started + timedelta(minutes=posted),
+                )
             services.resolve(
                 incident, message="Service has been restored. Sorry for the trouble.", at=started + timedelta(minutes=minutes)
             )
