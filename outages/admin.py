@@ -253,3 +253,7 @@ class IncidentAdmin(admin.ModelAdmin):
             services.resolve(incident, message="", author=request.user)
             resolved += 1
         self.message_user(request, _("%(count)d incident(s) resolved.") % {"count": resolved}, messages.SUCCESS)
+
+
+# The customer-reports pages (registered on import).
+from . import admin_reports  # noqa: E402,F401

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.utils.translation import gettext as _, ngettext
 
+from . import reports
 from .models import (
     ACTIVE_STATUSES,
     AREA_STATUS_RANK,
@@ -128,6 +129,7 @@ def area_snapshot(area: ServiceArea) -> dict:
         "status_label": AreaStatus(status).label,
         "active_incidents": active,
         "recent_incidents": recent,
+        "report_notice": reports.notice_shown(area),
     }
 
 

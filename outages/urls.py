@@ -14,3 +14,10 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]
+
+from .views import report  # noqa: E402
+
+urlpatterns += [
+    path("areas/<slug:slug>/report/", report.report, name="report"),
+    path("areas/<slug:slug>/report/sent/", report.report_sent, name="report-sent"),
+]
