@@ -37,7 +37,8 @@ class ProblemReportAdmin(admin.ModelAdmin):
         view = self.admin_site.admin_view
         return [
             path("hot/", view(self.hot_view), name="outages_problemreport_hot"),
-            path("hot/fragment/", view(self.hot_fragment), name="outages_problemreport_hot_fragment"),
+            # Not admin_view: a poll after the session ended must not swap the login page in.
+            path("hot/fragment/", self.hot_fragment, name="outages_problemreport_hot_fragment"),
             path("hot/<int:area_id>/open/", view(require_POST(self.open_from_reports)),
                  name="outages_problemreport_open"),
         ] + super().get_urls()
@@ -63,6 +64,12 @@ class ProblemReportAdmin(admin.ModelAdmin):
 
     def hot_fragment(self, request):
         """What the hot-areas page polls every 10 seconds (htmx)."""
+        if not self.admin_site.has_permission(request):
+            # 286 tells htmx to stop polling; the message replaces the list.
+            context = {"login_url": reverse("admin:login") + "?next=" + reverse("admin:outages_problemreport_hot")}
+            return TemplateResponse(
+                request, "admin/outages/problemreport/hot_areas.html#session-ended", context, status=286
+            )
         return TemplateResponse(
             request, "admin/outages/problemreport/hot_areas.html#hot-areas", self._hot_context(request)
         )

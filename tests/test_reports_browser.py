@@ -3,7 +3,7 @@ and the htmx report form, on a real daphne under the strict CSP."""
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.core.cache import cache
+from django.db import connections
 
 from outages import reports
 from outages.models import Problem, ProblemReport, ReportSettings
@@ -23,8 +23,12 @@ def csp_violations(page) -> list[str]:
 def orm_beside_playwright(server, monkeypatch):
     """Playwright's sync API runs an event loop in this thread; the test's own
     ORM calls are plain synchronous ones. Set after the server started, so
-    daphne runs with Django's async-safety checks on."""
+    daphne runs with Django's async-safety checks on. The test's queries may
+    open their own connection there: close it, or PostgreSQL cannot drop
+    the test database at the end."""
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    yield
+    connections.close_all()
 
 
 def test_admin_page_shows_a_new_hot_area_without_reloading(browser, server, orm_beside_playwright, django_user_model):
@@ -60,7 +64,6 @@ def test_admin_page_shows_a_new_hot_area_without_reloading(browser, server, orm_
 
 
 def test_report_form_answers_in_place_with_htmx_and_shows_refusals(browser, server, orm_beside_playwright):
-    cache.clear()
     district = factories.area("District 5", postcodes="1051")
     fiber = factories.service("Fiber")
     factories.incident(district, title="Cable cut", services=[fiber])
