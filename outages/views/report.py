@@ -68,9 +68,9 @@ def _answer_context(area: ServiceArea, report: ProblemReport | None, folded: boo
 
 
 def _respond(request: HtmxHttpRequest, context: dict, status: int) -> HttpResponse:
-    """htmx gets just the result; a plain browser the whole report page."""
+    """htmx gets just the answer; a plain browser the whole report page."""
     if request.htmx:
-        return render(request, "outages/report.html#result", context, status=status)
+        return render(request, "outages/report.html#result-body", context, status=status)
     return render(request, "outages/report.html", context, status=status)
 
 
