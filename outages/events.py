@@ -18,3 +18,9 @@ def _announce(incident_id: int, area_ids: frozenset[int]) -> None:
     from . import live
 
     live.publish_change(incident_id=incident_id, area_ids=area_ids)
+
+
+def area_changed(*, area_ids: set[int]) -> None:
+    """Something an area page shows changed without an incident changing
+    (the customer-reports notice): push the areas' status cards again."""
+    transaction.on_commit(partial(_announce, None, frozenset(area_ids)))

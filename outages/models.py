@@ -547,3 +547,88 @@ class CreditCrossing(models.Model):
         ]
         verbose_name = _("credit threshold crossing")
         verbose_name_plural = _("credit threshold crossings")
+# Customer problem reports ---------------------------------------------------
+
+class Problem(models.TextChoices):
+    NO_SERVICE = "no_service", _("No service at all")
+    SLOW = "slow", _("Slow")
+    INTERMITTENT = "intermittent", _("Comes and goes")
+
+
+class ProblemReport(models.Model):
+    """A customer's "I have a problem too". Anonymous: no account, no IP.
+
+    `client` is a salted hash of the network the report came from (an IPv4
+    address or an IPv6 /64), `browser` a salted hash of that plus the user
+    agent; the salt changes daily, so neither can be linked to an address
+    nor followed from one day to the next. They exist to fold duplicates and
+    to count distinct sources, nothing else."""
+
+    area = models.ForeignKey(ServiceArea, verbose_name=_("area"), on_delete=models.CASCADE, related_name="problem_reports")
+    service = models.ForeignKey(Service, verbose_name=_("service"), on_delete=models.CASCADE, related_name="problem_reports")
+    problem = models.CharField(_("problem"), max_length=20, choices=Problem.choices)
+    postcode = models.CharField(_("postcode"), max_length=12, blank=True)
+    # Set when an active incident already covered the report, or when ops
+    # opened an incident from it: the report is then counted on that incident.
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("incident"), null=True, blank=True, on_delete=models.SET_NULL, related_name="problem_reports"
+    )
+    client = models.CharField(_("source (hashed)"), max_length=32, editable=False)
+    browser = models.CharField(_("browser (hashed)"), max_length=32, editable=False)
+    created_at = models.DateTimeField(_("reported"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("problem report")
+        verbose_name_plural = _("problem reports")
+        indexes = [
+            models.Index(fields=["area", "created_at"]),
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["browser", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area} · {self.service} · {self.get_problem_display()}"
+
+
+class ReportSettings(models.Model):
+    """The thresholds ops tune in the admin; one row (defaults until saved)."""
+
+    notice_min_sources = models.PositiveIntegerField(
+        _("public notice after"),
+        default=5,
+        help_text=_(
+            "Show “Several customers reported problems here” on an area page once this many different "
+            "sources reported a problem there in the last 15 minutes (reports already counted on an incident "
+            "do not count). 0 turns the notice off."
+        ),
+    )
+    hot_min_sources = models.PositiveIntegerField(
+        _("unusual after at least"),
+        default=3,
+        help_text=_("An area is listed as unusual only with at least this many different sources in 15 minutes."),
+    )
+    hot_factor = models.FloatField(
+        _("times the normal rate"),
+        default=3.0,
+        help_text=_(
+            "…and with this many times its normal rate: the average number of reports per 15 minutes "
+            "over the past 7 days."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("report thresholds")
+        verbose_name_plural = _("report thresholds")
+
+    def __str__(self) -> str:
+        return str(_("Report thresholds"))
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> "ReportSettings":
+        """The saved row, or the defaults (reading never writes)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)

@@ -17,7 +17,7 @@ from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _, ngettext
 
-from . import credits
+from . import credits, reports
 from .models import (
     ACTIVE_STATUSES,
     AREA_STATUS_RANK,
@@ -137,6 +137,7 @@ def area_snapshot(area: ServiceArea) -> dict:
         "recent_incidents": recent,
         "upcoming_maintenance": upcoming_maintenance(area),
         "team": team_contact(area),
+        "report_notice": reports.notice_shown(area),
     }
 
 

@@ -1,22 +1,19 @@
 from django.urls import path
 
-from .views import health, live, public
+from .views import health, history, live, public, report
 
 urlpatterns = [
     path("", public.home, name="home"),
     path("areas/<slug:slug>/", public.area_detail, name="area"),
     path("incidents/<int:pk>/", public.incident_detail, name="incident"),
     path("search/", public.search, name="search"),
+    path("history/", history.history, name="history"),
+    path("areas/<slug:slug>/report/", report.report, name="report"),
+    path("areas/<slug:slug>/report/sent/", report.report_sent, name="report-sent"),
     # Plain GET on the websocket paths: the polling fallback.
     path("ws/status/", live.status_snapshot, name="status-snapshot"),
     path("ws/areas/<slug:slug>/", live.area_snapshot, name="area-snapshot"),
     path("ws/incidents/<int:pk>/", live.incident_snapshot, name="incident-snapshot"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-]
-
-from .views import history  # noqa: E402
-
-urlpatterns += [
-    path("history/", history.history, name="history"),
 ]
