@@ -142,6 +142,14 @@ class ServiceArea(models.Model):
     position = models.PositiveIntegerField(_("position"), default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # The area's outline for the map and "use my location": a GeoJSON Polygon
+    # or MultiPolygon geometry (lon/lat, WGS 84), validated by outages.geo.
+    # The bounding box is kept in step by save() for a fast first filter.
+    shape = models.JSONField(_("shape"), null=True, blank=True, editable=False)
+    bbox_west = models.FloatField(null=True, blank=True, editable=False)
+    bbox_south = models.FloatField(null=True, blank=True, editable=False)
+    bbox_east = models.FloatField(null=True, blank=True, editable=False)
+    bbox_north = models.FloatField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["region__position", "region__name", "position", "name"]
@@ -155,7 +163,12 @@ class ServiceArea(models.Model):
         self.postcodes = self.pack_postcodes(self.postcodes)
 
     def save(self, *args, **kwargs):
+        from .geo import bbox
+
         self.postcodes = self.pack_postcodes(self.postcodes)
+        self.bbox_west, self.bbox_south, self.bbox_east, self.bbox_north = (
+            bbox(self.shape) if self.shape else (None, None, None, None)
+        )
         super().save(*args, **kwargs)
 
     @staticmethod

@@ -3,6 +3,7 @@ services, active incidents with ETAs and some resolved history."""
 
 import secrets
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -10,7 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from outages import services
+from outages import area_import, services
 from outages.models import Cause, Impact, Incident, IncidentStatus, Region, Service, ServiceArea
 
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV",
@@ -28,6 +29,8 @@ PEST_COUNTY = [
     ("Szigetszentmiklós", "szigetszentmiklos", ["2310"]),
 ]
 HAJDU = [("Debrecen", "debrecen", ["4024", "4025", "4026", "4027", "4028", "4029", "4030", "4031", "4032"])]
+# Plausible (not surveyed) outlines for the map: outages/demo/generate_areas.py.
+DEMO_SHAPES = Path(__file__).resolve().parents[2] / "demo" / "areas.geojson"
 SERVICES = [("Fiber internet", "fiber"), ("Mobile", "mobile"), ("Landline", "landline"), ("TV", "tv")]
 
 ACTIVE = [
@@ -101,6 +104,7 @@ class Command(BaseCommand):
                     defaults={"name": name, "region": region, "postcodes": ",".join(postcodes), "position": position,
                               "time_zone": "Europe/Budapest"},
                 )
+        area_import.run(DEMO_SHAPES.read_bytes(), DEMO_SHAPES.name)
         for position, (name, slug) in enumerate(SERVICES):
             Service.objects.update_or_create(slug=slug, defaults={"name": name, "position": position})
 
