@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import health, live, public
+from .views import health, live, map, public
 
 urlpatterns = [
     path("", public.home, name="home"),
@@ -13,4 +13,7 @@ urlpatterns = [
     path("ws/incidents/<int:pk>/", live.incident_snapshot, name="incident-snapshot"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("map/", map.map_page, name="map"),
+    path("map/areas.geojson", map.areas_geojson, name="map-geojson"),
+    path("map/locate/", map.locate, name="map-locate"),
 ]
