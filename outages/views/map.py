@@ -65,7 +65,7 @@ def _shapes_version() -> str:
 
 def build_geojson() -> bytes:
     features = []
-    for slug, name, shape in ServiceArea.objects.exclude(shape=None).values_list("slug", "name", "shape"):
+    for slug, name, shape in ServiceArea.objects.filter(shape__isnull=False).values_list("slug", "name", "shape"):
         features.append(
             {
                 "type": "Feature",
