@@ -11,6 +11,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from . import services
+from .admin_import import AreaImportMixin
 from .models import Incident, IncidentStatus, Region, Service, ServiceArea, normalize_postcode
 
 
@@ -30,7 +31,7 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ServiceArea)
-class ServiceAreaAdmin(admin.ModelAdmin):
+class ServiceAreaAdmin(AreaImportMixin, admin.ModelAdmin):
     list_display = ["name", "region", "slug", "postcode_summary", "time_zone"]
     list_filter = ["region", "time_zone"]
     search_fields = ["name", "slug", "postcodes", "region__name"]

@@ -182,3 +182,61 @@ def test_the_demo_shapes_import_cleanly():
 
     plan = area_import.plan(DEMO_SHAPES.read_bytes(), DEMO_SHAPES.name)
     assert plan.errors == [] and plan.created == 31
+
+
+# The admin: upload, preview, confirm ------------------------------------------
+
+@pytest.fixture
+def ops(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("ops", "ops@example.com", "pw"))
+    return client
+
+
+def _upload(client, content: bytes, name: str):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post("/admin/outages/servicearea/import/", {"file": SimpleUploadedFile(name, content)})
+
+
+def test_admin_import_previews_the_changes_and_applies_them_only_on_confirm(ops):
+    factories.area("Old name", slug="riverside", region_obj=factories.region("North", slug="north"))
+    assert "Import areas" in ops.get("/admin/outages/servicearea/").text
+    content = geojson(feature("riverside", "Riverside"), feature("hillside", "Hillside"))
+    preview = _upload(ops, content, "areas.geojson")
+    assert preview.status_code == 200
+    text = preview.text
+    assert "1 created, 1 updated, 0 unchanged, 0 invalid rows" in text
+    assert "new area" in text and "update: name, postcodes, shape" in text
+    assert ServiceArea.objects.get(slug="riverside").name == "Old name"  # nothing written yet
+    token = preview.context["token"]
+    done = ops.post("/admin/outages/servicearea/import/", {"token": token})
+    assert done.status_code == 302 and done["Location"] == "/admin/outages/servicearea/"
+    assert ServiceArea.objects.get(slug="riverside").name == "Riverside"
+    assert ServiceArea.objects.get(slug="hillside").shape is not None
+    assert "Imported areas.geojson: 1 created, 1 updated" in ops.get(done["Location"]).text
+    # The token is used up: a second confirm does nothing.
+    again = ops.post("/admin/outages/servicearea/import/", {"token": token}, follow=True)
+    assert "expired" in again.text
+
+
+def test_admin_import_shows_bad_rows_and_imports_nothing_unless_told_to_skip_them(ops):
+    content = "name,slug,region,postcodes\nGood,good,North,1000\n,bad,North,1001\n".encode()
+    preview = _upload(ops, content, "areas.csv")
+    assert "line 3: name is missing" in preview.text
+    token = preview.context["token"]
+    refused = ops.post("/admin/outages/servicearea/import/", {"token": token})
+    assert refused.status_code == 200 and "Nothing was imported" in refused.text
+    assert not ServiceArea.objects.exists()
+    done = ops.post("/admin/outages/servicearea/import/", {"token": token, "skip_invalid": "1"})
+    assert done.status_code == 302
+    assert list(ServiceArea.objects.values_list("slug", flat=True)) == ["good"]
+
+
+def test_admin_import_refuses_an_unreadable_file_with_a_clear_message(ops):
+    response = _upload(ops, b"{broken", "areas.geojson")
+    assert response.status_code == 200 and "not valid JSON" in response.text
+
+
+def test_admin_import_needs_permission(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("viewer", password="pw", is_staff=True))
+    assert client.get("/admin/outages/servicearea/import/").status_code == 403
