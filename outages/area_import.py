@@ -298,7 +298,10 @@ def _find_region(regions: dict[str, Region], value: str) -> Region | None:
 def plan(data: bytes, name: str = "", fmt: str | None = None) -> ImportPlan:
     """What importing this file would do, without writing anything."""
     fmt, rows, errors = parse(data, name, fmt)
-    existing = {area.slug: area for area in ServiceArea.objects.select_related("region").filter(slug__in=[r.slug for r in rows])}
+    existing = {
+        area.slug: area
+        for area in ServiceArea.objects.defer(None).select_related("region").filter(slug__in=[r.slug for r in rows])
+    }
     regions = _regions_by_key()
     new_regions: dict[str, str] = {}
     changes = []
@@ -341,7 +344,7 @@ def run(
             regions[region_name.casefold()] = regions[slugify(region_name)] = Region.objects.create(
                 name=region_name, slug=slugify(region_name)
             )
-        areas = {area.slug: area for area in ServiceArea.objects.filter(slug__in=[c.row.slug for c in result.changes])}
+        areas = {area.slug: area for area in ServiceArea.objects.defer(None).filter(slug__in=[c.row.slug for c in result.changes])}
         total = len(result.changes)
         for done, change in enumerate(result.changes, 1):
             row = change.row

@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 # and in the map's GeoJSON (DISPLAY_DECIMALS, about 1 m).
 STORE_DECIMALS = 7
 DISPLAY_DECIMALS = 5
-# Douglas-Peucker tolerance for the map, in degrees (about 10 m): invisible at
+# Douglas-Peucker tolerance for the map, in degrees (about 15-20 m): invisible at
 # city zoom, and it makes detailed survey outlines a fraction of their size.
-DISPLAY_TOLERANCE = 0.0001
+DISPLAY_TOLERANCE = 0.0002
 MAX_POSITIONS = 100_000
 _EPSILON = 1e-12
 
@@ -270,7 +270,7 @@ def find_area(lon: float, lat: float):
     among overlapping areas the smallest (most specific) wins."""
     from .models import ServiceArea
 
-    candidates = ServiceArea.objects.select_related("region").filter(
+    candidates = ServiceArea.objects.defer(None).select_related("region").filter(
         bbox_west__lte=lon, bbox_east__gte=lon, bbox_south__lte=lat, bbox_north__gte=lat
     )
     best, best_key = None, None

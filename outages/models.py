@@ -126,6 +126,13 @@ class Region(models.Model):
         return self.name
 
 
+class ServiceAreaManager(models.Manager):
+    def get_queryset(self):
+        # Shapes can be large: only the map, the locator and the importer read
+        # them, with .defer(None); pages and the live push never load them.
+        return super().get_queryset().defer("shape")
+
+
 class ServiceArea(models.Model):
     """A town, district or exchange: what a customer looks up by name or postcode."""
 
@@ -151,6 +158,8 @@ class ServiceArea(models.Model):
     bbox_east = models.FloatField(null=True, blank=True, editable=False)
     bbox_north = models.FloatField(null=True, blank=True, editable=False)
 
+    objects = ServiceAreaManager()
+
     class Meta:
         ordering = ["region__position", "region__name", "position", "name"]
         verbose_name = _("service area")
@@ -166,9 +175,10 @@ class ServiceArea(models.Model):
         from .geo import bbox
 
         self.postcodes = self.pack_postcodes(self.postcodes)
-        self.bbox_west, self.bbox_south, self.bbox_east, self.bbox_north = (
-            bbox(self.shape) if self.shape else (None, None, None, None)
-        )
+        if "shape" not in self.get_deferred_fields():
+            self.bbox_west, self.bbox_south, self.bbox_east, self.bbox_north = (
+                bbox(self.shape) if self.shape else (None, None, None, None)
+            )
         super().save(*args, **kwargs)
 
     @staticmethod

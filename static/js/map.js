@@ -100,7 +100,10 @@
     tilesLayer.replaceChildren(fragment);
   }
 
+  function mark(name) { if (window.performance && performance.mark) performance.mark(name); }
+
   function draw(collection) {
+    mark("map-draw-start");
     var features = collection.features || [];
     if (!features.length) { say(root.getAttribute("data-text-failed")); return; }
     full = chooseZoom(features);
@@ -130,7 +133,12 @@
     buildRegionButtons();
     say("");
     root.setAttribute("data-drawn", String(order.length));
-    if (window.performance && performance.mark) performance.mark("map-drawn");
+    mark("map-drawn");
+    // The frame after the next one has been painted: the map is on screen.
+    requestAnimationFrame(function () { requestAnimationFrame(function () {
+      mark("map-painted");
+      root.setAttribute("data-painted", "");
+    }); });
   }
 
   // Statuses come from the page's list of areas (#area-row-<slug>, class area-row--<status>).
@@ -355,7 +363,8 @@
   });
 
   say(root.getAttribute("data-text-loading"));
-  fetch(root.getAttribute("data-geojson-url"), { headers: { Accept: "application/geo+json" } })
+  // The same request as the page's <link rel=preload>, so it is already on its way.
+  fetch(root.getAttribute("data-geojson-url"))
     .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
     .then(draw)
     .catch(function () { say(root.getAttribute("data-text-failed")); });
