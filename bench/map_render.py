@@ -115,7 +115,7 @@ def main() -> None:
                 cdp = context.new_cdp_session(page)
                 cdp.send("Emulation.setCPUThrottlingRate", {"rate": args.throttle})
                 page.goto(base + "/map/")
-                page.wait_for_selector("#map[data-painted]", state="attached", timeout=60000)
+                page.wait_for_selector("#map[data-painted][data-drawn]", state="attached", timeout=60000)
                 assert page.get_attribute("#map", "data-drawn") == str(args.areas)
                 marks = page.evaluate(
                     "Object.fromEntries(performance.getEntriesByType('mark').map(m => [m.name, m.startTime]))"

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_safe
 
 from .. import geo, queries
 from ..models import AreaStatus, ServiceArea
+from ..templatetags.status_tags import STATUS_ICONS
 
 GEOJSON_MAX_AGE = 300
 GEOJSON_CACHE_SECONDS = 24 * 3600
@@ -46,10 +47,16 @@ def _with_tile_policy(response: HttpResponse) -> HttpResponse:
 
 @require_safe
 def map_page(request: HttpRequest) -> HttpResponse:
+    snapshot = queries.home_snapshot()
+    # The statuses the map starts with, so it can draw before the area list
+    # below it has loaded; from then on that list (kept live) is the truth.
+    affected = [row for group in snapshot["regions"] for row in group.rows if row.status != AreaStatus.OPERATIONAL]
     context = {
-        **queries.home_snapshot(),
+        **snapshot,
         "live_url": "/ws/status/",
         "statuses": [(status, status.label) for status in AreaStatus],
+        "initial_statuses": " ".join(f"{row.area.slug}:{row.status}" for row in affected),
+        "status_icons": " ".join(f"{status}:{icon}" for status, icon in STATUS_ICONS.items()),
         "tile_url": settings.MAP_TILE_URL,
         "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
     }

@@ -17,6 +17,18 @@
   var areas = {};        // slug -> {path, label, name, url, x, y, status}
   var order = [];        // slugs in drawing order
   var zoom = 0, full = null, view = null, focused = null, selected = null;
+  var drawn = false, domReady = false;
+  // This script runs as soon as the map's markup is parsed (not deferred), so
+  // the shapes can be fetched and drawn while the rest of the page loads.
+  function pairs(attribute) {
+    var out = {};
+    (root.getAttribute(attribute) || "").split(" ").forEach(function (pair) {
+      var at = pair.lastIndexOf(":");
+      if (at > 0) out[pair.slice(0, at)] = pair.slice(at + 1);
+    });
+    return out;
+  }
+  var icons = pairs("data-icons");
 
   function say(text) { message.textContent = text || ""; message.hidden = !text; }
 
@@ -128,11 +140,12 @@
     shapesLayer.replaceChildren(shapes);
     labelsLayer.replaceChildren(labels);
     setView(full);
-    sync();
+    var initial = pairs("data-statuses");
+    Object.keys(initial).forEach(function (slug) { setStatus(slug, initial[slug]); });
     focusable(order[0]);
-    buildRegionButtons();
     say("");
-    root.setAttribute("data-drawn", String(order.length));
+    drawn = true;
+    whenBoth();
     mark("map-drawn");
     // The frame after the next one has been painted: the map is on screen.
     requestAnimationFrame(function () { requestAnimationFrame(function () {
@@ -152,14 +165,27 @@
       var icon = row.querySelector(".badge__icon");
       var words = badge ? badge.textContent.replace(icon ? icon.textContent : "", "").trim() : status;
       area.path.setAttribute("aria-label", area.name + ": " + words);
-      if (area.status === status) return;
-      area.status = status;
-      area.path.setAttribute("class", "map-area map-area--" + status + (slug === selected ? " is-selected" : ""));
-      area.path.setAttribute("data-status", status);
-      area.label.setAttribute("class", "map-label map-label--" + status);
-      area.label.textContent = status === "operational" ? "" : (icon ? icon.textContent : "!");
-      if (slug === selected) loadCard(slug);
+      if (setStatus(slug, status) && slug === selected) loadCard(slug);
     });
+  }
+
+  function setStatus(slug, status) {
+    var area = areas[slug];
+    if (!area || area.status === status) return false;
+    area.status = status;
+    area.path.setAttribute("class", "map-area map-area--" + status + (slug === selected ? " is-selected" : ""));
+    area.path.setAttribute("data-status", status);
+    area.label.setAttribute("class", "map-label map-label--" + status);
+    area.label.textContent = status === "operational" ? "" : (icons[status] || "!");
+    return true;
+  }
+
+  // Once the shapes are drawn and the page (with its list of areas) is parsed.
+  function whenBoth() {
+    if (!drawn || !domReady) return;
+    sync();
+    buildRegionButtons();
+    root.setAttribute("data-drawn", String(order.length));
   }
 
   var syncQueued = false;
@@ -168,7 +194,6 @@
     syncQueued = true;
     requestAnimationFrame(function () { syncQueued = false; sync(); });
   }
-  new MutationObserver(queueSync).observe(document.getElementById("map-text"), { subtree: true, childList: true, attributes: true, attributeFilter: ["class"] });
 
   // Selection: the status card of the area, fetched from the same snapshot the area page gets.
   function loadCard(slug) {
@@ -327,7 +352,8 @@
     controls.hidden = false;
   }
 
-  document.getElementById("map-regions").addEventListener("click", function (event) {
+  var regionControls = document.getElementById("map-regions");
+  regionControls.addEventListener("click", function (event) {
     var button = event.target.closest("button");
     if (!button) return;
     var fit = button.getAttribute("data-map-fit"), zoomTo = button.getAttribute("data-map-zoom");
@@ -344,6 +370,7 @@
   window.addEventListener("resize", function () { if (view) setView(view); });
 
   // "Use my location": asked only on a click; the server finds the area.
+  function setUpLocate() {
   var locate = document.getElementById("map-locate");
   var locateStatus = document.getElementById("locate-status");
   locate.hidden = false;
@@ -361,6 +388,17 @@
       window.location.assign(url);
     }, function () { fallback("denied"); }, { enableHighAccuracy: false, timeout: 15000, maximumAge: 300000 });
   });
+  }
+
+  function onReady() {
+    domReady = true;
+    new MutationObserver(queueSync).observe(document.getElementById("map-text"),
+      { subtree: true, childList: true, attributes: true, attributeFilter: ["class"] });
+    setUpLocate();
+    whenBoth();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", onReady);
+  else onReady();
 
   say(root.getAttribute("data-text-loading"));
   // The same request as the page's <link rel=preload>, so it is already on its way.
