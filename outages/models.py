@@ -134,6 +134,13 @@ class Region(models.Model):
         return self.name
 
 
+class ServiceAreaManager(models.Manager):
+    def get_queryset(self):
+        # Shapes can be large: only the map, the locator and the importer read
+        # them, with .defer(None); pages and the live push never load them.
+        return super().get_queryset().defer("shape")
+
+
 class ServiceArea(models.Model):
     """A town, district or exchange: what a customer looks up by name or postcode."""
 
@@ -150,6 +157,16 @@ class ServiceArea(models.Model):
     position = models.PositiveIntegerField(_("position"), default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # The area's outline for the map and "use my location": a GeoJSON Polygon
+    # or MultiPolygon geometry (lon/lat, WGS 84), validated by outages.geo.
+    # The bounding box is kept in step by save() for a fast first filter.
+    shape = models.JSONField(_("shape"), null=True, blank=True, editable=False)
+    bbox_west = models.FloatField(null=True, blank=True, editable=False)
+    bbox_south = models.FloatField(null=True, blank=True, editable=False)
+    bbox_east = models.FloatField(null=True, blank=True, editable=False)
+    bbox_north = models.FloatField(null=True, blank=True, editable=False)
+
+    objects = ServiceAreaManager()
 
     class Meta:
         ordering = ["region__position", "region__name", "position", "name"]
@@ -163,7 +180,13 @@ class ServiceArea(models.Model):
         self.postcodes = self.pack_postcodes(self.postcodes)
 
     def save(self, *args, **kwargs):
+        from .geo import bbox
+
         self.postcodes = self.pack_postcodes(self.postcodes)
+        if "shape" not in self.get_deferred_fields():
+            self.bbox_west, self.bbox_south, self.bbox_east, self.bbox_north = (
+                bbox(self.shape) if self.shape else (None, None, None, None)
+            )
         super().save(*args, **kwargs)
 
     @staticmethod

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import health, history, live, public, report
+from .views import health, history, live, map, public, report
 
 urlpatterns = [
     path("", public.home, name="home"),
@@ -8,6 +8,9 @@ urlpatterns = [
     path("incidents/<int:pk>/", public.incident_detail, name="incident"),
     path("search/", public.search, name="search"),
     path("history/", history.history, name="history"),
+    path("map/", map.map_page, name="map"),
+    path("map/areas.geojson", map.areas_geojson, name="map-geojson"),
+    path("map/locate/", map.locate, name="map-locate"),
     path("areas/<slug:slug>/report/", report.report, name="report"),
     path("areas/<slug:slug>/report/sent/", report.report_sent, name="report-sent"),
     # Plain GET on the websocket paths: the polling fallback.
@@ -16,4 +19,7 @@ urlpatterns = [
     path("ws/incidents/<int:pk>/", live.incident_snapshot, name="incident-snapshot"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("map/", map.map_page, name="map"),
+    path("map/areas.geojson", map.areas_geojson, name="map-geojson"),
+    path("map/locate/", map.locate, name="map-locate"),
 ]

@@ -16,6 +16,7 @@ from .. import permissions, templating
 from ..models import AuditEntry, Region, Service, ServiceArea, Team, TeamRegion, UpdateTemplate, normalize_postcode
 from . import credits  # noqa: F401 (registers CreditPolicyAdmin)
 from .. import admin_reports  # noqa: F401 (registers the customer-report pages)
+from ..admin_import import AreaImportMixin
 from .incidents import IncidentAdmin, IncidentForm, MaintenanceAdmin  # noqa: F401 (registers them)
 
 
@@ -35,7 +36,7 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ServiceArea)
-class ServiceAreaAdmin(admin.ModelAdmin):
+class ServiceAreaAdmin(AreaImportMixin, admin.ModelAdmin):
     list_display = ["name", "region", "slug", "postcode_summary", "time_zone"]
     list_filter = ["region", "time_zone"]
     search_fields = ["name", "slug", "postcodes", "region__name"]

@@ -4,6 +4,7 @@ history (several of which earned customers a credit)."""
 
 import secrets
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -11,7 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from outages import permissions, services
+from outages import area_import, permissions, services
 from outages.models import (
     Cause,
     CreditPolicy,
@@ -44,6 +45,8 @@ PEST_COUNTY = [
     ("Szigetszentmiklós", "szigetszentmiklos", ["2310"]),
 ]
 HAJDU = [("Debrecen", "debrecen", ["4024", "4025", "4026", "4027", "4028", "4029", "4030", "4031", "4032"])]
+# Plausible (not surveyed) outlines for the map: outages/demo/generate_areas.py.
+DEMO_SHAPES = Path(__file__).resolve().parents[2] / "demo" / "areas.geojson"
 SERVICES = [("Fiber internet", "fiber"), ("Mobile", "mobile"), ("Landline", "landline"), ("TV", "tv")]
 # One credit policy per service (created only if the service has none, so ops' edits stay).
 CREDIT_POLICIES = [
@@ -180,6 +183,7 @@ class Command(BaseCommand):
                     defaults={"name": name, "region": region, "postcodes": ",".join(postcodes), "position": position,
                               "time_zone": "Europe/Budapest"},
                 )
+        area_import.run(DEMO_SHAPES.read_bytes(), DEMO_SHAPES.name)
         for position, (name, slug) in enumerate(SERVICES):
             Service.objects.update_or_create(slug=slug, defaults={"name": name, "position": position})
         for slug, minutes, credit in CREDIT_POLICIES:
