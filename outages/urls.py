@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import health, live, public
+from .views import embed, health, live, public
 
 urlpatterns = [
     path("", public.home, name="home"),
@@ -13,4 +13,8 @@ urlpatterns = [
     path("ws/incidents/<int:pk>/", live.incident_snapshot, name="incident-snapshot"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # The widget: the only pages other sites may frame.
+    path("embed/", embed.status_widget, name="embed"),
+    path("embed/areas/<slug:slug>/", embed.area_widget, name="embed-area"),
+    path("embed.js", embed.embed_js, name="embed-js"),
 ]
