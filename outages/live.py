@@ -25,6 +25,7 @@ from datetime import timedelta
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import close_old_connections
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -59,7 +60,7 @@ def incident_group(pk: int) -> str:
 def _render(template: str, context: dict) -> str:
     # Fragments are shared by every visitor: rendered in the default
     # language, without a request, so no CSRF token or nonce can leak in.
-    with translation.override(None):
+    with translation.override(settings.LANGUAGE_CODE):
         return render_to_string(template, context).strip()
 
 
