@@ -1,6 +1,7 @@
 """The embeddable widget: what it shows, its options, and that it is private and cacheable."""
 
 import re
+from html.parser import HTMLParser
 from datetime import timedelta
 
 import pytest
@@ -22,8 +23,29 @@ def ids(html: str) -> set[str]:
     return set(re.findall(r'\sid="([^"]+)"', html))
 
 
+class _TopLevel(HTMLParser):
+    VOID = {"br", "img", "input", "meta", "link", "hr", "source", "wbr"}
+
+    def __init__(self):
+        super().__init__()
+        self.depth, self.ids = 0, set()
+
+    def handle_starttag(self, tag, attrs):
+        if self.depth == 0 and dict(attrs).get("id"):
+            self.ids.add(dict(attrs)["id"])
+        if tag not in self.VOID:
+            self.depth += 1
+
+    def handle_endtag(self, tag):
+        if tag not in self.VOID:
+            self.depth -= 1
+
+
 def top_level_ids(fragments: str) -> set[str]:
-    return set(re.findall(r'^<\w+ id="([^"]+)"', fragments, flags=re.MULTILINE))
+    """The ids of the top-level elements of a push: what the browser swaps in by id."""
+    parser = _TopLevel()
+    parser.feed(fragments)
+    return parser.ids
 
 
 def test_area_widget_shows_status_title_cause_eta_and_last_updated(client):
@@ -64,11 +86,20 @@ def test_widget_joins_the_same_socket_and_holds_the_same_fragments_as_the_pages(
     assert f'ws-connect="/ws/areas/{district.slug}/"' in area_page
     assert top_level_ids(live.render_area_snapshot(district)) <= ids(area_page)
     status_page = client.get("/embed/").text
-    assert 'ws-connect="/ws/status/"' in status_page
-    pushed = top_level_ids(live.render_status_snapshot())
-    # The widget shows the banner, the incidents and the time; not the list of every area.
-    assert {"banner", "active-incidents", "last-updated"} <= pushed & ids(status_page)
-    assert {i for i in pushed - ids(status_page) if not i.startswith(("area-row-", "region-"))} == {"regions"}
+    # The whole service: the status socket, with a snapshot that leaves out
+    # the list of every area (the widget does not show it; it grows with the areas).
+    assert 'ws-connect="/ws/status/?summary=1"' in status_page
+    summary = top_level_ids(live.render_status_summary_snapshot())
+    assert summary == {"banner", "active-incidents", "last-updated"}
+    assert summary <= ids(status_page)
+
+
+def test_status_summary_snapshot_is_the_full_one_without_the_areas(client):
+    district = factories.area("Szentendre")
+    factories.incident(district, title="Water main burst")
+    full, summary = client.get("/ws/status/").text, client.get("/ws/status/?summary=1").text
+    assert 'id="regions"' in full and 'id="regions"' not in summary
+    assert "Water main burst" in summary and 'id="banner"' in summary and 'id="last-updated"' in summary
 
 
 def test_operator_text_is_escaped_in_the_widget(client):
@@ -122,6 +153,13 @@ def test_widget_sets_no_cookie_and_is_cacheable_by_anyone(client, path):
     assert not response.cookies
     assert "Cookie" not in response.headers.get("Vary", "")
     assert "public" in response.headers["Cache-Control"] and "max-age=" in response.headers["Cache-Control"]
+
+
+def test_widget_is_sent_compressed_to_browsers_that_accept_it(client):
+    district = factories.area()
+    factories.incident(district)
+    response = client.get(f"/embed/areas/{district.slug}/", HTTP_ACCEPT_ENCODING="gzip")
+    assert response["Content-Encoding"] == "gzip" and "Accept-Encoding" in response["Vary"]
 
 
 def test_a_normal_page_would_have_answered_those_cookies(client):

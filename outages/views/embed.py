@@ -26,6 +26,7 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
 
 from .. import queries
@@ -118,7 +119,7 @@ def _widget(request: HttpRequest, area_slug: str | None) -> HttpResponse:
         return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
     with translation.override(options["language"]):
         if area_slug is None:
-            context = {**queries.home_snapshot(), "live_url": "/ws/status/", "full_url": reverse("home")}
+            context = {**queries.home_snapshot(), "live_url": "/ws/status/?summary=1", "full_url": reverse("home")}
         else:
             area = ServiceArea.objects.select_related("region").filter(slug=area_slug).first()
             if area is None:
@@ -139,6 +140,7 @@ def _widget(request: HttpRequest, area_slug: str | None) -> HttpResponse:
 @require_safe
 @frameable
 @cookieless
+@gzip_page  # safe: the page holds no secret (no CSRF token), so no BREACH
 @cache_control(public=True, max_age=WIDGET_MAX_AGE)
 def status_widget(request: HttpRequest) -> HttpResponse:
     """/embed/: the whole service."""
@@ -148,6 +150,7 @@ def status_widget(request: HttpRequest) -> HttpResponse:
 @require_safe
 @frameable
 @cookieless
+@gzip_page
 @cache_control(public=True, max_age=WIDGET_MAX_AGE)
 def area_widget(request: HttpRequest, slug: str) -> HttpResponse:
     """/embed/areas/<slug>/: one area."""
@@ -156,6 +159,7 @@ def area_widget(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 @cookieless
+@gzip_page
 @cache_control(public=True, max_age=EMBED_JS_MAX_AGE)
 def embed_js(request: HttpRequest) -> HttpResponse:
     """/embed.js: the script a host page includes to insert and size the widget."""
