@@ -103,3 +103,11 @@ def test_the_widget_may_be_framed_only_by_the_configured_origins(client):
 def test_an_empty_origin_list_lets_nobody_frame_the_widget(client):
     with override_settings(EMBED_ALLOWED_ORIGINS=[]):
         assert frame_ancestors(client.get("/embed/")) == "'none'"
+
+
+def test_a_malformed_embed_origin_is_refused_at_start():
+    from .test_settings import run_manage
+
+    result = run_manage("check", DEBUG="1", EMBED_ALLOWED_ORIGINS="https://town.example; script-src *")
+    assert result.returncode != 0 and "outages.E001" in result.stderr
+    assert run_manage("check", DEBUG="1", EMBED_ALLOWED_ORIGINS="https://town.example,https://*.landlord.example:8443").returncode == 0
