@@ -5,6 +5,7 @@ and size-checked, and an abusive client is closed.
 """
 
 import asyncio
+from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from daphne.ws_protocol import WebSocketProtocol
@@ -33,12 +34,19 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return live.incident_group(kwargs["pk"])
         return live.STATUS_GROUP
 
+    def snapshot_name(self) -> str:
+        """/ws/status/?summary=1: the snapshot without the list of every area (the widget)."""
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        if self.group == live.STATUS_GROUP and query.get("summary") == ["1"]:
+            return live.STATUS_SUMMARY
+        return self.group
+
     async def connect(self):
         self.group = self.group_name()
         self.frames = 0
         self.window_start = asyncio.get_running_loop().time()
         self.relay = await live.Relay.get()
-        snapshot = await self.relay.snapshot(self.group)
+        snapshot = await self.relay.snapshot(self.snapshot_name())
         if snapshot is None:
             await self.close(code=4004)
             return

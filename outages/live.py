@@ -38,7 +38,13 @@ from .scheduler import periodic
 log = logging.getLogger(__name__)
 
 STATUS_GROUP = "status"
+# Snapshot of the status group without the list of every area (it grows with
+# the areas): for clients that show only the banner and the incidents (the
+# widget). Same group, same pushes; only the (re)connect snapshot is smaller.
+STATUS_SUMMARY = "status-summary"
 RELAY_GROUP = "live-changes"
+
+
 def poll_seconds() -> float:
     """How quickly a change made where the layer cannot reach (another process
     on the in-memory layer, Redis down) still arrives: the outbox poll interval."""
@@ -82,6 +88,17 @@ def render_status_snapshot() -> str:
     )
 
 
+def render_status_summary_snapshot() -> str:
+    snapshot = queries.home_snapshot()
+    return "\n".join(
+        [
+            _render("outages/home.html#banner", snapshot),
+            _render("outages/home.html#active-incidents", snapshot),
+            _last_updated(),
+        ]
+    )
+
+
 def render_area_snapshot(area: ServiceArea) -> str:
     return "\n".join([_render("outages/area.html#status-card", queries.area_snapshot(area)), _last_updated()])
 
@@ -101,6 +118,8 @@ def render_group_snapshot(group: str) -> str | None:
     """The fresh state a (re)connecting client of this group needs, or None if the group is unknown."""
     if group == STATUS_GROUP:
         return render_status_snapshot()
+    if group == STATUS_SUMMARY:
+        return render_status_summary_snapshot()
     if group.startswith("area-"):
         area = ServiceArea.objects.select_related("region").filter(slug=group.removeprefix("area-")).first()
         return render_area_snapshot(area) if area else None

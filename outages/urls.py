@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import health, history, live, map, public, report
+from .views import embed, health, history, live, map, public, report
 
 urlpatterns = [
     path("", public.home, name="home"),
@@ -19,7 +19,8 @@ urlpatterns = [
     path("ws/incidents/<int:pk>/", live.incident_snapshot, name="incident-snapshot"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("map/", map.map_page, name="map"),
-    path("map/areas.geojson", map.areas_geojson, name="map-geojson"),
-    path("map/locate/", map.locate, name="map-locate"),
+    # The widget: the only pages other sites may frame.
+    path("embed/", embed.status_widget, name="embed"),
+    path("embed/areas/<slug:slug>/", embed.area_widget, name="embed-area"),
+    path("embed.js", embed.embed_js, name="embed-js"),
 ]

@@ -18,7 +18,8 @@ def _snapshot_response(group: str) -> HttpResponse:
 @require_safe
 @cache_control(public=True, max_age=5)
 def status_snapshot(request: HttpRequest) -> HttpResponse:
-    return _snapshot_response(live.STATUS_GROUP)
+    # ?summary=1: without the list of every area, as the socket (the widget polls this).
+    return _snapshot_response(live.STATUS_SUMMARY if request.GET.get("summary") == "1" else live.STATUS_GROUP)
 
 
 @require_safe

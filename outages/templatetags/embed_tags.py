@@ -1,0 +1,26 @@
+"""The "Embed this" snippet an area page offers to copy."""
+
+from html import escape
+
+from django import template
+from django.conf import settings
+from django.urls import reverse
+
+register = template.Library()
+
+# Plain strings of HTML *code*: the template shows them autoescaped in a
+# <textarea>, so what the reader copies is exactly this text.
+
+
+@register.simple_tag
+def embed_script_code(area) -> str:
+    """The one-line embed: a div for the area and the loader script (auto-height)."""
+    src = settings.SITE_URL + reverse("embed-js")
+    return f'<div data-area="{escape(area.slug)}"></div>\n<script src="{escape(src)}" async></script>'
+
+
+@register.simple_tag
+def embed_frame_code(area) -> str:
+    """The same widget as a plain iframe, for sites that allow no scripts on their pages."""
+    src = settings.SITE_URL + reverse("embed-area", args=[area.slug])
+    return f'<iframe src="{escape(src)}" title="{escape(area.name)}" width="100%" height="160" style="border:0"></iframe>'
