@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from . import services
+from .api_serializers import parse_timestamp
 from .models import AlertmanagerAlert, Impact, Incident, Service, ServiceArea
 
 SEVERITY_TO_IMPACT = {
@@ -33,6 +33,7 @@ SEVERITY_TO_IMPACT = {
     "none": Impact.NONE,
 }
 MAX_ALERTS = 500
+STATUSES = ("firing", "resolved")
 
 
 class PayloadError(ValueError):
@@ -61,59 +62,68 @@ def text(value, max_length: int) -> str:
     return value[:max_length]
 
 
-def _strings(mapping) -> dict[str, str]:
-    if not isinstance(mapping, dict):
-        return {}
-    return {str(key): value for key, value in mapping.items() if isinstance(value, str)}
-
-
 def _slugs(value: str) -> list[str]:
     return [slug.strip() for slug in text(value, 2000).split(",") if slug.strip()]
 
 
-def receive(payload, *, user) -> Result:
+def _check(payload) -> None:
+    """The payload's shape, as its OpenAPI schema says: anything else is not from Alertmanager."""
     if not isinstance(payload, dict) or not isinstance(payload.get("alerts"), list):
         raise PayloadError(_("Expected an Alertmanager webhook payload with a list of alerts."))
-    alerts = payload["alerts"]
-    if len(alerts) > MAX_ALERTS:
+    if len(payload["alerts"]) > MAX_ALERTS:
         raise PayloadError(_("Too many alerts in one payload."))
+    if "version" in payload and not isinstance(payload["version"], str):
+        raise PayloadError(_("version must be a string."))
+    if "status" in payload and payload["status"] not in STATUSES:
+        raise PayloadError(_("status must be firing or resolved."))
+    for number, alert in enumerate(payload["alerts"], start=1):
+        problem = _alert_problem(alert)
+        if problem:
+            raise PayloadError(_("Alert %(number)d: %(problem)s") % {"number": number, "problem": problem})
+
+
+def _alert_problem(alert) -> str | None:
+    if not isinstance(alert, dict):
+        return _("an alert must be an object.")
+    fingerprint = alert.get("fingerprint")
+    if not isinstance(fingerprint, str) or not 1 <= len(fingerprint) <= 64:
+        return _("fingerprint must be a string of 1 to 64 characters.")
+    if alert.get("status") not in STATUSES:
+        return _("status must be firing or resolved.")
+    for name, required in (("labels", True), ("annotations", False)):
+        if name not in alert and not required:
+            continue
+        value = alert.get(name)
+        if not isinstance(value, dict) or not all(isinstance(item, str) for item in value.values()):
+            return _("%(name)s must map names to strings.") % {"name": name}
+    if parse_timestamp(alert.get("startsAt")) is None:
+        return _("startsAt must be an RFC 3339 time.")
+    if "endsAt" in alert and not isinstance(alert["endsAt"], str):
+        return _("endsAt must be a string.")
+    return None
+
+
+def receive(payload, *, user) -> Result:
+    _check(payload)
     result = Result()
-    for alert in alerts:
-        _receive_one(alert, user=user, result=result)
+    for alert in payload["alerts"]:
+        try:
+            with transaction.atomic():
+                if alert["status"] == "firing":
+                    _fire(alert, user=user, result=result)
+                else:
+                    _resolve(alert, user=user, result=result)
+        except ValidationError as error:
+            result.ignore(alert["fingerprint"], "; ".join(error.messages))
+        except IntegrityError:
+            # The same alert delivered twice at once: the other delivery opened it.
+            result.ignore(alert["fingerprint"], _("Already being handled."))
     return result
 
 
-def _receive_one(alert, *, user, result: Result) -> None:
-    if not isinstance(alert, dict):
-        result.ignore("", _("An alert must be an object."))
-        return
-    fingerprint = text(alert.get("fingerprint"), 65)
-    status = alert.get("status")
-    starts_at = parse_datetime(text(alert.get("startsAt"), 64)) if isinstance(alert.get("startsAt"), str) else None
-    if not fingerprint or len(fingerprint) > 64:
-        result.ignore(fingerprint[:64], _("An alert needs a fingerprint (at most 64 characters)."))
-        return
-    if status not in ("firing", "resolved"):
-        result.ignore(fingerprint, _("An alert's status is firing or resolved."))
-        return
-    if starts_at is None or starts_at.tzinfo is None:
-        result.ignore(fingerprint, _("An alert needs startsAt, a time with a time zone."))
-        return
-    try:
-        with transaction.atomic():
-            if status == "firing":
-                _fire(fingerprint, starts_at, _strings(alert.get("labels")), _strings(alert.get("annotations")),
-                      user=user, result=result)
-            else:
-                _resolve(fingerprint, _strings(alert.get("annotations")), user=user, result=result)
-    except ValidationError as error:
-        result.ignore(fingerprint, "; ".join(error.messages))
-    except IntegrityError:
-        # The same alert delivered twice at once: the other delivery opened it.
-        result.ignore(fingerprint, _("Already being handled."))
-
-
-def _fire(fingerprint, starts_at, labels, annotations, *, user, result: Result) -> None:
+def _fire(alert: dict, *, user, result: Result) -> None:
+    fingerprint, labels = text(alert["fingerprint"], 64), alert["labels"]
+    annotations, starts_at = alert.get("annotations", {}), parse_timestamp(alert["startsAt"])
     link = AlertmanagerAlert.objects.select_for_update().select_related("incident").filter(fingerprint=fingerprint).first()
     if link and (link.incident.is_active or starts_at <= link.starts_at):
         # Still open, or a replay of a firing that has since resolved.
@@ -148,7 +158,8 @@ def _fire(fingerprint, starts_at, labels, annotations, *, user, result: Result) 
     result.opened.append(incident.pk)
 
 
-def _resolve(fingerprint, annotations, *, user, result: Result) -> None:
+def _resolve(alert: dict, *, user, result: Result) -> None:
+    fingerprint, annotations = text(alert["fingerprint"], 64), alert.get("annotations", {})
     link = AlertmanagerAlert.objects.select_for_update().filter(fingerprint=fingerprint).first()
     if link is None:
         result.ignore(fingerprint, _("No incident was opened for this alert."))

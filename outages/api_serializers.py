@@ -18,6 +18,7 @@ document (outages/openapi.py) lists them in IncidentExtras and NativeIncident.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -53,6 +54,21 @@ def timestamp(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def parse_timestamp(value) -> datetime | None:
+    """An RFC 3339 date-time (what OpenAPI's format: date-time means), or None."""
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.upper())
+        parsed.astimezone(UTC)  # years 1 and 9999 may not fit once in UTC
+    except (ValueError, OverflowError):
+        return None
+    return parsed
 
 
 def absolute(path: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from .queries import POSTCODE_PATTERN
 from .models import AreaStatus, Cause, Impact, IncidentStatus, Kind, MaintenanceStatus
 
 STATUSES = IncidentStatus.values + MaintenanceStatus.values
@@ -333,7 +334,7 @@ def document() -> dict:
                         "name": "postcode",
                         "in": "query",
                         "required": True,
-                        "schema": {"type": "string", "pattern": r"^ *[A-Za-z0-9][A-Za-z0-9 -]{0,15}$"},
+                        "schema": {"type": "string", "pattern": POSTCODE_PATTERN},
                     }
                 ],
             ),

@@ -178,6 +178,8 @@ def areas_for_postcode(raw: str) -> list[ServiceArea]:
 # Each builds what its channel shows in a fixed number of queries.
 
 API_LIST_LIMIT = 50
+# What the lookup API accepts as a postcode (also in its OpenAPI document).
+POSTCODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 -]{0,15}$"
 
 
 def with_timeline(incidents):

@@ -40,7 +40,7 @@ urlpatterns = [
     path("api/manage/incidents/<int:pk>/updates/", manage_api.incident_updates, name="api-manage-updates"),
     path("api/manage/alertmanager/", manage_api.alertmanager_webhook, name="api-manage-alertmanager"),
     # Any other /api/ path answers a JSON 404.
-    re_path(r"^api/(?P<rest>.*)$", api.not_found),
+    re_path(r"^api/(?P<rest>[\s\S]*)\Z", api.not_found),
     # Feeds.
     path("history.atom", feeds.history_atom, name="history-atom"),
     path("history.rss", feeds.history_rss, name="history-rss"),

@@ -4,15 +4,18 @@ through outages.api_serializers, so it says what the page says."""
 
 from __future__ import annotations
 
+import re
+
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 
 from .. import api_serializers as s, openapi, queries
 from ..models import ServiceArea
 from .http import json_error, json_response, public_get
 
-POSTCODE_MAX_LENGTH = 32
+POSTCODE = re.compile(queries.POSTCODE_PATTERN.removesuffix("$"))
 
 
 def _v2(comps: queries.Components, **sections) -> HttpResponse:
@@ -103,11 +106,11 @@ def area(request: HttpRequest, slug: str) -> HttpResponse:
 @public_get(params=["postcode"])
 def lookup(request: HttpRequest) -> HttpResponse:
     raw = request.GET.get("postcode", "")
-    postcode = queries.normalize_postcode(raw)
     if not raw.strip():
         return json_error(400, _("Give a postcode: ?postcode=1051."), parameters=["postcode"])
-    if len(raw) > POSTCODE_MAX_LENGTH or not postcode:
+    if not POSTCODE.fullmatch(raw):
         return json_error(400, _("This is not a postcode."), parameters=["postcode"])
+    postcode = queries.normalize_postcode(raw)
     found = queries.areas_for_postcode(postcode)
     statuses = queries.area_statuses(area.pk for area in found)
     return json_response(
@@ -123,6 +126,7 @@ def openapi_document(request: HttpRequest) -> HttpResponse:
     return json_response(openapi.document())
 
 
+@csrf_exempt  # it changes nothing; a POST to a wrong path gets the JSON 404 too
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
     """Any other /api/ path: a JSON 404 (or the slash Django would have added)."""
     if not request.path.endswith("/"):

@@ -15,7 +15,6 @@ from functools import wraps
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -111,18 +110,13 @@ def _slug_list(data: dict, field: str, model) -> list:
 
 
 def _eta(data: dict):
-    """Absent: KEEP; null: None; otherwise an ISO 8601 time with a time zone."""
+    """Absent: KEEP; null: None; otherwise an RFC 3339 time (with its offset)."""
     if "eta" not in data:
         return services.KEEP
     value = data["eta"]
     if value is None:
         return None
-    parsed = None
-    if isinstance(value, str) and len(value) <= 64:
-        try:
-            parsed = parse_datetime(_check_text(value, "eta"))
-        except ValueError:
-            parsed = None
+    parsed = s.parse_timestamp(value)
     if parsed is None:
         message = _("eta must be an ISO 8601 time, e.g. 2026-11-24T16:30:00+01:00.")
         raise BadRequest(message, {"eta": [message]})
