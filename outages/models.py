@@ -655,3 +655,49 @@ class ReportSettings(models.Model):
     def load(cls) -> "ReportSettings":
         """The saved row, or the defaults (reading never writes)."""
         return cls.objects.filter(pk=1).first() or cls(pk=1)
+class ApiToken(models.Model):
+    """A secret for the management API, bound to a user and limited to that user's permissions.
+
+    The token is shown once when it is created; only its SHA-256 is stored
+    (it is 256 random bits, so a fast hash is enough), with a short prefix
+    that lets ops tell tokens apart."""
+
+    name = models.CharField(_("name"), max_length=100, help_text=_("What uses it, e.g. “Prometheus Alertmanager”."))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    prefix = models.CharField(_("prefix"), max_length=16, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class AlertmanagerAlert(models.Model):
+    """The incident an Alertmanager alert (by fingerprint) opened: what makes the receiver idempotent."""
+
+    fingerprint = models.CharField(max_length=64, unique=True)
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="alerts")
+    # When the firing that opened the incident started; a later firing of the
+    # same alert (after it resolved) opens a new incident.
+    starts_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("Alertmanager alert")
+        verbose_name_plural = _("Alertmanager alerts")
+
+    def __str__(self) -> str:
+        return self.fingerprint

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from datetime import datetime
 
-from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.db.models import Max, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _, ngettext
 
@@ -25,6 +25,8 @@ from .models import (
     Incident,
     IncidentArea,
     IncidentUpdate,
+    Kind,
+    MaintenanceStatus,
     Region,
     ServiceArea,
     TeamRegion,
@@ -268,3 +270,110 @@ def team_contact(area: ServiceArea) -> dict | None:
     if team is None:
         return None
     return {"name": team.public_name, "support_contact": team.support_contact or None}
+# --- API, feeds and voice line -------------------------------------------------
+# Each builds what its channel shows in a fixed number of queries.
+
+API_LIST_LIMIT = 50
+# What the lookup API accepts as a postcode (also in its OpenAPI document).
+POSTCODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 -]{0,15}$"
+
+
+def with_timeline(incidents):
+    """Prefetch what the API and feeds show of an incident: updates (newest first), areas, services."""
+    return incidents.prefetch_related(
+        Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-created_at", "-id")),
+        Prefetch("areas", queryset=ServiceArea.objects.select_related("region").order_by("position", "name")),
+        "services",
+    )
+
+
+@dataclass
+class Components:
+    """Areas (Statuspage components) with their status, grouped by region (component groups)."""
+
+    areas: list[ServiceArea]
+    regions: list[Region]
+    statuses: dict[int, str]
+    # The last time anything about each area's incidents changed.
+    changed_at: dict[int, object]
+
+    def status_of(self, area: ServiceArea) -> str:
+        return self.statuses.get(area.pk, AreaStatus.OPERATIONAL)
+
+    def updated_at(self, area: ServiceArea):
+        changed = self.changed_at.get(area.pk)
+        return max(area.updated_at, changed) if changed else area.updated_at
+
+    @property
+    def page_updated_at(self):
+        return max((self.updated_at(area) for area in self.areas), default=None)
+
+    @property
+    def overall(self) -> str:
+        return worst(self.statuses.values())
+
+    def overall_of(self, areas) -> str:
+        return worst(self.status_of(area) for area in areas)
+
+
+def components() -> Components:
+    """Every area with its status and last change. Three queries."""
+    areas = list(ServiceArea.objects.select_related("region"))
+    regions: dict[int, Region] = {}
+    for area in areas:
+        regions.setdefault(area.region_id, area.region)
+    changed_at = dict(
+        IncidentArea.objects.order_by()
+        .values("area_id")
+        .annotate(at=Max("incident__updated_at"))
+        .values_list("area_id", "at")
+    )
+    return Components(areas=areas, regions=list(regions.values()), statuses=area_statuses(), changed_at=changed_at)
+
+
+def unresolved_incidents() -> list[Incident]:
+    """Incidents not yet resolved (maintenance windows are listed apart, as in Statuspage)."""
+    return list(with_timeline(Incident.objects.active().filter(kind=Kind.INCIDENT).order_by("-started_at", "-id")))
+
+
+def recent_incidents(limit: int = API_LIST_LIMIT) -> list[Incident]:
+    """The latest incidents and maintenance windows, as Statuspage's incidents.json lists them."""
+    return list(with_timeline(Incident.objects.order_by("-started_at", "-id"))[:limit])
+
+
+def maintenances(which: str = "all", limit: int = API_LIST_LIMIT) -> list[Incident]:
+    """Maintenance windows: all (latest first), upcoming (scheduled, soonest first) or active."""
+    windows = Incident.objects.filter(kind=Kind.MAINTENANCE)
+    if which == "upcoming":
+        windows = windows.filter(status=MaintenanceStatus.SCHEDULED).order_by("scheduled_for", "id")
+    elif which == "active":
+        windows = windows.active().order_by("scheduled_for", "id")
+    else:
+        windows = windows.order_by("-scheduled_for", "-id")
+    return list(with_timeline(windows)[:limit])
+
+
+def summary_maintenances() -> list[Incident]:
+    """What Statuspage's summary lists: maintenance in progress or still to come."""
+    windows = Incident.objects.filter(kind=Kind.MAINTENANCE).filter(
+        Q(status=MaintenanceStatus.SCHEDULED) | Q(status__in=ACTIVE_STATUSES)
+    )
+    return list(with_timeline(windows.order_by("scheduled_for", "id"))[:API_LIST_LIMIT])
+
+
+def area_incident_history(area: ServiceArea | None = None, limit: int = API_LIST_LIMIT) -> list[Incident]:
+    """The latest incidents (all, or one area's) with their timelines: what the feeds show."""
+    incidents = Incident.objects.all()
+    if area is not None:
+        incidents = incidents.filter(incident_areas__area=area)
+    return list(with_timeline(incidents.order_by("-updated_at", "-id"))[:limit])
+
+
+def area_incidents_now(area_ids) -> dict[int, list[Incident]]:
+    """Active incidents of each area (with their areas and services), for the voice line. Three queries."""
+    incidents = with_timeline(Incident.objects.active().filter(incident_areas__area_id__in=list(area_ids)).distinct())
+    by_area: dict[int, list[Incident]] = {}
+    for incident in incidents:
+        for incident_area in incident.areas.all():
+            by_area.setdefault(incident_area.pk, []).append(incident)
+    return by_area

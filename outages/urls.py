@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from .views import embed, health, history, live, map, public, report
+from .views import api, embed, feeds, health, history, ivr, live, manage_api, map, public, report
 
 urlpatterns = [
     path("", public.home, name="home"),
@@ -23,4 +23,42 @@ urlpatterns = [
     path("embed/", embed.status_widget, name="embed"),
     path("embed/areas/<slug:slug>/", embed.area_widget, name="embed-area"),
     path("embed.js", embed.embed_js, name="embed-js"),
+    # Statuspage v2-compatible JSON (areas are components, regions are groups).
+    path("api/v2/summary.json", api.v2_summary, name="api-v2-summary"),
+    path("api/v2/status.json", api.v2_status, name="api-v2-status"),
+    path("api/v2/components.json", api.v2_components, name="api-v2-components"),
+    path("api/v2/incidents.json", api.v2_incidents, name="api-v2-incidents"),
+    path("api/v2/incidents/unresolved.json", api.v2_incidents_unresolved, name="api-v2-incidents-unresolved"),
+    path("api/v2/scheduled-maintenances.json", api.v2_scheduled_maintenances, name="api-v2-maintenances"),
+    path(
+        "api/v2/scheduled-maintenances/upcoming.json",
+        api.v2_scheduled_maintenances_upcoming,
+        name="api-v2-maintenances-upcoming",
+    ),
+    path(
+        "api/v2/scheduled-maintenances/active.json",
+        api.v2_scheduled_maintenances_active,
+        name="api-v2-maintenances-active",
+    ),
+    # Native JSON and its OpenAPI document.
+    path("api/areas/", api.areas, name="api-areas"),
+    path("api/areas/<slug:slug>/", api.area, name="api-area"),
+    path("api/lookup/", api.lookup, name="api-lookup"),
+    path("api/openapi.json", api.openapi_document, name="api-openapi"),
+    # Management API (token-authenticated) and the Alertmanager receiver.
+    path("api/manage/incidents/", manage_api.incidents, name="api-manage-incidents"),
+    path("api/manage/incidents/<int:pk>/updates/", manage_api.incident_updates, name="api-manage-updates"),
+    path("api/manage/alertmanager/", manage_api.alertmanager_webhook, name="api-manage-alertmanager"),
+    # Any other /api/ path answers a JSON 404.
+    re_path(r"^api/(?P<rest>[\s\S]*)\Z", api.not_found),
+    # Feeds.
+    path("history.atom", feeds.history_atom, name="history-atom"),
+    path("history.rss", feeds.history_rss, name="history-rss"),
+    path("areas/<slug:slug>/history.atom", feeds.area_history_atom, name="area-history-atom"),
+    path("areas/<slug:slug>/history.rss", feeds.area_history_rss, name="area-history-rss"),
+    # Voice line (IVR).
+    path("areas/<slug:slug>/announcement.txt", ivr.area_announcement, {"fmt": "txt"}, name="area-announcement-txt"),
+    path("areas/<slug:slug>/announcement.ssml", ivr.area_announcement, {"fmt": "ssml"}, name="area-announcement-ssml"),
+    path("announcement.txt", ivr.postcode_announcement, {"fmt": "txt"}, name="announcement-txt"),
+    path("announcement.ssml", ivr.postcode_announcement, {"fmt": "ssml"}, name="announcement-ssml"),
 ]

@@ -18,6 +18,7 @@ EMBED_ROUTES = {"embed/", "embed/areas/<slug:slug>/"}
 REGEX_EXAMPLES = {
     "admin/^(?P<app_label>auth|django_tasks_database|outages)/$": "/admin/outages/",
     "admin/(?P<url>.*)$": "/admin/no-such-page/",
+    r"^api/(?P<rest>[\s\S]*)\Z": "/api/no-such-endpoint/",
 }
 
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import permissions, templating
 from ..models import AuditEntry, Region, Service, ServiceArea, Team, TeamRegion, UpdateTemplate, normalize_postcode
-from . import credits  # noqa: F401 (registers CreditPolicyAdmin)
+from . import api_tokens, credits  # noqa: F401 (register ApiTokenAdmin, CreditPolicyAdmin)
 from .. import admin_reports  # noqa: F401 (registers the customer-report pages)
 from ..admin_import import AreaImportMixin
 from .incidents import IncidentAdmin, IncidentForm, MaintenanceAdmin  # noqa: F401 (registers them)
