@@ -9,8 +9,8 @@ Fields Statuspage does not have are added with the prefix ``x_`` (Statuspage
 never uses it): ``x_eta``, ``x_cause``, ``x_cause_text``, ``x_services``,
 ``x_kind`` on incidents, ``x_eta`` on updates, ``x_slug`` on components.
 
-Issue 8 (crew status, customers affected, next-update promise) serialises its
-fields in ``incident_extras`` below, as ``x_crew_status``,
+Crew status, customers affected and the next-update promise are serialised
+in ``incident_extras`` below, as ``x_crew_status``,
 ``x_customers_affected`` and ``x_next_update_at``, and in ``native_incident``
 (``crew_status``, ``customers_affected``, ``next_update_at``); the OpenAPI
 document (outages/openapi.py) lists them in IncidentExtras and NativeIncident.
@@ -25,7 +25,9 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.text import slugify
 
+from . import queries
 from .models import (
+    AREA_STATUS_RANK,
     CLOSED_STATUSES,
     AreaStatus,
     Incident,
@@ -188,15 +190,22 @@ def incident_updates(incident: Incident) -> list[dict]:
 
 
 def incident_extras(incident: Incident) -> dict:
-    """Our fields Statuspage lacks, under the x_ prefix. Issue 8 adds x_crew_status,
-    x_customers_affected and x_next_update_at here."""
+    """Our fields Statuspage lacks, under the x_ prefix."""
     return {
         "x_kind": incident.kind,
         "x_eta": timestamp(incident.eta),
         "x_cause": incident.cause or None,
         "x_cause_text": incident.cause_text or None,
         "x_services": [service.name for service in incident.services.all()],
+        "x_crew_status": incident.crew_status,
+        "x_customers_affected": incident.customers_affected,
+        "x_next_update_at": next_update_at(incident),
     }
+
+
+def next_update_at(incident: Incident) -> str | None:
+    """The promised next update while it stands; a passed promise is not shown."""
+    return timestamp(incident.next_update_at) if queries.promise_open(incident) else None
 
 
 def incident(incident: Incident, comps: Components) -> dict:
@@ -240,9 +249,9 @@ def native_area(area: ServiceArea, area_status: str) -> dict:
     }
 
 
-def native_incident(incident: Incident) -> dict:
-    """An incident as the native API shows it (with_card_data annotations expected).
-    Issue 8 adds crew_status, customers_affected and next_update_at here."""
+def native_incident(incident: Incident, area: ServiceArea | None = None) -> dict:
+    """An incident as the native API shows it (with_card_data annotations expected);
+    customers_affected is the area's own estimate when ops gave one."""
     return {
         "id": incident.pk,
         "kind": incident.kind,
@@ -256,6 +265,9 @@ def native_incident(incident: Incident) -> dict:
         "eta": timestamp(incident.eta),
         "scheduled_for": timestamp(incident.scheduled_for),
         "scheduled_until": timestamp(incident.scheduled_until),
+        "crew_status": incident.crew_status,
+        "customers_affected": queries.customers_affected(incident, area),
+        "next_update_at": next_update_at(incident),
         "latest_message": getattr(incident, "latest_message", None) or "",
         "latest_update_at": timestamp(getattr(incident, "latest_update_at", None)),
         "areas": [area.slug for area in incident.areas.all()],
@@ -270,13 +282,20 @@ def latest_eta(incidents) -> datetime | None:
 
 
 def native_area_detail(snapshot: dict) -> dict:
-    active = snapshot["active_incidents"]
+    area, active = snapshot["area"], snapshot["active_incidents"]
+    incidents = [native_incident(incident, area) for incident in active]
+    # The area's headline facts are those of its worst active incident.
+    worst = max(active, key=lambda incident: AREA_STATUS_RANK[incident.area_status], default=None)
+    promises = [item["next_update_at"] for item in incidents if item["next_update_at"]]
+    counts = [item["customers_affected"] for item in incidents if item["customers_affected"] is not None]
     return {
-        **native_area(snapshot["area"], snapshot["status"]),
-        "description": snapshot["area"].description,
-        "postcodes": snapshot["area"].postcode_list,
+        **native_area(area, snapshot["status"]),
+        "description": area.description,
+        "postcodes": area.postcode_list,
         "eta": timestamp(latest_eta(active)),
-        # The next promised update arrives with issue 8; null until then.
-        "next_update_at": None,
-        "active_incidents": [native_incident(incident) for incident in active],
+        "next_update_at": min(promises, default=None),
+        "cause": (worst.cause or None) if worst else None,
+        "crew_status": worst.crew_status if worst else None,
+        "customers_affected": sum(counts) if counts else None,
+        "active_incidents": incidents,
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from .queries import POSTCODE_PATTERN
-from .models import AreaStatus, Cause, Impact, IncidentStatus, Kind, MaintenanceStatus
+from .models import AreaStatus, Cause, CrewStatus, Impact, IncidentStatus, Kind, MaintenanceStatus
 
 STATUSES = IncidentStatus.values + MaintenanceStatus.values
 
@@ -22,6 +22,8 @@ STRING = {"type": "string"}
 TIME = {"type": "string", "format": "date-time"}
 TIME_OR_NULL = _nullable(TIME)
 STRING_OR_NULL = {"type": ["string", "null"]}
+CREW_STATUS = {"type": "string", "enum": CrewStatus.values}
+COUNT_OR_NULL = {"type": ["integer", "null"], "minimum": 0}
 AREA_STATUS = {"type": "string", "enum": AreaStatus.values}
 SLUG = {"type": "string", "pattern": r"^[-a-zA-Z0-9_]+$", "minLength": 1, "maxLength": 120}
 
@@ -128,6 +130,9 @@ SCHEMAS = {
             "x_cause": {"type": ["string", "null"], "enum": [value for value in Cause.values if value] + [None]},
             "x_cause_text": STRING_OR_NULL,
             "x_services": _array(STRING),
+            "x_crew_status": CREW_STATUS,
+            "x_customers_affected": COUNT_OR_NULL,
+            "x_next_update_at": {**TIME_OR_NULL, "description": "When the next update is promised (while it stands)"},
         },
         optional=("scheduled_for", "scheduled_until"),
     ),
@@ -157,6 +162,9 @@ SCHEMAS = {
             "eta": TIME_OR_NULL,
             "scheduled_for": TIME_OR_NULL,
             "scheduled_until": TIME_OR_NULL,
+            "crew_status": CREW_STATUS,
+            "customers_affected": COUNT_OR_NULL,
+            "next_update_at": TIME_OR_NULL,
             "latest_message": STRING,
             "latest_update_at": TIME_OR_NULL,
             "areas": _array(STRING),
@@ -172,7 +180,10 @@ SCHEMAS = {
                     "description": STRING,
                     "postcodes": _array(STRING),
                     "eta": {**TIME_OR_NULL, "description": "The latest ETA among the active incidents"},
-                    "next_update_at": TIME_OR_NULL,
+                    "next_update_at": {**TIME_OR_NULL, "description": "The soonest promised update among the active incidents"},
+                    "cause": STRING_OR_NULL,
+                    "crew_status": {"type": ["string", "null"], "enum": [*CrewStatus.values, None]},
+                    "customers_affected": COUNT_OR_NULL,
                     "active_incidents": _array(_ref("NativeIncident")),
                 }
             ),

@@ -76,3 +76,30 @@ def test_openapi_document_describes_every_json_endpoint(client):
 def test_a_path_without_its_slash_is_redirected_like_the_rest_of_the_site(client):
     response = client.get("/api/areas")
     assert response.status_code == 301 and response["Location"] == "/api/areas/"
+
+
+def test_area_api_carries_crew_status_customers_affected_and_the_standing_promise(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from outages import services
+    from outages.models import CrewStatus, IncidentStatus
+
+    from . import factories as f
+
+    district = f.area("District 5", slug="district-5")
+    incident = f.incident(district, title="Cable cut", cause="cable_cut")
+    services.edit_incident(incident, customers_affected=1200)
+    promise = timezone.now() + timedelta(minutes=45)
+    services.post_update(
+        incident, status=IncidentStatus.IDENTIFIED, message="Crew on site",
+        crew_status=CrewStatus.ON_SITE, next_update_at=promise,
+    )
+    data = client.get("/api/areas/district-5/").json()
+    assert (data["cause"], data["crew_status"], data["customers_affected"]) == ("cable_cut", "on_site", 1200)
+    assert data["next_update_at"] is not None
+    [item] = data["active_incidents"]
+    assert item["crew_status"] == "on_site" and item["customers_affected"] == 1200
+    v2 = client.get("/api/v2/incidents/unresolved.json").json()["incidents"][0]
+    assert v2["x_crew_status"] == "on_site" and v2["x_customers_affected"] == 1200 and v2["x_next_update_at"]

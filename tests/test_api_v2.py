@@ -28,7 +28,9 @@ INCIDENT_FIELDS = {
 UPDATE_FIELDS = {
     "id", "status", "body", "incident_id", "created_at", "updated_at", "display_at", "affected_components",
 }
-EXTRA_INCIDENT_FIELDS = {"x_kind", "x_eta", "x_cause", "x_cause_text", "x_services"}
+EXTRA_INCIDENT_FIELDS = {
+    "x_kind", "x_eta", "x_cause", "x_cause_text", "x_services", "x_crew_status", "x_customers_affected", "x_next_update_at",
+}
 
 
 def ours(fields):
