@@ -253,3 +253,5 @@ class IncidentAdmin(admin.ModelAdmin):
             services.resolve(incident, message="", author=request.user)
             resolved += 1
         self.message_user(request, _("%(count)d incident(s) resolved.") % {"count": resolved}, messages.SUCCESS)
+
+from . import admin_notifications  # noqa: E402,F401  (subscribers and the delivery log)

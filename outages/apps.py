@@ -8,4 +8,4 @@ class OutagesConfig(AppConfig):
 
     def ready(self):
         # Modules that register periodic jobs with outages.scheduler.
-        from . import live  # noqa: F401
+        from . import live, tasks  # noqa: F401

@@ -116,8 +116,8 @@ def open_incident(
         [IncidentArea(incident=incident, area=area, added_at=started_at) for area in areas]
     )
     incident.services.set(list(services))
-    _record_update(incident, status=status, message=message, eta=eta, author=author, now=started_at)
-    events.incident_changed(incident, area_ids={area.pk for area in areas})
+    update = _record_update(incident, status=status, message=message, eta=eta, author=author, now=started_at)
+    events.incident_changed(incident, area_ids={area.pk for area in areas}, update=update)
     return incident
 
 
@@ -146,7 +146,9 @@ def post_update(
     if latest and at < latest:
         raise ValidationError({"at": _("An update cannot be dated before the previous one.")})
     update = _record_update(incident, status=status, message=message, eta=eta, author=author, now=at)
-    events.incident_changed(incident, area_ids=set(incident.incident_areas.values_list("area_id", flat=True)))
+    events.incident_changed(
+        incident, area_ids=set(incident.incident_areas.values_list("area_id", flat=True)), update=update
+    )
     return update
 
 
@@ -193,8 +195,10 @@ def schedule_maintenance(
         [IncidentArea(incident=maintenance, area=area, added_at=scheduled_for) for area in areas]
     )
     maintenance.services.set(list(services))
-    _record_update(maintenance, status=MaintenanceStatus.SCHEDULED, message=message, eta=None, author=author, now=now)
-    events.incident_changed(maintenance, area_ids={area.pk for area in areas})
+    update = _record_update(
+        maintenance, status=MaintenanceStatus.SCHEDULED, message=message, eta=None, author=author, now=now
+    )
+    events.incident_changed(maintenance, area_ids={area.pk for area in areas}, update=update)
     return maintenance
 
 

@@ -14,3 +14,12 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]
+
+from .views import subscribe  # noqa: E402
+
+urlpatterns += [
+    path("subscribe/", subscribe.subscribe, name="subscribe"),
+    path("subscribe/confirm/<str:token>/", subscribe.confirm, name="subscribe-confirm"),
+    path("subscribe/unsubscribe/<str:token>/", subscribe.unsubscribe, name="subscribe-unsubscribe"),
+    path("subscribe/manage/<str:token>/", subscribe.manage, name="subscribe-manage"),
+]
