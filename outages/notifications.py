@@ -599,12 +599,12 @@ def sweep(now: datetime) -> int:
     for event_id in stale.values_list("pk", flat=True):
         with transaction.atomic():
             claimed = NotificationEvent.objects.filter(pk=event_id, touched_at__lt=horizon, due_at__lt=horizon).update(
-                touched_at=now, due_at=now
+                touched_at=now, due_at=timezone.now()
             )
             if not claimed:
                 continue
             Delivery.objects.filter(event_id=event_id, status=Delivery.Status.SENDING, claimed_at__lt=horizon).update(
-                status=Delivery.Status.PENDING, claimed_at=None, next_attempt_at=now,
+                status=Delivery.Status.PENDING, claimed_at=None, next_attempt_at=timezone.now(),
                 last_error="handed back after a worker stopped (may have been delivered once)",
             )
             transaction.on_commit(partial(enqueue, event_id))
