@@ -32,6 +32,7 @@ import random
 import secrets
 import smtplib
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -40,7 +41,7 @@ from functools import partial
 from django.conf import settings
 from django.core import mail, signing
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Min
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -211,7 +212,7 @@ class Composer:
         self.cache: dict[tuple, dict] = {}
 
     def for_subscriber(self, subscriber: Subscriber, area_ids: set[int]) -> dict:
-        affected = sorted(pk for pk in area_ids if pk in self.areas) or sorted(self.areas)
+        affected = sorted(pk for pk in area_ids if pk in self.areas)
         key = (subscriber.language, tuple(affected))
         if key not in self.cache:
             with translation.override(subscriber.language):
@@ -518,7 +519,10 @@ def send_batch(event: NotificationEvent, batch: list[Delivery], composer: Compos
         if not subscriber.is_active:
             _cancel(delivery, "subscription paused" if subscriber.paused else "not confirmed")
             continue
-        rendered = composer.for_subscriber(subscriber, subscriber_areas.get(subscriber.pk, set()))
+        if not subscriber_areas.get(subscriber.pk):
+            _cancel(delivery, "no longer follows the affected areas")
+            continue
+        rendered = composer.for_subscriber(subscriber, subscriber_areas[subscriber.pk])
         by_channel[delivery.channel].append((delivery, rendered))
     for channel, items in by_channel.items():
         SENDERS[channel](items, on_progress)
@@ -550,8 +554,33 @@ def _schedule(event_id: int, when: datetime) -> None:
         enqueue(event_id, run_after=when if when > now else None)
 
 
+@contextmanager
+def _fast_commits():
+    """PostgreSQL: do not wait for the WAL flush on each delivery's outcome.
+
+    A worker crash loses nothing (the server has the commit); only a crash of
+    the database server itself could forget the last fraction of a second of
+    outcomes, and those messages would then be sent again, never skipped.
+    Without it every message waits for one fsync (about 7x slower here)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
 def run_event(event_id: int, *, time_budget: float = TASK_TIME_BUDGET) -> dict:
     """The task's body: plan once, then send due deliveries batch by batch."""
+    with _fast_commits():
+        return _run_event(event_id, time_budget)
+
+
+def _run_event(event_id: int, time_budget: float) -> dict:
     event = NotificationEvent.objects.select_related("incident", "update__incident").filter(pk=event_id).first()
     if event is None or event.state == NotificationEvent.State.DONE:
         return {"event": event_id, "sent": 0}
