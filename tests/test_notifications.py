@@ -295,3 +295,18 @@ def test_sms_subscribers_get_a_confirmation_then_alerts_through_the_http_gateway
     body = json.loads(request["body"])
     assert body["to"] == "+36301234567"
     assert body["text"].startswith("There is a major outage in Pécs. We expect service back by")
+
+
+def test_each_subscriber_is_told_in_their_own_language(smtp, receiver):
+    district = factories.area("Szeged", time_zone="Europe/Budapest")
+    confirmed("hu@example.com", district, language="hu")
+    confirmed("en@example.com", district, language="en")
+    confirmed(receiver.url + "/hook", district, channel=Channel.WEBHOOK, language="hu")
+    factories.incident(district, eta_in=timedelta(days=2))
+    run_worker()
+    eta = timezone.localtime(NotificationEvent.objects.get().update.eta, district.tzinfo)
+    [hungarian] = [m for m in notices(smtp) if m["To"] == "hu@example.com"]
+    [english] = [m for m in notices(smtp) if m["To"] == "en@example.com"]
+    assert eta.strftime("%Y.%m.%d. %H:%M") in text_part(hungarian)  # Hungarian date format
+    assert eta.strftime("%Y.%m.%d. %H:%M") not in text_part(english)
+    assert receiver.json()["data"]["language"] == "hu"
