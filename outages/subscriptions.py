@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import notifications, ssrf
-from .models import Channel, ServiceArea, Subscriber
+from .models import Channel, Subscriber
 
 RATE_WINDOW_SECONDS = 3600
 
@@ -174,7 +174,3 @@ def delete(subscriber: Subscriber) -> None:
     """Unsubscribe and erase: the row, its areas, its secret. The delivery log keeps
     only channel and outcome, no longer linked to anyone."""
     Subscriber.objects.filter(pk=subscriber.pk).delete()
-
-
-def areas_by_slug(slugs) -> list[ServiceArea]:
-    return list(ServiceArea.objects.filter(slug__in=list(slugs)))
