@@ -641,18 +641,6 @@ def sweep(now: datetime) -> int:
     return revived
 
 
-def delivery_counts(event_ids) -> dict[int, dict[str, int]]:
-    """Per event, how many deliveries are in each status: for the admin log."""
-    from django.db.models import Count
-
-    counts: dict[int, dict[str, int]] = {}
-    for event_id, status, total in (
-        Delivery.objects.filter(event_id__in=list(event_ids)).values_list("event_id", "status").annotate(n=Count("id"))
-    ):
-        counts.setdefault(event_id, {})[status] = total
-    return counts
-
-
 # Confirmation and "manage" messages --------------------------------------------
 
 def send_confirmation(subscriber: Subscriber, *, already_confirmed: bool = False) -> None:
