@@ -8,4 +8,4 @@ class OutagesConfig(AppConfig):
 
     def ready(self):
         # Modules that register periodic jobs with outages.scheduler.
-        from . import checks, credits, live, ops_jobs  # noqa: F401
+        from . import checks, credits, live, ops_jobs, tasks  # noqa: F401

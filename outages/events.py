@@ -9,7 +9,14 @@ from functools import partial
 from django.db import transaction
 
 
-def incident_changed(incident, *, area_ids: set[int]) -> None:
+def incident_changed(incident, *, area_ids: set[int], update=None) -> None:
+    """`update`: the timeline entry this change posted (open, update, resolve), if
+    any: subscribers are told about it. Edits of facts alone notify nobody."""
+    if update is not None:
+        from . import notifications
+
+        # Recorded in this transaction; the task is enqueued on commit.
+        notifications.record_event(update, area_ids)
     transaction.on_commit(partial(_announce, incident.pk, frozenset(area_ids)))
 
 

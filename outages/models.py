@@ -701,3 +701,117 @@ class AlertmanagerAlert(models.Model):
 
     def __str__(self) -> str:
         return self.fingerprint
+
+
+
+# Subscriptions and notifications -------------------------------------------
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    WEBHOOK = "webhook", _("Webhook")
+
+
+def _link_key() -> str:
+    from django.utils.crypto import get_random_string
+
+    return get_random_string(16)
+
+
+class Subscriber(models.Model):
+    """One address (email, phone number or webhook URL) and the areas it follows.
+
+    Personal data: deleting the row deletes everything about the person (the
+    delivery log keeps only the channel and the outcome)."""
+
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    # Email lower-cased, phone number in E.164, or the webhook URL.
+    address = models.CharField(_("address"), max_length=500)
+    language = models.CharField(_("language"), max_length=10, default=settings.LANGUAGE_CODE)
+    areas = models.ManyToManyField(ServiceArea, verbose_name=_("areas"), related_name="subscribers", blank=True)
+    # Webhooks: the Standard Webhooks signing secret ("whsec_..."), shown once.
+    secret = models.CharField(_("signing secret"), max_length=80, blank=True, editable=False)
+    # Part of every signed link: changing it revokes all links sent so far.
+    link_key = models.CharField(max_length=16, default=_link_key, editable=False)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    paused = models.BooleanField(_("paused"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("subscriber")
+        verbose_name_plural = _("subscribers")
+        constraints = [models.UniqueConstraint(fields=["channel", "address"], name="subscriber_address_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} #{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.confirmed_at is not None and not self.paused
+
+
+class NotificationEvent(models.Model):
+    """One incident update to tell subscribers about: created in the same
+    transaction as the update, so a committed update is never forgotten."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        DONE = "done", _("Done")
+
+    update = models.OneToOneField(IncidentUpdate, on_delete=models.CASCADE, related_name="notification")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="notifications")
+    area_ids = models.JSONField(default=list)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    # Deliveries are planned once (the subscribers at that moment), then only worked off.
+    planned_at = models.DateTimeField(_("planned"), null=True, blank=True)
+    # Last sign of life of a worker on this event; the sweeper re-enqueues a silent one.
+    touched_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # When the next task for it is due: at most one is scheduled ahead.
+    due_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification event")
+        verbose_name_plural = _("notification events")
+
+    def __str__(self) -> str:
+        return f"{self.incident} · {self.update}"
+
+
+class Delivery(models.Model):
+    """The delivery log: one message to one subscriber for one event."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    event = models.ForeignKey(NotificationEvent, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.ForeignKey(Subscriber, null=True, on_delete=models.SET_NULL, related_name="deliveries")
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # What went wrong, for ops: never the address or the message text.
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["event", "subscriber", "channel"], name="delivery_once_per_event")
+        ]
+        indexes = [models.Index(fields=["event", "status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} · {self.get_status_display()}"

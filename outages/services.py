@@ -177,7 +177,7 @@ def open_incident(
         changes=audit.diff({}, {**audit.snapshot(incident, AUDITED_FIELDS), **audit.snapshot(update, UPDATE_FIELDS),
                                 "areas": audit.as_text(areas), "services": audit.as_text(list(incident.services.all()))}),
     )
-    events.incident_changed(incident, area_ids={area.pk for area in areas})
+    events.incident_changed(incident, area_ids={area.pk for area in areas}, update=update)
     return incident
 
 
@@ -216,7 +216,9 @@ def post_update(
         incident, status=status, message=message, eta=eta, author=author, now=at,
         crew_status=crew_status, next_update_at=next_update_at,
     )
-    events.incident_changed(incident, area_ids=set(incident.incident_areas.values_list("area_id", flat=True)))
+    events.incident_changed(
+        incident, area_ids=set(incident.incident_areas.values_list("area_id", flat=True)), update=update
+    )
     return update
 
 
@@ -275,7 +277,7 @@ def schedule_maintenance(
         changes=audit.diff({}, {**audit.snapshot(maintenance, AUDITED_FIELDS), "message": update.message,
                                 "areas": audit.as_text(areas)}),
     )
-    events.incident_changed(maintenance, area_ids={area.pk for area in areas})
+    events.incident_changed(maintenance, area_ids={area.pk for area in areas}, update=update)
     return maintenance
 
 

@@ -62,3 +62,12 @@ urlpatterns = [
     path("announcement.txt", ivr.postcode_announcement, {"fmt": "txt"}, name="announcement-txt"),
     path("announcement.ssml", ivr.postcode_announcement, {"fmt": "ssml"}, name="announcement-ssml"),
 ]
+
+from .views import subscribe  # noqa: E402
+
+urlpatterns += [
+    path("subscribe/", subscribe.subscribe, name="subscribe"),
+    path("subscribe/confirm/<str:token>/", subscribe.confirm, name="subscribe-confirm"),
+    path("subscribe/unsubscribe/<str:token>/", subscribe.unsubscribe, name="subscribe-unsubscribe"),
+    path("subscribe/manage/<str:token>/", subscribe.manage, name="subscribe-manage"),
+]

@@ -227,6 +227,29 @@ def mailer_from_url(url: str) -> dict:
 
 MAILERS = {"default": mailer_from_url(EMAIL_URL)}
 
+# Subscriptions and notifications ------------------------------------------------
+# SMS: a backend class (outages.sms.ConsoleBackend prints, or appends to
+# SMS_FILE_PATH; outages.sms.HttpGatewayBackend posts to SMS_GATEWAY_URL).
+SMS_BACKEND = env_str("SMS_BACKEND", "outages.sms.ConsoleBackend")
+SMS_FILE_PATH = env_str("SMS_FILE_PATH")
+SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL")
+SMS_GATEWAY_TOKEN = env_str("SMS_GATEWAY_TOKEN")
+SMS_SENDER = env_str("SMS_SENDER", SITE_NAME[:11])
+# Countries (ISO 3166 codes) whose phone numbers may subscribe to SMS.
+SMS_ALLOWED_REGIONS = [code.upper() for code in env_list("SMS_ALLOWED_REGIONS", "HU")]
+# Webhooks never reach private, loopback, link-local or metadata addresses;
+# tests (a receiver on 127.0.0.1) may allow loopback, and only loopback.
+WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", False)
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 5)
+# Retries: base * 2^(attempt-1) seconds (capped at an hour), then given up.
+NOTIFY_RETRY_BASE_SECONDS = env_int("NOTIFY_RETRY_BASE_SECONDS", 30)
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 8)
+NOTIFY_BATCH_SIZE = env_int("NOTIFY_BATCH_SIZE", 200)
+# Abuse limits, per hour: confirmation messages per address or phone number,
+# subscribe requests per client IP.
+SUBSCRIBE_LIMIT_PER_ADDRESS = env_int("SUBSCRIBE_LIMIT_PER_ADDRESS", 3)
+SUBSCRIBE_LIMIT_PER_IP = env_int("SUBSCRIBE_LIMIT_PER_IP", 20)
+
 # Security -------------------------------------------------------------------
 # Public pages carry no inline script or style, so the policy needs no nonce
 # and a cached page is safe to serve to anyone. The widget overrides

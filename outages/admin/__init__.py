@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from .. import permissions, templating
 from ..models import AuditEntry, Region, Service, ServiceArea, Team, TeamRegion, UpdateTemplate, normalize_postcode
 from . import api_tokens, credits  # noqa: F401 (register ApiTokenAdmin, CreditPolicyAdmin)
-from .. import admin_reports  # noqa: F401 (registers the customer-report pages)
+from .. import admin_notifications, admin_reports  # noqa: F401 (subscribers and delivery log; customer reports)
 from ..admin_import import AreaImportMixin
 from .incidents import IncidentAdmin, IncidentForm, MaintenanceAdmin  # noqa: F401 (registers them)
 
