@@ -1,7 +1,7 @@
 """What to say about an area in one or two short sentences: what is wrong and
 when it will be fixed. The voice line reads it (plain text for text-to-speech,
-or SSML with times marked up to be read naturally); email and SMS can reuse
-`announce()` for the same words.
+or SSML with times marked up to be read naturally); email, SMS and webhooks
+use `announce_for()`, so every channel says the same words.
 
 Operator text is data: in SSML it is escaped; in plain text it is plain text.
 Call inside translation.override(lang) to speak another language.
@@ -54,6 +54,12 @@ class When:
         day = self._day()
         return _("%(time)s %(day)s") % {"time": clock, "day": day} if day else clock
 
+    def written(self) -> str:
+        """As the pages write it: the site's clock and the zone named ("16:30 CET")."""
+        same_day = self.local.date() == self.today.date()
+        text = formats.date_format(self.local, "TIME_FORMAT" if same_day else "SHORT_DATETIME_FORMAT")
+        return f"{text} {self.local.strftime('%Z')}"
+
     def ssml(self) -> str:
         _text, fmt, value = self._clock()
         clock = f'<say-as interpret-as="time" format="{fmt}">{escape(value)}</say-as>'
@@ -67,9 +73,14 @@ class Announcement:
 
     sentences: list[tuple[str, dict]]
 
-    def text(self) -> str:
+    def text(self, *, written: bool = False) -> str:
+        """For the ear (the voice line), or `written` for messages that sit beside the page."""
         return " ".join(
-            template % {key: value.text() if isinstance(value, When) else value for key, value in values.items()}
+            template
+            % {
+                key: (value.written() if written else value.text()) if isinstance(value, When) else value
+                for key, value in values.items()
+            }
             for template, values in self.sentences
         )
 
@@ -106,14 +117,14 @@ def _service_name(name: str) -> str:
     return name
 
 
-def _what_sentence(area: ServiceArea, incidents: list[Incident]) -> tuple[str, dict]:
+def _what_sentence(place: str, incidents: list[Incident]) -> tuple[str, dict]:
     names: list[str] = []
     for incident in incidents:
         for service in incident.services.all():
             if _service_name(service.name) not in names:
                 names.append(_service_name(service.name))
     serious = any(incident.impact in (Impact.MAJOR, Impact.CRITICAL) for incident in incidents)
-    values = {"area": spoken(area.name)}
+    values = {"area": spoken(place)}
     if not names:
         template = _("There is an outage in %(area)s.") if serious else _("There is a service disruption in %(area)s.")
         return template, values
@@ -128,15 +139,21 @@ def _what_sentence(area: ServiceArea, incidents: list[Incident]) -> tuple[str, d
     return template, values
 
 
-def _when(value: datetime, area: ServiceArea, now: datetime) -> When:
-    return When(local=timezone.localtime(value, area.tzinfo), today=timezone.localtime(now, area.tzinfo))
+def _when(value: datetime, tz, now: datetime) -> When:
+    return When(local=timezone.localtime(value, tz), today=timezone.localtime(now, tz))
 
 
 def announce(area: ServiceArea, incidents: list[Incident], *, now: datetime | None = None) -> Announcement:
     """What is wrong in the area and when it will be fixed; incidents are its active ones
     (with services prefetched)."""
+    return announce_for(area.name, area.tzinfo, incidents, now=now)
+
+
+def announce_for(place: str, tz, incidents: list[Incident], *, now: datetime | None = None) -> Announcement:
+    """The same for any named place (one area, or "District 5 and District 6") in
+    time zone `tz`: the voice line, email, SMS and webhooks all say it this way."""
     now = now or timezone.now()
-    name = {"area": spoken(area.name)}
+    name = {"area": spoken(place)}
     outages = [incident for incident in incidents if not incident.is_maintenance]
     works = [incident for incident in incidents if incident.is_maintenance]
     if outages:
@@ -146,12 +163,12 @@ def announce(area: ServiceArea, incidents: list[Incident], *, now: datetime | No
         elif max(etas) <= now:
             second = (_("The repair is taking longer than expected; we will give a new time soon."), {})
         else:
-            second = (_("We expect service to be restored by %(time)s."), {"time": _when(max(etas), area, now)})
-        return Announcement([_what_sentence(area, outages), second])
+            second = (_("We expect service to be restored by %(time)s."), {"time": _when(max(etas), tz, now)})
+        return Announcement([_what_sentence(place, outages), second])
     if works:
         ends = [incident.eta or incident.scheduled_until for incident in works]
         first = (_("Planned maintenance work is under way in %(area)s."), name)
         if all(ends) and max(ends) > now:
-            return Announcement([first, (_("The work should finish by %(time)s."), {"time": _when(max(ends), area, now)})])
+            return Announcement([first, (_("The work should finish by %(time)s."), {"time": _when(max(ends), tz, now)})])
         return Announcement([first])
     return Announcement([(_("There are no known problems in %(area)s."), name)])

@@ -24,6 +24,7 @@ can recognise it. Nothing is ever skipped.
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import hmac
 import json
@@ -48,7 +49,7 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from . import ssrf
+from . import announcements, ssrf
 from .models import (
     CLOSED_STATUSES,
     AreaStatus,
@@ -112,40 +113,26 @@ def local_time_text(value: datetime | None, tz) -> str:
     """"16:30 CET", or with the date when not today, in the active language."""
     if value is None:
         return ""
-    local = timezone.localtime(value, tz)
-    same_day = local.date() == timezone.localtime(timezone.now(), tz).date()
-    text = formats.date_format(local, "TIME_FORMAT" if same_day else "SHORT_DATETIME_FORMAT")
-    return f"{text} {local.strftime('%Z')}"
+    return announcements.When(local=timezone.localtime(value, tz), today=timezone.localtime(timezone.now(), tz)).written()
 
 
 def customer_sentence(incident: Incident, status: str, eta: datetime | None, area_names: str, tz) -> str:
-    """The one sentence a customer needs ("There is a major outage in X. We expect
-    service back by 16:30 CET."), in the active language. Shared by email, SMS and
-    webhook; the IVR text may reuse it."""
-    params = {"area": area_names, "eta": local_time_text(eta, tz)}
-    if incident.kind == Kind.MAINTENANCE:
-        if status == MaintenanceStatus.SCHEDULED:
-            params["start"] = local_time_text(incident.scheduled_for, tz)
-            params["end"] = local_time_text(incident.scheduled_until, tz)
-            return _("Planned maintenance in %(area)s from %(start)s to %(end)s.") % params
-        if status == MaintenanceStatus.COMPLETED:
-            return _("Planned maintenance in %(area)s is complete.") % params
-        first = _("Planned maintenance is under way in %(area)s.") % params
-        later = _("We expect to finish by %(eta)s.") % params if eta else ""
-        return f"{first} {later}".strip()
+    """What is wrong and when it will be fixed, as of this update, in the active
+    language: the voice line's words (outages.announcements), plus the sentences
+    only a message needs (announced and finished maintenance, resolution)."""
+    params = {"area": area_names}
+    if incident.kind == Kind.MAINTENANCE and status == MaintenanceStatus.SCHEDULED:
+        params["start"] = local_time_text(incident.scheduled_for, tz)
+        params["end"] = local_time_text(incident.scheduled_until, tz)
+        return _("Planned maintenance in %(area)s from %(start)s to %(end)s.") % params
+    if status == MaintenanceStatus.COMPLETED:
+        return _("Planned maintenance in %(area)s is complete.") % params
     if status in CLOSED_STATUSES:
         return _("The outage in %(area)s is resolved.") % params
-    first = {
-        Impact.NONE: _("There is a problem in %(area)s."),
-        Impact.MINOR: _("There is a minor outage in %(area)s."),
-        Impact.MAJOR: _("There is a major outage in %(area)s."),
-        Impact.CRITICAL: _("There is a critical outage in %(area)s."),
-    }.get(incident.impact, _("There is a problem in %(area)s.")) % params
-    if eta:
-        later = _("We expect service back by %(eta)s.") % params
-    else:
-        later = _("We do not have an estimate for the fix yet.")
-    return f"{first} {later}"
+    # The incident as it stood at this update (a later one may have moved on).
+    as_posted = copy.copy(incident)
+    as_posted.status, as_posted.eta = status, eta
+    return announcements.announce_for(area_names, tz, [as_posted]).text(written=True)
 
 
 @dataclass

@@ -101,8 +101,8 @@ def test_subscribe_confirm_then_an_update_brings_one_mail_and_one_signed_webhook
     assert mail["List-Unsubscribe"].startswith("<http") and "/subscribe/unsubscribe/" in mail["List-Unsubscribe"]
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     text, html = text_part(mail), html_part(mail)
-    assert "There is a major outage in District 5." in text
-    assert "We expect service back by" in text
+    assert "There is an outage in District 5." in text
+    assert "We expect service to be restored by" in text
     assert "Crew on site & digging." in text
     assert "Fiber cut &lt;b&gt;near&lt;/b&gt; the bridge" in html and "<b>near</b>" not in html
     assert f"/incidents/{incident.pk}/" in text
@@ -294,7 +294,7 @@ def test_sms_subscribers_get_a_confirmation_then_alerts_through_the_http_gateway
     assert request["headers"]["Authorization"] == "Bearer gateway-token"
     body = json.loads(request["body"])
     assert body["to"] == "+36301234567"
-    assert body["text"].startswith("There is a major outage in Pécs. We expect service back by")
+    assert body["text"].startswith("There is an outage in Pécs. We expect service to be restored by")
 
 
 def test_each_subscriber_is_told_in_their_own_language(smtp, receiver):

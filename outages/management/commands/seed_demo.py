@@ -267,21 +267,25 @@ class Command(BaseCommand):
             if Incident.objects.filter(title=title).exists():
                 continue
             started = now - timedelta(days=days_ago)
-            incident = services.open_incident(
-                title=title,
-                areas=ServiceArea.objects.filter(slug__in=areas),
-                services=Service.objects.filter(slug__in=service_slugs),
-                impact=impact,
-                cause=cause,
-                message="We are investigating reports of a problem.",
-                started_at=started,
-            )
+            incident = self._past_outage(title, areas, service_slugs, impact, cause, started)
             services.resolve(
                 incident, message="Service has been restored. Sorry for the trouble.", at=started + timedelta(minutes=minutes)
             )
             created += 1
         created += self._history(now)
         return created
+
+    @staticmethod
+    def _past_outage(title, areas, service_slugs, impact, cause, started):
+        return services.open_incident(
+            title=title,
+            areas=ServiceArea.objects.filter(slug__in=areas),
+            services=Service.objects.filter(slug__in=service_slugs),
+            impact=impact,
+            cause=cause,
+            message="We are investigating reports of a problem.",
+            started_at=started,
+        )
 
     def _history(self, now) -> int:
         created = 0
@@ -292,15 +296,7 @@ class Command(BaseCommand):
                 continue
             day = today - timedelta(days=days_ago)
             started = datetime.combine(day, time(hour), tzinfo=zone).astimezone(UTC)
-            incident = services.open_incident(
-                title=title,
-                areas=ServiceArea.objects.filter(slug__in=areas),
-                services=Service.objects.filter(slug__in=service_slugs),
-                impact=impact,
-                cause=cause,
-                message="We are investigating reports of a problem.",
-                started_at=started,
-            )
+            incident = self._past_outage(title, areas, service_slugs, impact, cause, started)
             for posted, eta in etas:
                 services.post_update(
                     incident,
