@@ -249,7 +249,10 @@ def bench_ours(args, redis_url: str) -> dict:
 
     port = free_port()
     server = subprocess.Popen(
-        [*pinned(args.server_core), sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+        # A deep listen backlog (Twisted's default is 50): a storm of connects
+        # must queue, not be dropped and retried seconds later.
+        [*pinned(args.server_core), sys.executable, "-m", "daphne",
+         "-e", f"tcp:port={port}:interface=127.0.0.1:backlog=4096",
          "--ping-interval", "600", "statuspage.asgi:application"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
@@ -257,7 +260,7 @@ def bench_ours(args, redis_url: str) -> dict:
         wait_http(f"http://127.0.0.1:{port}/healthz")
         idle_rss = rss_kb(server.pid)
         process, out, _ = run_swarm(f"ws://127.0.0.1:{port}/ws/areas/{AREA}/", args, f"http://127.0.0.1:{port}")
-        time.sleep(2)
+        time.sleep(5)  # let the connect burst's buffers settle
         loaded_rss = rss_kb(server.pid)
         commits: dict[int, float] = {}
         redis_before = redis_commands(redis_url)
