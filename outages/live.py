@@ -229,6 +229,7 @@ class Relay:
 
     def __init__(self):
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.started: asyncio.Task | None = None
         self.members: dict[str, set] = defaultdict(set)
         self.seen: dict[int, float] = {}
         self.snapshots: dict[str, str] = {}
@@ -256,17 +257,25 @@ class Relay:
         loop = asyncio.get_running_loop()
         relay = cls.current
         if relay is None or relay.loop is not loop or loop.is_closed():
-            relay = cls()
-            await relay.start(loop)
-            cls.current = relay
+            # Registered before the first await: a storm of connects at start-up
+            # shares one relay instead of each starting its own.
+            relay = cls.current = cls()
+            relay.loop = loop
+            relay.started = loop.create_task(relay.start())
+        try:
+            await asyncio.shield(relay.started)
+        except Exception:
+            # The database was unreachable at start: the next connect tries again.
+            if cls.current is relay:
+                cls.current = None
+            raise
         return relay
 
-    async def start(self, loop) -> None:
-        self.loop = loop
+    async def start(self) -> None:
         # What happened before this process listened is in the snapshots.
         self.last_id, already = await self.db(_changes_so_far)
-        self.seen = dict.fromkeys(already, loop.time())
-        self.tasks = [loop.create_task(self._listen()), loop.create_task(self._poll())]
+        self.seen = dict.fromkeys(already, self.loop.time())
+        self.tasks = [self.loop.create_task(self._listen()), self.loop.create_task(self._poll())]
 
     async def stop(self) -> None:
         for task in self.tasks:

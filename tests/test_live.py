@@ -255,3 +255,23 @@ def _post_update_through_admin(server, incident_pk, area_pk, message):
         urllib.request.Request(change_url, data=urllib.parse.urlencode(form).encode(), headers={"Referer": change_url})
     )
     assert response.status == 200 and "/change/" not in response.url, response.url
+
+
+async def test_a_storm_of_first_connects_shares_one_relay():
+    district = await sync_to_async(factories.area)()
+    started = []
+    original = live.Relay.start
+
+    async def counting_start(self):
+        started.append(self)
+        await original(self)
+
+    live.Relay.start = counting_start
+    try:
+        results = await asyncio.gather(*[connect(f"/ws/areas/{district.slug}/") for _ in range(25)])
+    finally:
+        live.Relay.start = original
+    assert len(started) == 1
+    assert len(live.Relay.current.members[live.area_group(district.slug)]) == 25
+    for communicator, _ in results:
+        await communicator.disconnect()
