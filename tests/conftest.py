@@ -113,15 +113,17 @@ def database_url_for_subprocess() -> str:
 class Server:
     """A real daphne process serving the app against the test database."""
 
-    def __init__(self, port: int, env: dict):
+    def __init__(self, port: int, env: dict, daphne_args=()):
         self.port = port
         self.env = env
+        self.daphne_args = list(daphne_args)
         self.url = f"http://127.0.0.1:{port}"
         self.process = None
 
     def start(self):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "statuspage.asgi:application"],
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), *self.daphne_args,
+             "statuspage.asgi:application"],
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.DEVNULL,
@@ -178,8 +180,8 @@ def make_server(transactional_db):
     """Start daphne processes on the test database; each is stopped after the test."""
     servers = []
 
-    def make(**env):
-        server = Server(free_port(), server_env(**env)).start()
+    def make(daphne_args=(), **env):
+        server = Server(free_port(), server_env(**env), daphne_args).start()
         servers.append(server)
         return server
 

@@ -79,3 +79,18 @@ def test_page_falls_back_to_polling_when_websockets_cannot_connect(server, brows
     services.resolve(incident, message="Repaired")
     page.evaluate("window.statusPage.poll()")
     page.locator("#area-status-district-6").get_by_text("No known problems").wait_for(timeout=5_000)
+
+
+def test_page_comes_back_by_itself_after_the_server_closes_its_socket(make_server, browser):
+    # daphne closes every websocket after --websocket_timeout seconds, cleanly:
+    # the htmx extension alone would not reconnect after such a close.
+    server = make_server(daphne_args=["--websocket_timeout", "3"])
+    district = factories.area("District 8", slug="district-8")
+    incident = factories.incident(district, title="Exchange fault")
+    page = browser.new_context().new_page()
+    page.goto(f"{server.url}/areas/district-8/")
+    page.wait_for_selector("#live[data-state=live]", timeout=10_000)
+    page.wait_for_selector("#live[data-state=reconnecting]", timeout=10_000)  # the server closed it
+    page.wait_for_selector("#live[data-state=live]", timeout=15_000)  # and it came back
+    services.post_update(incident, status=IncidentStatus.MONITORING, message="Back after the idle close")
+    page.locator("#area-status-district-8").get_by_text("Back after the idle close").wait_for(timeout=5_000)
