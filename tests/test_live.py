@@ -112,7 +112,7 @@ async def test_consumer_does_not_query_the_database_when_a_push_arrives(django_d
     relay = live.Relay.current
     # Any database access, in any thread, raises while blocked.
     with django_db_blocker.block():
-        relay.deliver(10**9, {live.area_group(district.slug): '<p id="x">pushed</p>'})
+        relay.deliver(10**9, {live.area_group(district.slug): {"en": '<p id="x">pushed</p>'}})
         assert await communicator.receive_from(timeout=2) == '<p id="x">pushed</p>'
     await communicator.disconnect()
 
