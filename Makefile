@@ -21,11 +21,19 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
+# Translations: the .po catalogues are the source; the .mo files are built
+# (git-ignored). GNU gettext's msgfmt: apt-get install gettext.
+MO := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+%.mo: %.po
+	@command -v msgfmt >/dev/null || { echo "msgfmt is needed to compile translations (apt-get install gettext)"; exit 1; }
+	msgfmt --check -o $@ $<
+messages: $(MO)
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 run: export DEBUG ?= 1
-run: install
+run: install messages
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py collectstatic --noinput -v0
@@ -34,7 +42,7 @@ run: install
 	trap 'kill $$worker $$sched 2>/dev/null' EXIT INT TERM; \
 	$(PY) -m daphne -b 127.0.0.1 -p $(PORT) statuspage.asgi:application
 
-test: install-dev
+test: install-dev messages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
