@@ -324,7 +324,9 @@ def open_incident_from_reports(area: ServiceArea, *, author=None, now: datetime 
         areas=[area],
         services=chosen,
         impact=Impact.MAJOR if len(no_service) >= len(others) else Impact.MINOR,
-        message=_("Several customers reported problems here; we are looking into it."),
+        message=services.in_default_language(
+            gettext_lazy("Several customers reported problems here; we are looking into it.")
+        ),
         message_translations=services.in_every_language(
             gettext_lazy("Several customers reported problems here; we are looking into it.")
         ),

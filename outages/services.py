@@ -468,7 +468,7 @@ def start_maintenance(window: Incident, *, at: datetime | None = None) -> Incide
             return None
         return post_update(
             window, status=MaintenanceStatus.IN_PROGRESS, at=at,
-            message=_("The planned maintenance has started."),
+            message=in_default_language(gettext_lazy("The planned maintenance has started.")),
             message_translations=in_every_language(gettext_lazy("The planned maintenance has started.")),
         )
 
@@ -483,7 +483,7 @@ def complete_maintenance(window: Incident, *, at: datetime | None = None) -> Inc
             return None
         return post_update(
             window, status=MaintenanceStatus.COMPLETED, at=at,
-            message=_("The planned maintenance is complete."),
+            message=in_default_language(gettext_lazy("The planned maintenance is complete.")),
             message_translations=in_every_language(gettext_lazy("The planned maintenance is complete.")),
         )
 
@@ -508,6 +508,16 @@ def clean_message_translations(translations: dict[str, str] | None) -> dict[str,
         if text.strip():
             cleaned[code] = text.strip()
     return cleaned
+
+
+def in_default_language(text) -> str:
+    """Our own fixed text (a lazy translation) as an update's default message,
+    whatever language the operator's request is in."""
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text)
 
 
 def in_every_language(text) -> dict[str, str]:

@@ -26,6 +26,16 @@ MESSAGES = {"en": "Crew on site, cable being spliced", "hu": "A szerelők a hely
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
 
 
+@pytest.fixture(autouse=True)
+def default_language_afterwards():
+    """A request through LocaleMiddleware leaves its language active in this
+    thread; later tests expect the default."""
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 def post_translated_update(incident):
     return services.post_update(
         incident, status=IncidentStatus.IDENTIFIED, message=MESSAGES["en"],
