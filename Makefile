@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: run test install install-dev migrate serve worker clean messages
+.PHONY: run test install install-dev migrate serve worker clean messages extract-messages
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (pyenv install 3.12)"; exit 1; }
@@ -28,6 +28,9 @@ MO := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
 	@command -v msgfmt >/dev/null || { echo "msgfmt is needed to compile translations (apt-get install gettext)"; exit 1; }
 	msgfmt --check -o $@ $<
 messages: $(MO)
+# After changing user-facing text: re-extract, then translate every new or fuzzy entry in hu and he.
+extract-messages:
+	DEBUG=1 $(PY) manage.py makemessages --no-location -l hu -l he --ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=data --ignore=artifacts
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
