@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: run test install install-dev migrate serve worker clean messages
+.PHONY: run test install install-dev migrate serve worker clean messages extract-messages
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (pyenv install 3.12)"; exit 1; }
@@ -21,11 +21,22 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
+# Translations: the .po catalogues are the source; the .mo files are built
+# (git-ignored). GNU gettext's msgfmt: apt-get install gettext.
+MO := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+%.mo: %.po
+	@command -v msgfmt >/dev/null || { echo "msgfmt is needed to compile translations (apt-get install gettext)"; exit 1; }
+	msgfmt --check -o $@ $<
+messages: $(MO)
+# After changing user-facing text: re-extract, then translate every new or fuzzy entry in hu and he.
+extract-messages:
+	DEBUG=1 $(PY) manage.py makemessages --no-location -l hu -l he --ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=data --ignore=artifacts
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 run: export DEBUG ?= 1
-run: install
+run: install messages
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py collectstatic --noinput -v0
@@ -34,7 +45,7 @@ run: install
 	trap 'kill $$worker $$sched 2>/dev/null' EXIT INT TERM; \
 	$(PY) -m daphne -b 127.0.0.1 -p $(PORT) statuspage.asgi:application
 
-test: install-dev
+test: install-dev messages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:

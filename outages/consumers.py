@@ -10,6 +10,9 @@ from urllib.parse import parse_qs
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from daphne.ws_protocol import WebSocketProtocol
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 from . import live
 
@@ -35,6 +38,27 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return live.incident_group(kwargs["pk"])
         return live.STATUS_GROUP
 
+    def language(self) -> str:
+        """The client's language: ?lang= on the socket's URL (the page puts its
+        own there), else the switcher's cookie, else Accept-Language."""
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        if query.get("lang"):
+            return live.client_language(query["lang"][0])
+        headers = dict(self.scope.get("headers") or [])
+        cookies = headers.get(b"cookie", b"").decode("latin-1")
+        for part in cookies.split(";"):
+            name, _, value = part.strip().partition("=")
+            if name == settings.LANGUAGE_COOKIE_NAME and value:
+                return live.client_language(value)
+        for accepted, _quality in parse_accept_lang_header(headers.get(b"accept-language", b"").decode("latin-1")):
+            if accepted == "*":
+                break
+            try:
+                return translation.get_supported_language_variant(accepted)
+            except LookupError:
+                continue
+        return settings.LANGUAGE_CODE
+
     def snapshot_name(self) -> str:
         """/ws/status/?summary=1: the snapshot without the list of every area (the widget)."""
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
@@ -53,16 +77,17 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def connect(self):
         self.group = self.group_name()
+        self.lang = self.language()
         self.frames = 0
         self.window_start = asyncio.get_running_loop().time()
         self.relay = await live.Relay.get()
-        snapshot = await self.relay.snapshot(self.snapshot_name())
+        snapshot = await self.relay.snapshot(self.snapshot_name(), self.lang)
         if snapshot is None:
             await self.close(code=4004)
             return
         await self.accept()
         self.wire = _daphne_protocol(self.base_send)
-        self.relay.join(self, self.group)
+        self.relay.join(self, self.group, self.lang)
         # Pushes that arrived between joining and now are newer than the
         # snapshot only if a change landed meanwhile; the snapshot goes
         # first, so the newer push wins.
@@ -71,7 +96,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         relay = getattr(self, "relay", None)
         if relay is not None:
-            relay.leave(self, self.group)
+            relay.leave(self, self.group, self.lang)
 
     def push(self, html: str, frame: bytes) -> None:
         """Called by the Relay with the change's HTML and its ready-made frame.

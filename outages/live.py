@@ -10,8 +10,11 @@ How a change travels:
    on the in-memory layer, Redis down), and hands the ready HTML to the
    consumers of that process. Consumers never touch the database for a push.
 
-So the work per change is one render and one layer message, whatever the
-number of clients; the per-client cost is one websocket frame.
+So the work per change is one render per language (settings.LANGUAGES) and
+one layer message, whatever the number of clients; the per-client cost is one
+websocket frame. Each consumer joins its group in its own language, chosen at
+connect (?lang= on the socket's URL, else the language cookie or
+Accept-Language), and receives that language's fragments.
 """
 
 from __future__ import annotations
@@ -64,47 +67,64 @@ def incident_group(pk: int) -> str:
 
 
 # Rendering ---------------------------------------------------------------
+#
+# Fragments are shared by every visitor of a language: rendered without a
+# request (so no CSRF token or nonce can leak in), once per change and per
+# language in settings.LANGUAGES, never once per client.
+
+def languages() -> list[str]:
+    return [code for code, _name in settings.LANGUAGES]
+
+
+def client_language(code: str | None) -> str:
+    """A supported language code for what a client asked for; the default otherwise."""
+    if code:
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            pass
+    return settings.LANGUAGE_CODE
+
+
+def live_url(path: str) -> str:
+    """A websocket (and polling) path that carries the page's language: ?lang=hu."""
+    separator = "&" if "?" in path else "?"
+    return f"{path}{separator}lang={client_language(translation.get_language())}"
+
 
 def _render(template: str, context: dict) -> str:
-    # Fragments are shared by every visitor: rendered in the default
-    # language, without a request, so no CSRF token or nonce can leak in.
-    with translation.override(settings.LANGUAGE_CODE):
-        return render_to_string(template, context).strip()
+    """A fragment in the active language (callers choose it with translation.override)."""
+    return render_to_string(template, context).strip()
+
+
+def _in_every_language(render) -> dict[str, str]:
+    """{"en": html, "hu": html, "he": html}: one render per language."""
+    rendered = {}
+    for code in languages():
+        with translation.override(code):
+            rendered[code] = render()
+    return rendered
 
 
 def _last_updated() -> str:
     return _render("outages/live.html#last-updated", {"now": timezone.now()})
 
 
-def render_status_snapshot() -> str:
-    snapshot = queries.home_snapshot()
-    return "\n".join(
-        [
-            _render("outages/home.html#banner", snapshot),
-            _render("outages/home.html#active-incidents", snapshot),
-            _render("outages/home.html#regions", snapshot),
-            _last_updated(),
-        ]
-    )
+def _status_html(snapshot: dict, *, summary: bool = False) -> str:
+    parts = [
+        _render("outages/home.html#banner", snapshot),
+        _render("outages/home.html#active-incidents", snapshot),
+    ]
+    if not summary:
+        parts.append(_render("outages/home.html#regions", snapshot))
+    return "\n".join([*parts, _last_updated()])
 
 
-def render_status_summary_snapshot() -> str:
-    snapshot = queries.home_snapshot()
-    return "\n".join(
-        [
-            _render("outages/home.html#banner", snapshot),
-            _render("outages/home.html#active-incidents", snapshot),
-            _last_updated(),
-        ]
-    )
+def _area_html(snapshot: dict) -> str:
+    return "\n".join([_render("outages/area.html#status-card", snapshot), _last_updated()])
 
 
-def render_area_snapshot(area: ServiceArea) -> str:
-    return "\n".join([_render("outages/area.html#status-card", queries.area_snapshot(area)), _last_updated()])
-
-
-def render_incident_snapshot(incident: Incident) -> str:
-    snapshot = queries.incident_snapshot(incident)
+def _incident_html(snapshot: dict) -> str:
     return "\n".join(
         [
             _render("outages/incident.html#card", {**snapshot, "heading": True}),
@@ -114,39 +134,67 @@ def render_incident_snapshot(incident: Incident) -> str:
     )
 
 
-def render_group_snapshot(group: str) -> str | None:
-    """The fresh state a (re)connecting client of this group needs, or None if the group is unknown."""
-    if group == STATUS_GROUP:
-        return render_status_snapshot()
-    if group == STATUS_SUMMARY:
-        return render_status_summary_snapshot()
-    if group.startswith("area-"):
-        area = ServiceArea.objects.select_related("region").filter(slug=group.removeprefix("area-")).first()
-        return render_area_snapshot(area) if area else None
-    if group.startswith("incident-"):
-        incident = Incident.objects.filter(pk=int(group.removeprefix("incident-"))).first()
-        return render_incident_snapshot(incident) if incident else None
+def render_status_snapshot() -> str:
+    return _status_html(queries.home_snapshot())
+
+
+def render_status_summary_snapshot() -> str:
+    return _status_html(queries.home_snapshot(), summary=True)
+
+
+def render_area_snapshot(area: ServiceArea) -> str:
+    return _area_html(queries.area_snapshot(area))
+
+
+def render_incident_snapshot(incident: Incident) -> str:
+    return _incident_html(queries.incident_snapshot(incident))
+
+
+def render_group_snapshot(group: str, language: str | None = None) -> str | None:
+    """The fresh state a (re)connecting client of this group needs, in its
+    language (default: the site's), or None if the group is unknown."""
+    with translation.override(client_language(language)):
+        if group == STATUS_GROUP:
+            return render_status_snapshot()
+        if group == STATUS_SUMMARY:
+            return render_status_summary_snapshot()
+        if group.startswith("area-"):
+            area = ServiceArea.objects.select_related("region").filter(slug=group.removeprefix("area-")).first()
+            return render_area_snapshot(area) if area else None
+        if group.startswith("incident-"):
+            incident = Incident.objects.filter(pk=int(group.removeprefix("incident-"))).first()
+            return render_incident_snapshot(incident) if incident else None
     return None
 
 
-def render_change(incident_id: int, area_ids) -> dict[str, str]:
-    """Every fragment a change touches, keyed by the group that shows it."""
-    fragments: dict[str, str] = {}
+def render_change(incident_id: int, area_ids) -> dict[str, dict[str, str]]:
+    """Every fragment a change touches, keyed by the group that shows it and
+    then by language: {group: {"en": html, "hu": html, "he": html}}.
+
+    The data is read once; each language is one render of it."""
+    fragments: dict[str, dict[str, str]] = {}
     snapshot = queries.home_snapshot()
     rows = {row.area.pk: row for group in snapshot["regions"] for row in group.rows}
-    fragments[STATUS_GROUP] = "\n".join(
-        [
-            _render("outages/home.html#banner", snapshot),
-            _render("outages/home.html#active-incidents", snapshot),
-            *[_render("outages/home.html#area-row", {"row": rows[pk]}) for pk in sorted(area_ids) if pk in rows],
-            _last_updated(),
-        ]
-    )
+    changed_rows = [rows[pk] for pk in sorted(area_ids) if pk in rows]
+
+    def status_html() -> str:
+        return "\n".join(
+            [
+                _render("outages/home.html#banner", snapshot),
+                _render("outages/home.html#active-incidents", snapshot),
+                *[_render("outages/home.html#area-row", {"row": row}) for row in changed_rows],
+                _last_updated(),
+            ]
+        )
+
+    fragments[STATUS_GROUP] = _in_every_language(status_html)
     for area in ServiceArea.objects.select_related("region").filter(pk__in=list(area_ids)):
-        fragments[area_group(area.slug)] = render_area_snapshot(area)
+        area_data = queries.area_snapshot(area)
+        fragments[area_group(area.slug)] = _in_every_language(lambda: _area_html(area_data))
     incident = Incident.objects.filter(pk=incident_id).first()
     if incident is not None:
-        fragments[incident_group(incident_id)] = render_incident_snapshot(incident)
+        incident_data = queries.incident_snapshot(incident)
+        fragments[incident_group(incident_id)] = _in_every_language(lambda: _incident_html(incident_data))
     return fragments
 
 
@@ -230,10 +278,11 @@ class Relay:
     def __init__(self):
         self.loop: asyncio.AbstractEventLoop | None = None
         self.started: asyncio.Task | None = None
-        self.members: dict[str, set] = defaultdict(set)
+        # Consumers by (group, language): each gets its language's fragments.
+        self.members: dict[tuple[str, str], set] = defaultdict(set)
         self.seen: dict[int, float] = {}
-        self.snapshots: dict[str, str] = {}
-        self.snapshot_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.snapshots: dict[tuple[str, str], str] = {}
+        self.snapshot_locks: dict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
         self.tasks: list[asyncio.Task] = []
         self.last_id = 0
         # One thread, one database connection, kept open: the outbox poll runs
@@ -286,43 +335,48 @@ class Relay:
         if Relay.current is self:
             Relay.current = None
 
-    def join(self, consumer, group: str) -> None:
-        self.members[group].add(consumer)
+    def join(self, consumer, group: str, language: str = "") -> None:
+        self.members[(group, language or settings.LANGUAGE_CODE)].add(consumer)
 
-    def leave(self, consumer, group: str) -> None:
-        members = self.members.get(group)
+    def leave(self, consumer, group: str, language: str = "") -> None:
+        key = (group, language or settings.LANGUAGE_CODE)
+        members = self.members.get(key)
         if members is not None:
             members.discard(consumer)
             if not members:
-                del self.members[group]
+                del self.members[key]
 
-    async def snapshot(self, group: str) -> str | None:
-        """A fresh rendering for a connecting client; rendered once per change, not per client."""
-        if group in self.snapshots:
-            return self.snapshots[group]
-        async with self.snapshot_locks[group]:
-            if group not in self.snapshots:
-                html = await self.db(render_group_snapshot, group)
+    async def snapshot(self, group: str, language: str = "") -> str | None:
+        """A fresh rendering for a connecting client; rendered once per change
+        and language, not per client."""
+        key = (group, language or settings.LANGUAGE_CODE)
+        if key in self.snapshots:
+            return self.snapshots[key]
+        async with self.snapshot_locks[key]:
+            if key not in self.snapshots:
+                html = await self.db(render_group_snapshot, *key)
                 if html is None:
                     return None
-                self.snapshots[group] = html
-            return self.snapshots[group]
+                self.snapshots[key] = html
+            return self.snapshots[key]
 
-    def deliver(self, change_id: int, fragments: dict[str, str]) -> None:
-        """Hand a change to every local member of each group it touches, once."""
+    def deliver(self, change_id: int, fragments: dict[str, dict[str, str]]) -> None:
+        """Hand a change to every local member of each group it touches, once,
+        each in its language: one frame per group and language."""
         if change_id in self.seen:
             return
         self.seen[change_id] = self.loop.time()
         self.last_id = max(self.last_id, change_id)
         # Any change may alter what a snapshot shows (the banner counts areas).
         self.snapshots.clear()
-        for group, html in fragments.items():
-            members = self.members.get(group)
-            if not members:
-                continue
-            frame = text_frame(html)
-            for consumer in list(members):
-                consumer.push(html, frame)
+        for group, by_language in fragments.items():
+            for language, html in by_language.items():
+                members = self.members.get((group, language))
+                if not members:
+                    continue
+                frame = text_frame(html)
+                for consumer in list(members):
+                    consumer.push(html, frame)
 
     async def _listen(self) -> None:
         """Changes announced on the channel layer: the fast path."""

@@ -11,6 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 
+def message_in_language(message: str, translations: dict | None, language: str | None = None) -> str:
+    """An operator's text in `language` (default: the active one) where given, else the default text."""
+    from django.utils import translation
+
+    code = (language or translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    return ((translations or {}).get(code) or "").strip() or message
+
+
 class IncidentStatus(models.TextChoices):
     INVESTIGATING = "investigating", _("Investigating")
     IDENTIFIED = "identified", _("Identified")
@@ -321,6 +329,11 @@ class Incident(models.Model):
         return area_status_for(self.kind, self.status, self.impact)
 
     @property
+    def latest_localized_message(self) -> str:
+        """The latest update's message (annotated by queries.with_card_data) in the active language."""
+        return message_in_language(getattr(self, "latest_message", "") or "", getattr(self, "latest_message_translations", None))
+
+    @property
     def cause_text(self) -> str:
         """What the customer reads as the cause: the detail if given, else the choice."""
         if self.cause_detail:
@@ -354,6 +367,11 @@ class IncidentUpdate(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
     status = models.CharField(_("status"), max_length=20, choices=IncidentStatus.choices + MaintenanceStatus.choices)
     message = models.TextField(_("message"), blank=True)
+    # The message in other languages, {"hu": "...", "he": "..."}: customers
+    # read their language where given and `message` (the default language)
+    # otherwise. One JSON column rather than a column per language, so a
+    # language added to settings.LANGUAGES needs no migration.
+    message_translations = models.JSONField(_("message in other languages"), default=dict, blank=True)
     eta = models.DateTimeField(_("estimated restoration"), null=True, blank=True)
     # The ETA in force before this update, kept so the timeline can say
     # "ETA moved from 14:00 to 16:30" without reading the previous row.
@@ -379,6 +397,11 @@ class IncidentUpdate(models.Model):
     @property
     def eta_changed(self) -> bool:
         return self.eta != self.previous_eta and self.status not in CLOSED_STATUSES
+
+    @property
+    def localized_message(self) -> str:
+        """The message in the active language where the operator gave one, else the default."""
+        return message_in_language(self.message, self.message_translations)
 
 
 class LiveChange(models.Model):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from datetime import datetime
 
-from django.db.models import Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models import JSONField, Max, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _, ngettext
 
@@ -61,6 +61,7 @@ def with_card_data(incidents):
     latest = IncidentUpdate.objects.filter(incident=OuterRef("pk")).order_by("-created_at", "-id")
     return credits.with_credit_data(incidents).annotate(
         latest_message=Subquery(latest.values("message")[:1]),
+        latest_message_translations=Subquery(latest.values("message_translations")[:1], output_field=JSONField()),
         latest_update_at=Subquery(latest.values("created_at")[:1]),
     ).prefetch_related(
         Prefetch("areas", queryset=ServiceArea.objects.select_related("region").order_by("name")),

@@ -36,7 +36,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
-from django.utils.translation import gettext as _, ngettext
+from django.utils.translation import gettext as _, gettext_lazy, ngettext
 
 from . import events, services
 from .models import Impact, Incident, Problem, ProblemReport, ReportSettings, Service, ServiceArea
@@ -324,7 +324,12 @@ def open_incident_from_reports(area: ServiceArea, *, author=None, now: datetime 
         areas=[area],
         services=chosen,
         impact=Impact.MAJOR if len(no_service) >= len(others) else Impact.MINOR,
-        message=_("Several customers reported problems here; we are looking into it."),
+        message=services.in_default_language(
+            gettext_lazy("Several customers reported problems here; we are looking into it.")
+        ),
+        message_translations=services.in_every_language(
+            gettext_lazy("Several customers reported problems here; we are looking into it.")
+        ),
         author=author,
     )
     ProblemReport.objects.filter(pk__in=[report.pk for report in pending]).update(incident=incident)

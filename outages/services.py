@@ -148,8 +148,11 @@ def open_incident(
     customers_affected: int | None = None,
     crew_status: str = CrewStatus.NOT_ASSIGNED,
     next_update_at: datetime | None = None,
+    message_translations: dict[str, str] | None = None,
 ) -> Incident:
-    """Open an incident for the given areas and post its first update."""
+    """Open an incident for the given areas and post its first update.
+
+    message_translations: the message in other languages, {"hu": ..., "he": ...}."""
     areas = list(areas)
     started_at = started_at or timezone.now()
     validate_new_incident(
@@ -170,7 +173,7 @@ def open_incident(
     incident.services.set(list(services))
     update = _record_update(
         incident, status=status, message=message, eta=eta, author=author, now=started_at,
-        next_update_at=next_update_at, audit_action=None,
+        next_update_at=next_update_at, audit_action=None, message_translations=message_translations,
     )
     audit.record(
         incident, AuditAction.OPENED, user=author, update=update,
@@ -193,6 +196,7 @@ def post_update(
     at: datetime | None = None,
     crew_status: str | None = None,
     next_update_at: datetime | None = None,
+    message_translations: dict[str, str] | None = None,
 ) -> IncidentUpdate:
     """Post a timeline entry; the incident's status, ETA and crew status follow it.
 
@@ -202,6 +206,8 @@ def post_update(
     A resolved incident takes a non-resolved update only with reopen=True, so
     nobody reopens an outage by a slip of the status menu. `at` records an
     update that happened earlier (imports, history); it defaults to now.
+    message_translations gives the message in other languages ({"hu": ...}):
+    customers read theirs where given, `message` otherwise.
     """
     # Lock the row so two operators posting at once are applied in turn.
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
@@ -214,7 +220,7 @@ def post_update(
         raise ValidationError({"at": _("An update cannot be dated before the previous one.")})
     update = _record_update(
         incident, status=status, message=message, eta=eta, author=author, now=at,
-        crew_status=crew_status, next_update_at=next_update_at,
+        crew_status=crew_status, next_update_at=next_update_at, message_translations=message_translations,
     )
     events.incident_changed(
         incident, area_ids=set(incident.incident_areas.values_list("area_id", flat=True)), update=update
@@ -222,9 +228,15 @@ def post_update(
     return update
 
 
-def resolve(incident: Incident, *, message: str = "", author=None, at: datetime | None = None) -> IncidentUpdate:
+def resolve(
+    incident: Incident, *, message: str = "", author=None, at: datetime | None = None,
+    message_translations: dict[str, str] | None = None,
+) -> IncidentUpdate:
     """Resolve an incident, or complete a maintenance window."""
-    return post_update(incident, status=CLOSING_STATUS[incident.kind], message=message, author=author, at=at)
+    return post_update(
+        incident, status=CLOSING_STATUS[incident.kind], message=message, author=author, at=at,
+        message_translations=message_translations,
+    )
 
 
 @transaction.atomic
@@ -370,7 +382,7 @@ def edit_incident(
 
 def _record_update(
     incident: Incident, *, status, message, eta, author, now, crew_status=None, next_update_at=None,
-    audit_action=AuditAction.UPDATE_POSTED,
+    audit_action=AuditAction.UPDATE_POSTED, message_translations=None,
 ) -> IncidentUpdate:
     """The one place where an incident's status, ETA, crew status, promise
     and times follow its latest update."""
@@ -382,6 +394,7 @@ def _record_update(
         incident=incident,
         status=status,
         message=(message or "").strip(),
+        message_translations=clean_message_translations(message_translations),
         eta=eta,
         previous_eta=incident.eta,
         created_at=now,
@@ -455,7 +468,8 @@ def start_maintenance(window: Incident, *, at: datetime | None = None) -> Incide
             return None
         return post_update(
             window, status=MaintenanceStatus.IN_PROGRESS, at=at,
-            message=_("The planned maintenance has started."),
+            message=in_default_language(gettext_lazy("The planned maintenance has started.")),
+            message_translations=in_every_language(gettext_lazy("The planned maintenance has started.")),
         )
 
 
@@ -469,5 +483,51 @@ def complete_maintenance(window: Incident, *, at: datetime | None = None) -> Inc
             return None
         return post_update(
             window, status=MaintenanceStatus.COMPLETED, at=at,
-            message=_("The planned maintenance is complete."),
+            message=in_default_language(gettext_lazy("The planned maintenance is complete.")),
+            message_translations=in_every_language(gettext_lazy("The planned maintenance is complete.")),
         )
+
+
+# Issue 9: an update's message in several languages ---------------------------
+
+def clean_message_translations(translations: dict[str, str] | None) -> dict[str, str]:
+    """{"hu": "...", "he": "..."} with blank ones dropped; a language the site
+    does not offer (or the default one, which is `message`) is refused."""
+    from django.conf import settings
+
+    offered = {code for code, _name in settings.LANGUAGES} - {settings.LANGUAGE_CODE}
+    cleaned: dict[str, str] = {}
+    for code, text in (translations or {}).items():
+        if code not in offered:
+            raise ValidationError(
+                {"message_translations": _("“%(code)s” is not one of the other languages: %(codes)s.")
+                 % {"code": code, "codes": ", ".join(sorted(offered))}}
+            )
+        if not isinstance(text, str):
+            raise ValidationError({"message_translations": _("A translated message must be text.")})
+        if text.strip():
+            cleaned[code] = text.strip()
+    return cleaned
+
+
+def in_default_language(text) -> str:
+    """Our own fixed text (a lazy translation) as an update's default message,
+    whatever language the operator's request is in."""
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text)
+
+
+def in_every_language(text) -> dict[str, str]:
+    """Our own fixed text (a lazy translation) in each non-default language, for an update's message."""
+    from django.conf import settings
+    from django.utils import translation
+
+    result = {}
+    for code, _name in settings.LANGUAGES:
+        if code != settings.LANGUAGE_CODE:
+            with translation.override(code):
+                result[code] = str(text)
+    return result

@@ -1,4 +1,6 @@
 from django.urls import path, re_path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
 
 from .views import api, embed, feeds, health, history, ivr, live, manage_api, map, public, report
 
@@ -70,4 +72,8 @@ urlpatterns += [
     path("subscribe/confirm/<str:token>/", subscribe.confirm, name="subscribe-confirm"),
     path("subscribe/unsubscribe/<str:token>/", subscribe.unsubscribe, name="subscribe-unsubscribe"),
     path("subscribe/manage/<str:token>/", subscribe.manage, name="subscribe-manage"),
+    # Issue 9: the language switcher's form. Django's set_language without a
+    # CSRF token, so public pages carry no per-visitor token and stay cacheable;
+    # at worst a foreign site could change a visitor's display language.
+    path("language/", csrf_exempt(set_language), name="set-language"),
 ]

@@ -22,6 +22,23 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 
 
+def compile_translations() -> None:
+    """The .mo files are built, not committed (make does it; so does a bare
+    `pytest`): compile any catalogue newer than its .mo with GNU msgfmt."""
+    msgfmt = shutil.which("msgfmt")
+    for po in sorted((ROOT / "locale").glob("*/LC_MESSAGES/*.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        if msgfmt is None:
+            pytest.exit("msgfmt is needed to compile translations (apt-get install gettext)", returncode=1)
+        subprocess.run([msgfmt, "--check", "-o", str(mo), str(po)], check=True)
+
+
+def pytest_configure(config):
+    compile_translations()
+
+
 def missing(reason: str):
     """Skip locally, fail in CI: a test that needs a real service must run there."""
     if IN_CI:

@@ -243,8 +243,8 @@ def test_scheduler_pushes_the_notice_live_once_when_the_threshold_passes(django_
         with django_capture_on_commit_callbacks(execute=True):
             assert scheduler.tick()["push_credit_crossings"] == 1
         change = LiveChange.objects.latest("id")
-        assert NOTICE in change.fragments[f"incident-{incident.pk}"]
-        assert NOTICE in change.fragments["area-district-5"] and NOTICE in change.fragments["status"]
+        assert NOTICE in change.fragments[f"incident-{incident.pk}"]["en"]
+        assert NOTICE in change.fragments["area-district-5"]["en"] and NOTICE in change.fragments["status"]["en"]
         crossing = CreditCrossing.objects.get()
         assert (crossing.incident, crossing.policy, crossing.crossed_at) == (incident, policy, T0 + timedelta(minutes=20))
         clock.move_to(T0 + timedelta(minutes=40))
@@ -269,7 +269,7 @@ def test_scheduler_pushes_a_second_policy_and_a_later_area_separately(django_cap
             assert scheduler.tick()["push_credit_crossings"] == 1  # district 5 passed 4 hours
         assert LiveChange.objects.filter(id__gt=last_id).count() == 1  # one push for the incident
         fragments = LiveChange.objects.latest("id").fragments
-        assert "one week" in fragments["area-district-5"] and "area-district-6" not in fragments
+        assert "one week" in fragments["area-district-5"]["en"] and "area-district-6" not in fragments
 
 
 def test_scheduler_ignores_resolved_incidents():

@@ -112,7 +112,7 @@ async def test_consumer_does_not_query_the_database_when_a_push_arrives(django_d
     relay = live.Relay.current
     # Any database access, in any thread, raises while blocked.
     with django_db_blocker.block():
-        relay.deliver(10**9, {live.area_group(district.slug): '<p id="x">pushed</p>'})
+        relay.deliver(10**9, {live.area_group(district.slug): {"en": '<p id="x">pushed</p>'}})
         assert await communicator.receive_from(timeout=2) == '<p id="x">pushed</p>'
     await communicator.disconnect()
 
@@ -207,7 +207,8 @@ async def test_two_daphne_processes_with_redis_a_client_on_b_gets_a_change_saved
         await asyncio.to_thread(_post_update_through_admin, server_a, incident.pk, district.pk, "Saved on A")
         started = time.monotonic()
         received = await _receive_containing(ws, "Saved on A", timeout=3)
-        assert received - started < 1.5
+        # Well inside the 30 s outbox poll: it came through Redis (loose bound: a busy CI machine).
+        assert received - started < 3
 
 
 def _post_update_through_admin(server, incident_pk, area_pk, message):
@@ -272,6 +273,6 @@ async def test_a_storm_of_first_connects_shares_one_relay():
     finally:
         live.Relay.start = original
     assert len(started) == 1
-    assert len(live.Relay.current.members[live.area_group(district.slug)]) == 25
+    assert len(live.Relay.current.members[(live.area_group(district.slug), "en")]) == 25
     for communicator, _ in results:
         await communicator.disconnect()

@@ -27,7 +27,7 @@ def test_map_page_has_the_map_the_incidents_and_the_area_list_as_text(client):
     assert 'id="map-svg"' in text and 'data-geojson-url="/map/areas.geojson"' in text
     assert f'id="incident-{incident.pk}"' in text  # current incidents beside the map
     assert f'id="area-row-{riverside.slug}"' in text and "Major outage" in text  # the text equivalent
-    assert 'ws-connect="/ws/status/"' in text  # the same live push as the home page
+    assert 'ws-connect="/ws/status/?lang=en"' in text  # the same live push as the home page
     assert "Use my location" in text
     assert " style=" not in text and "<script>" not in text
 

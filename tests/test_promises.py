@@ -95,7 +95,7 @@ def test_lapsed_promise_pushes_the_pages_once(promised, django_capture_on_commit
         assert scheduler.tick(later)["announce_lapsed_promises"] == 1
         assert scheduler.tick(later)["announce_lapsed_promises"] == 0
     assert LiveChange.objects.count() == before + 1
-    fragment = LiveChange.objects.order_by("-id").first().fragments[f"incident-{promised.pk}"]
+    fragment = LiveChange.objects.order_by("-id").first().fragments[f"incident-{promised.pk}"]["en"]
     assert "Next update" not in fragment
 
 

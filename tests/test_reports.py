@@ -348,7 +348,7 @@ def test_the_report_that_crosses_the_threshold_pushes_the_notice_live(django_cap
         reports_from_distinct_sources(district, fiber, 1, start=1)
     assert len(second) == 1
     change = LiveChange.objects.get()
-    assert NOTICE in change.fragments[live.area_group(district.slug)]
+    assert NOTICE in change.fragments[live.area_group(district.slug)]["en"]
     with django_capture_on_commit_callbacks(execute=True) as third:
         reports_from_distinct_sources(district, fiber, 1, start=2)
     assert not third  # already showing: no push per report
@@ -365,12 +365,12 @@ def test_scheduler_pushes_the_notice_away_when_it_runs_out(django_capture_on_com
         return changed
 
     assert tick() == 1  # first tick: shown now
-    assert NOTICE in LiveChange.objects.latest("id").fragments[live.area_group(district.slug)]
+    assert NOTICE in LiveChange.objects.latest("id").fragments[live.area_group(district.slug)]["en"]
     assert tick() == 0  # nothing changed, nothing pushed
     ProblemReport.objects.update(created_at=timezone.now() - reports.WINDOW - timedelta(minutes=1))
     assert tick() == 1  # ran out
     assert LiveChange.objects.count() == 2
-    assert NOTICE not in LiveChange.objects.latest("id").fragments[live.area_group(district.slug)]
+    assert NOTICE not in LiveChange.objects.latest("id").fragments[live.area_group(district.slug)]["en"]
 
 
 def test_area_page_query_count_does_not_grow_with_reports(client):
@@ -470,7 +470,7 @@ def test_opening_an_incident_from_reports_goes_through_the_services_and_takes_th
     assert incident.problem_reports.count() == 4
     assert not reports.notice_shown(district) and reports.hot_areas() == []
     # The live push went out with the incident and without the notice.
-    assert NOTICE not in LiveChange.objects.latest("id").fragments[live.area_group(district.slug)]
+    assert NOTICE not in LiveChange.objects.latest("id").fragments[live.area_group(district.slug)]["en"]
     with pytest.raises(ValidationError):
         reports.open_incident_from_reports(district)
 

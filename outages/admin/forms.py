@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .. import permissions, services, templating
@@ -25,7 +27,36 @@ from ..models import (
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class IncidentForm(forms.ModelForm):
+# The update's message in each language besides the default one (issue 9):
+# update_message_hu, update_message_he... optional; customers read their
+# language where given and the default message otherwise.
+OTHER_LANGUAGES = [(code, name) for code, name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
+MESSAGE_TRANSLATION_FIELDS = [f"update_message_{code}" for code, _name in OTHER_LANGUAGES]
+MessageTranslationFields = type(
+    "MessageTranslationFields",
+    (forms.Form,),
+    {
+        f"update_message_{code}": forms.CharField(
+            label=format_lazy("{} ({})", _("Message to customers"), name),
+            widget=forms.Textarea(attrs={"rows": 2, "cols": 80, "lang": code, "dir": "auto"}),
+            required=False,
+            help_text=_("Optional. Customers who read this language see it instead of the message above."),
+        )
+        for code, name in OTHER_LANGUAGES
+    },
+)
+
+
+def message_translations(data) -> dict[str, str]:
+    """{"hu": ..., "he": ...} from a form's cleaned data (blank ones left out)."""
+    return {
+        code: data[f"update_message_{code}"].strip()
+        for code, _name in OTHER_LANGUAGES
+        if (data.get(f"update_message_{code}") or "").strip()
+    }
+
+
+class IncidentForm(forms.ModelForm, MessageTranslationFields):
     """The incident's facts plus the "post an update" fields, the main action."""
 
     # Declared here: the admin leaves out many-to-many fields with a through model.
@@ -100,6 +131,7 @@ class IncidentForm(forms.ModelForm):
             return True
         return (
             bool(data.get("update_message"))
+            or bool(message_translations(data))
             or data.get("update_status") != self.instance.status
             or self.eta_for_update() is not services.KEEP
             or (data.get("update_crew_status") or self.instance.crew_status) != self.instance.crew_status

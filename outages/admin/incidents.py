@@ -31,6 +31,8 @@ from ..models import (
     UpdateTemplate,
 )
 from .forms import (
+    MESSAGE_TRANSLATION_FIELDS,
+    message_translations,
     AddAreasForm,
     IncidentForm,
     MaintenanceForm,
@@ -185,6 +187,7 @@ class BaseIncidentAdmin(admin.ModelAdmin):
                 obj,
                 status=data["update_status"] or obj.status,
                 message=data["update_message"],
+                message_translations=message_translations(data),
                 eta=form.eta_for_update(),
                 author=request.user,
                 reopen=data.get("reopen", False),
@@ -297,7 +300,7 @@ class IncidentAdmin(BaseIncidentAdmin):
         return [report, *super().get_urls()]
 
     def get_fieldsets(self, request, obj=None):
-        update_fields = ["update_status", "update_message", "update_eta", "update_crew_status", "update_next_update_at"]
+        update_fields = ["update_status", "update_message", *MESSAGE_TRANSLATION_FIELDS, "update_eta", "update_crew_status", "update_next_update_at"]
         post = (_("Post an update"), {"fields": update_fields + (["reopen", "seen_version"] if obj else ["template"])})
         facts = (_("Incident"), {"fields": ["title", "impact", "cause", "cause_detail", "customers_affected", "areas",
                                             "services"]})
@@ -339,6 +342,7 @@ class IncidentAdmin(BaseIncidentAdmin):
             impact=data["impact"],
             status=data["update_status"],
             message=form.message_for_update(),
+            message_translations=message_translations(data),
             eta=data["update_eta"],
             cause=data["cause"],
             cause_detail=data["cause_detail"],
@@ -364,7 +368,7 @@ class MaintenanceAdmin(BaseIncidentAdmin):
                                                       "customers_affected", "areas", "services"]})
         if obj is None:
             return [facts, (_("Announcement"), {"fields": ["update_message"]})]
-        post = (_("Post an update"), {"fields": ["update_status", "update_message", "update_eta", "update_crew_status",
+        post = (_("Post an update"), {"fields": ["update_status", "update_message", *MESSAGE_TRANSLATION_FIELDS, "update_eta", "update_crew_status",
                                                  "update_next_update_at", "reopen", "seen_version"]})
         return [
             (None, {"fields": ["view_on_site_link"]}),

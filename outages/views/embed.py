@@ -29,7 +29,7 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
 
-from .. import queries
+from .. import live, queries
 from ..models import ServiceArea
 
 THEMES = ("auto", "light", "dark")
@@ -119,7 +119,7 @@ def _widget(request: HttpRequest, area_slug: str | None) -> HttpResponse:
         return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
     with translation.override(options["language"]):
         if area_slug is None:
-            context = {**queries.home_snapshot(), "live_url": "/ws/status/?summary=1", "full_url": reverse("home")}
+            context = {**queries.home_snapshot(), "live_url": live.live_url("/ws/status/?summary=1"), "full_url": reverse("home")}
         else:
             area = ServiceArea.objects.select_related("region").filter(slug=area_slug).first()
             if area is None:
@@ -128,7 +128,7 @@ def _widget(request: HttpRequest, area_slug: str | None) -> HttpResponse:
                 return response
             context = {
                 **queries.area_snapshot(area),
-                "live_url": f"/ws/areas/{area.slug}/",
+                "live_url": live.live_url(f"/ws/areas/{area.slug}/"),
                 "full_url": reverse("area", args=[area.slug]),
             }
         context.update(options, now=timezone.now())

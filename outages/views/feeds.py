@@ -83,7 +83,7 @@ class HistoryFeed(Feed):
                     update.get_status_display(),
                     _when(update.created_at, zone),
                     format_html(" · {} {}", _("ETA"), _when(update.eta, zone)) if update.eta else "",
-                    update.message,
+                    update.localized_message,
                 )
                 for update in incident.updates.all()
             ),

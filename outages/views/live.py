@@ -8,8 +8,9 @@ from django.views.decorators.http import require_safe
 from .. import live
 
 
-def _snapshot_response(group: str) -> HttpResponse:
-    html = live.render_group_snapshot(group)
+def _snapshot_response(request: HttpRequest, group: str) -> HttpResponse:
+    # ?lang= (the page's own, in its live URL), else the request's language.
+    html = live.render_group_snapshot(group, request.GET.get("lang") or getattr(request, "LANGUAGE_CODE", None))
     if html is None:
         raise Http404
     return HttpResponse(html, content_type="text/html; charset=utf-8")
@@ -19,16 +20,16 @@ def _snapshot_response(group: str) -> HttpResponse:
 @cache_control(public=True, max_age=5)
 def status_snapshot(request: HttpRequest) -> HttpResponse:
     # ?summary=1: without the list of every area, as the socket (the widget polls this).
-    return _snapshot_response(live.STATUS_SUMMARY if request.GET.get("summary") == "1" else live.STATUS_GROUP)
+    return _snapshot_response(request, live.STATUS_SUMMARY if request.GET.get("summary") == "1" else live.STATUS_GROUP)
 
 
 @require_safe
 @cache_control(public=True, max_age=5)
 def area_snapshot(request: HttpRequest, slug: str) -> HttpResponse:
-    return _snapshot_response(live.area_group(slug))
+    return _snapshot_response(request, live.area_group(slug))
 
 
 @require_safe
 @cache_control(public=True, max_age=5)
 def incident_snapshot(request: HttpRequest, pk: int) -> HttpResponse:
-    return _snapshot_response(live.incident_group(pk))
+    return _snapshot_response(request, live.incident_group(pk))

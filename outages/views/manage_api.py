@@ -134,7 +134,18 @@ def _incident_json(pk: int) -> dict:
     return s.native_incident(queries.with_card_data(Incident.objects.filter(pk=pk)).get())
 
 
-NEW_INCIDENT_FIELDS = {"title", "areas", "services", "impact", "status", "message", "eta", "cause", "cause_detail"}
+NEW_INCIDENT_FIELDS = {
+    "title", "areas", "services", "impact", "status", "message", "message_translations", "eta", "cause", "cause_detail",
+}
+
+
+def _translations(data: dict) -> dict[str, str]:
+    """message_translations: {"hu": "...", "he": "..."}; the services check the language codes."""
+    value = data.get("message_translations") or {}
+    if not isinstance(value, dict) or not all(isinstance(text, str) and len(text) <= 10000 for text in value.values()):
+        message = _("message_translations must be an object of texts by language code.")
+        raise BadRequest(message, {"message_translations": [message]})
+    return value
 
 
 @token_api("outages.add_incident")
@@ -153,6 +164,7 @@ def incidents(request: HttpRequest, token, data: dict) -> HttpResponse:
         impact=_string(data, "impact", "major"),
         status=_string(data, "status", "investigating"),
         message=_string(data, "message"),
+        message_translations=_translations(data),
         eta=None if eta is services.KEEP else eta,
         cause=_string(data, "cause", max_length=30),
         cause_detail=_string(data, "cause_detail", max_length=200),
@@ -169,7 +181,7 @@ def incident_updates(request: HttpRequest, token, data: dict, pk: int) -> HttpRe
     incident = Incident.objects.filter(pk=pk).first()
     if incident is None:
         return json_error(404, _("No incident with this id."))
-    _unknown_fields(data, {"status", "message", "eta", "reopen"})
+    _unknown_fields(data, {"status", "message", "message_translations", "eta", "reopen"})
     if "status" not in data:
         raise BadRequest(_("status is required."), {"status": [_("Required.")]})
     reopen = data.get("reopen", False)
@@ -179,6 +191,7 @@ def incident_updates(request: HttpRequest, token, data: dict, pk: int) -> HttpRe
         incident,
         status=_string(data, "status", max_length=20),
         message=_string(data, "message"),
+        message_translations=_translations(data),
         eta=_eta(data),
         author=token.user,
         reopen=reopen,

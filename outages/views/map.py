@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
 
-from .. import geo, queries
+from .. import geo, live, queries
 from ..models import AreaStatus, ServiceArea
 from ..templatetags.status_tags import STATUS_ICONS
 
@@ -53,7 +53,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
     affected = [row for group in snapshot["regions"] for row in group.rows if row.status != AreaStatus.OPERATIONAL]
     context = {
         **snapshot,
-        "live_url": "/ws/status/",
+        "live_url": live.live_url("/ws/status/"),
         "statuses": [(status, status.label) for status in AreaStatus],
         "initial_statuses": " ".join(f"{row.area.slug}:{row.status}" for row in affected),
         "status_icons": " ".join(f"{status}:{icon}" for status, icon in STATUS_ICONS.items()),

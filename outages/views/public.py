@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 from django_htmx.middleware import HtmxDetails
 
-from .. import history, queries
+from .. import history, live, queries
 from ..models import Incident, ServiceArea
 
 
@@ -15,20 +15,20 @@ class HtmxHttpRequest(HttpRequest):
 
 @require_safe
 def home(request: HtmxHttpRequest) -> HttpResponse:
-    return render(request, "outages/home.html", {**queries.home_snapshot(), "live_url": "/ws/status/"})
+    return render(request, "outages/home.html", {**queries.home_snapshot(), "live_url": live.live_url("/ws/status/")})
 
 
 @require_safe
 def area_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     area = get_object_or_404(ServiceArea.objects.select_related("region"), slug=slug)
-    context = {**queries.area_snapshot(area), **history.area_page_context(area), "live_url": f"/ws/areas/{area.slug}/"}
+    context = {**queries.area_snapshot(area), **history.area_page_context(area), "live_url": live.live_url(f"/ws/areas/{area.slug}/")}
     return render(request, "outages/area.html", context)
 
 
 @require_safe
 def incident_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=pk)
-    context = {**queries.incident_snapshot(incident), "live_url": f"/ws/incidents/{incident.pk}/"}
+    context = {**queries.incident_snapshot(incident), "live_url": live.live_url(f"/ws/incidents/{incident.pk}/")}
     return render(request, "outages/incident.html", context)
 
 
