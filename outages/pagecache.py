@@ -7,8 +7,9 @@ commit, in whatever process made it), which bumps the version, so one change
 invalidates everything at once, in every process:
 
 - with a shared cache (Redis, `REDIS_URL`), the version is a counter in the
-  cache itself: a hit costs one cache read for the version and one for the
-  page, and no database query;
+  cache itself, re-read at most every `PAGE_VERSION_MEMO_SECONDS` per process;
+  a hit costs no database query, and usually no cache round trip either (each
+  process keeps its latest entries in memory, keyed by version);
 - with the embedded local-memory cache (one per process), the version is the
   latest `LiveChange` id, read from the database at most every
   `LIVE_OUTBOX_POLL_SECONDS` per process (a change made in the same process
@@ -75,8 +76,12 @@ MAIN_TAG = b'<main id="main" tabindex="-1">'
 
 class _Local:
     lock = threading.Lock()
-    version: int | None = None
+    version: int | str | None = None
     read_at = 0.0
+    # The latest entries of this process, by key: a hit on the current
+    # version costs no cache round trip. Bounded; keys hold the version.
+    entries: dict[str, Entry] = {}
+    ENTRIES_MAX = 256
 
 
 def _backend():
@@ -94,13 +99,18 @@ def status_version() -> str:
     """What every cache key holds: changes whenever the public status changes.
 
     Raises DatabaseError when the embedded (local) mode cannot read it."""
-    if not isinstance(_backend(), LocMemCache):
-        version = cache.get(VERSION_KEY)
-        if version is None:
-            cache.add(VERSION_KEY, _initial(), None)
-            version = cache.get(VERSION_KEY)
-        return f"s{version}"
     now = time.monotonic()
+    if not isinstance(_backend(), LocMemCache):
+        # Re-read at most every PAGE_VERSION_MEMO_SECONDS (a change made in
+        # this process counts at once).
+        if _Local.version is None or now - _Local.read_at >= settings.PAGE_VERSION_MEMO_SECONDS:
+            version = cache.get(VERSION_KEY)
+            if version is None:
+                cache.add(VERSION_KEY, _initial(), None)
+                version = cache.get(VERSION_KEY)
+            with _Local.lock:
+                _Local.version, _Local.read_at = f"s{version}", now
+        return _Local.version
     if _Local.version is None or now - _Local.read_at >= settings.LIVE_OUTBOX_POLL_SECONDS:
         from .models import LiveChange
 
@@ -120,6 +130,7 @@ def bump(change_id: int | None = None) -> None:
             cache.add(VERSION_KEY, _initial(), None)
         except Exception:
             log.warning("cache unavailable; the status version was not bumped", exc_info=True)
+        forget()
         return
     with _Local.lock:
         if change_id is not None:
@@ -134,6 +145,7 @@ def forget() -> None:
     with _Local.lock:
         _Local.version = None
         _Local.read_at = 0.0
+        _Local.entries = {}
 
 
 # Entries ---------------------------------------------------------------------
@@ -193,6 +205,24 @@ def _cache_set(key: str, value, timeout: float) -> None:
         cache.set(key, value, timeout)
     except Exception:
         log.warning("cache unavailable; response not kept", exc_info=True)
+
+
+def _entry_get(key: str) -> Entry | None:
+    """This process's copy if fresh enough, else the shared cache's."""
+    entry = _Local.entries.get(key)
+    if entry is not None and time.time() - entry.rendered_at < settings.PAGE_CACHE_SECONDS:
+        return entry
+    entry = _cache_get(key)
+    if entry is not None:
+        _remember(key, entry)
+    return entry
+
+
+def _remember(key: str, entry: Entry) -> None:
+    with _Local.lock:
+        if len(_Local.entries) >= _Local.ENTRIES_MAX:
+            _Local.entries = {}
+        _Local.entries[key] = entry
 
 
 # One render per key at a time in this process: concurrent misses wait for it.
@@ -299,6 +329,7 @@ def cached(max_age: int | None = None, *, htmx: bool = False, cache_errors: bool
             entry = Entry.of(response)
             if key:
                 _cache_set(key, entry, settings.PAGE_CACHE_SECONDS)
+                _remember(key, entry)
                 if entry.status == 200:
                     _cache_set(last_key, entry, settings.PAGE_LAST_GOOD_SECONDS)
             return entry
@@ -319,11 +350,11 @@ def cached(max_age: int | None = None, *, htmx: bool = False, cache_errors: bool
                 log.warning("cache unavailable; rendering without it", exc_info=True)
                 key = None
             try:
-                entry = _cache_get(key) if key else None
+                entry = _entry_get(key) if key else None
                 if entry is None and key:
                     # Concurrent misses in this process wait for one render.
                     with _render_lock(key):
-                        entry = _cache_get(key) or render(request, key, last_key, args, kwargs)
+                        entry = _entry_get(key) or render(request, key, last_key, args, kwargs)
                 elif entry is None:
                     entry = render(request, None, last_key, args, kwargs)
             except DatabaseError:

@@ -167,6 +167,8 @@ PAGE_MAX_AGE = env_int("PAGE_MAX_AGE", 5)
 PAGE_STALE_WHILE_REVALIDATE = env_int("PAGE_STALE_WHILE_REVALIDATE", 30)
 PAGE_STALE_IF_ERROR = env_int("PAGE_STALE_IF_ERROR", 86400)
 PAGE_LAST_GOOD_SECONDS = env_int("PAGE_LAST_GOOD_SECONDS", 7 * 86400)
+# With Redis, each process re-reads the shared status version at most this often.
+PAGE_VERSION_MEMO_SECONDS = env_float("PAGE_VERSION_MEMO_SECONDS", 0.25)
 
 # Seconds between reads of the live-push outbox (see outages/live.py).
 LIVE_OUTBOX_POLL_SECONDS = env_float("LIVE_OUTBOX_POLL_SECONDS", 0.5)
