@@ -160,6 +160,7 @@ http {{
     map $upstream_addr $went_to_origin {{ "" 0; default 1; }}
     access_log {workdir}/origin.log origin if=$went_to_origin;
     keepalive_requests 100000;
+    log_subrequest on;  # background cache updates count as origin requests too
 {shipped}
     server {{
         listen 127.0.0.1:{static_listen} reuseport backlog=4096;
