@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from . import reports
+from .admin.public_data import PublicDataAdmin
 from .models import ProblemReport, ReportSettings, ServiceArea
 
 
@@ -93,7 +94,7 @@ class ProblemReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReportSettings)
-class ReportSettingsAdmin(admin.ModelAdmin):
+class ReportSettingsAdmin(PublicDataAdmin, admin.ModelAdmin):
     """One row of thresholds: the list goes straight to it."""
 
     def has_add_permission(self, request):

@@ -31,7 +31,7 @@ from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from . import geo
+from . import events, geo
 from .models import Region, ServiceArea, normalize_postcode
 
 NAME_MAX = 120
@@ -361,4 +361,7 @@ def run(
                 area.save()
             if progress is not None:
                 progress(done, total)
+        if result.changes or result.new_regions:
+            # The public pages list areas: on commit, cached pages render afresh.
+            events.public_data_changed()
     return result

@@ -31,3 +31,11 @@ def area_changed(*, area_ids: set[int]) -> None:
     """Something an area page shows changed without an incident changing
     (the customer-reports notice): push the areas' status cards again."""
     transaction.on_commit(partial(_announce, None, frozenset(area_ids)))
+
+
+def public_data_changed(*, area_ids=()) -> None:
+    """Something the public pages show changed outside an incident (areas or
+    regions edited or imported, team contacts, credit policies, report
+    thresholds...): on commit, bump the cached pages' status version and push
+    the banner (and these areas' cards) again, like any change."""
+    transaction.on_commit(partial(_announce, None, frozenset(area_ids)))

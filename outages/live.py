@@ -34,7 +34,7 @@ from django.template.loader import render_to_string
 from django.db.models import Q
 from django.utils import timezone, translation
 
-from . import queries
+from . import pagecache, queries
 from .models import Incident, LiveChange, ServiceArea
 from .scheduler import periodic
 
@@ -203,6 +203,9 @@ def render_change(incident_id: int, area_ids) -> dict[str, dict[str, str]]:
 def publish_change(*, incident_id: int, area_ids) -> LiveChange:
     """Render once, keep it in the outbox, announce it. Called after commit."""
     change = LiveChange.objects.create(fragments=render_change(incident_id, area_ids))
+    # Every cached public response is keyed by the status version: bump it
+    # before anyone is told, so a reload after the push renders afresh.
+    pagecache.bump(change.pk)
     message = {"type": "live.change", "id": change.pk, "fragments": change.fragments}
     _wake_local_relay(change)
     try:

@@ -389,7 +389,16 @@ class IncidentUpdate(models.Model):
         get_latest_by = ["created_at", "id"]
         verbose_name = _("incident update")
         verbose_name_plural = _("incident updates")
-        indexes = [models.Index(fields=["incident", "-created_at"])]
+        indexes = [
+            models.Index(fields=["incident", "-created_at"]),
+            # The latest update that gave an ETA, per incident (the 90-day ETA
+            # honesty figures read it for every incident of the window).
+            models.Index(
+                fields=["incident", "created_at", "id"],
+                condition=models.Q(eta__isnull=False),
+                name="update_with_eta_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_status_display()} · {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,8 +1,8 @@
 from django.urls import path, re_path
-from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
-from .views import api, embed, feeds, health, history, ivr, live, manage_api, map, public, report
+from .views import api, embed, feeds, health, history, ivr, live, manage_api, map, public, report, subscribe
+from .views.origin import same_origin_post
 
 urlpatterns = [
     path("", public.home, name="home"),
@@ -65,15 +65,13 @@ urlpatterns = [
     path("announcement.ssml", ivr.postcode_announcement, {"fmt": "ssml"}, name="announcement-ssml"),
 ]
 
-from .views import subscribe  # noqa: E402
 
 urlpatterns += [
     path("subscribe/", subscribe.subscribe, name="subscribe"),
     path("subscribe/confirm/<str:token>/", subscribe.confirm, name="subscribe-confirm"),
     path("subscribe/unsubscribe/<str:token>/", subscribe.unsubscribe, name="subscribe-unsubscribe"),
     path("subscribe/manage/<str:token>/", subscribe.manage, name="subscribe-manage"),
-    # Issue 9: the language switcher's form. Django's set_language without a
-    # CSRF token, so public pages carry no per-visitor token and stay cacheable;
-    # at worst a foreign site could change a visitor's display language.
-    path("language/", csrf_exempt(set_language), name="set-language"),
+    # The language switcher's form: no CSRF token (public pages stay cacheable),
+    # the same origin check as the other anonymous public forms instead.
+    path("language/", same_origin_post(set_language), name="set-language"),
 ]

@@ -156,6 +156,20 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Public responses (pages, widget, JSON, feeds, voice line) are rendered once
+# per change and kept in the cache above (see outages/pagecache.py):
+# PAGE_CACHE_SECONDS bounds how old clock-dependent text may get (0 turns the
+# cache off); PAGE_MAX_AGE is how long a proxy, CDN or browser may keep them,
+# then serve them stale while revalidating or when the origin fails; the last
+# good copy of each is kept PAGE_LAST_GOOD_SECONDS for when the database is down.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 60)
+PAGE_MAX_AGE = env_int("PAGE_MAX_AGE", 5)
+PAGE_STALE_WHILE_REVALIDATE = env_int("PAGE_STALE_WHILE_REVALIDATE", 30)
+PAGE_STALE_IF_ERROR = env_int("PAGE_STALE_IF_ERROR", 86400)
+PAGE_LAST_GOOD_SECONDS = env_int("PAGE_LAST_GOOD_SECONDS", 7 * 86400)
+# With Redis, each process re-reads the shared status version at most this often.
+PAGE_VERSION_MEMO_SECONDS = env_float("PAGE_VERSION_MEMO_SECONDS", 0.25)
+
 # Seconds between reads of the live-push outbox (see outages/live.py).
 LIVE_OUTBOX_POLL_SECONDS = env_float("LIVE_OUTBOX_POLL_SECONDS", 0.5)
 

@@ -210,3 +210,25 @@ def make_server(transactional_db):
 @pytest.fixture
 def server(make_server):
     return make_server()
+
+
+@pytest.fixture(autouse=True)
+def page_cache(request, settings):
+    """The cache of public responses (outages/pagecache.py), off in-process
+    unless a test is marked `page_cache`: inside a test's transaction the
+    writes' on_commit hooks (which bump the status version) never run, so a
+    page cached before a write would hide it. Servers started with
+    make_server always run with it, as in production."""
+    from django.core.cache import cache
+
+    from outages import pagecache
+
+    if request.node.get_closest_marker("page_cache") is None:
+        settings.PAGE_CACHE_SECONDS = 0
+        yield
+        return
+    cache.clear()
+    pagecache.forget()
+    yield
+    cache.clear()
+    pagecache.forget()

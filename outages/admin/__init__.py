@@ -18,10 +18,11 @@ from . import api_tokens, credits  # noqa: F401 (register ApiTokenAdmin, CreditP
 from .. import admin_notifications, admin_reports  # noqa: F401 (subscribers and delivery log; customer reports)
 from ..admin_import import AreaImportMixin
 from .incidents import IncidentAdmin, IncidentForm, MaintenanceAdmin  # noqa: F401 (registers them)
+from .public_data import PublicDataAdmin
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(PublicDataAdmin, admin.ModelAdmin):
     list_display = ["name", "slug", "parent", "position", "area_count"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -36,7 +37,7 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ServiceArea)
-class ServiceAreaAdmin(AreaImportMixin, admin.ModelAdmin):
+class ServiceAreaAdmin(PublicDataAdmin, AreaImportMixin, admin.ModelAdmin):
     list_display = ["name", "region", "slug", "postcode_summary", "time_zone"]
     list_filter = ["region", "time_zone"]
     search_fields = ["name", "slug", "postcodes", "region__name"]
@@ -58,7 +59,7 @@ class ServiceAreaAdmin(AreaImportMixin, admin.ModelAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(PublicDataAdmin, admin.ModelAdmin):
     list_display = ["name", "slug", "position"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
@@ -71,7 +72,7 @@ class TeamRegionInline(admin.TabularInline):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(PublicDataAdmin, admin.ModelAdmin):
     list_display = ["name", "public_name", "support_contact", "region_list"]
     search_fields = ["name", "public_name"]
     filter_horizontal = ["members"]

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import credits
 from ..models import CreditPolicy
+from .public_data import PublicDataAdmin
 class CreditExportForm(forms.Form):
     since = forms.DateField(label=_("From (UTC, inclusive)"), widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("Until (UTC, exclusive)"), widget=forms.DateInput(attrs={"type": "date"}))
@@ -22,7 +23,7 @@ class CreditExportForm(forms.Form):
 
 
 @admin.register(CreditPolicy)
-class CreditPolicyAdmin(admin.ModelAdmin):
+class CreditPolicyAdmin(PublicDataAdmin, admin.ModelAdmin):
     list_display = ["service", "min_duration", "min_impact", "credit", "include_maintenance", "active"]
     list_filter = ["active", "service", "min_impact", "include_maintenance"]
     list_editable = ["active"]

@@ -29,7 +29,7 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
 
-from .. import live, queries
+from .. import live, pagecache, queries
 from ..models import ServiceArea
 
 THEMES = ("auto", "light", "dark")
@@ -102,6 +102,14 @@ def _language(request: HttpRequest) -> str:
     return settings.LANGUAGE_CODE
 
 
+def _cache_language(request: HttpRequest) -> str:
+    """The widget's language, for its cache key (a bad lang= is answered uncached-alike: 400)."""
+    try:
+        return _language(request)
+    except BadOption:
+        return "-"
+
+
 def _options(request: HttpRequest) -> dict:
     theme = request.GET.get("theme", "auto").strip() or "auto"
     if theme not in THEMES:
@@ -140,8 +148,8 @@ def _widget(request: HttpRequest, area_slug: str | None) -> HttpResponse:
 @require_safe
 @frameable
 @cookieless
+@pagecache.cached(WIDGET_MAX_AGE, cache_errors=True, language=_cache_language)
 @gzip_page  # safe: the page holds no secret (no CSRF token), so no BREACH
-@cache_control(public=True, max_age=WIDGET_MAX_AGE)
 def status_widget(request: HttpRequest) -> HttpResponse:
     """/embed/: the whole service."""
     return _widget(request, None)
@@ -150,8 +158,8 @@ def status_widget(request: HttpRequest) -> HttpResponse:
 @require_safe
 @frameable
 @cookieless
+@pagecache.cached(WIDGET_MAX_AGE, cache_errors=True, language=_cache_language)
 @gzip_page
-@cache_control(public=True, max_age=WIDGET_MAX_AGE)
 def area_widget(request: HttpRequest, slug: str) -> HttpResponse:
     """/embed/areas/<slug>/: one area."""
     return _widget(request, slug)

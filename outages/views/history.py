@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_safe
 
-from .. import history as figures
+from .. import history as figures, pagecache
 from ..models import Incident, MaintenanceStatus, Service, ServiceArea
 
 PER_PAGE = 20
@@ -60,6 +60,7 @@ def _bad_request(request, form, message: str) -> HttpResponse:
 
 
 @require_safe
+@pagecache.cached(cache_errors=True)
 def history(request: HttpRequest) -> HttpResponse:
     form = HistoryFilter(request.GET)
     if not form.is_valid():

@@ -1,6 +1,7 @@
 """What every public machine-readable response shares: JSON errors, caching
-headers with conditional GET (304), CORS for GET, and the refusal of
-unknown query parameters."""
+(outages/pagecache.py: rendered once per change, one Cache-Control, ETag and
+Last-Modified with 304 answers), CORS for GET, and the refusal of unknown
+query parameters."""
 
 from __future__ import annotations
 
@@ -9,12 +10,11 @@ from datetime import datetime
 from functools import wraps
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
-from django.utils.http import http_date, parse_http_date_safe
+from django.utils.http import http_date
 from django.utils.translation import gettext as _
 
-# Short: status data goes stale fast, and a proxy or client may keep it this long.
-MAX_AGE = 30
+from .. import pagecache
+
 SAFE_METHODS = ("GET", "HEAD")
 
 
@@ -33,16 +33,19 @@ def allow_cors(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def public_get(params: Iterable[str] = (), *, cors: bool = True, max_age: int = MAX_AGE) -> Callable:
+def public_get(params: Iterable[str] = (), *, cors: bool = True, max_age: int | None = None) -> Callable:
     """A read-only public endpoint: GET/HEAD (and an OPTIONS preflight when
     CORS is on), only the named query parameters, errors as JSON, and
     ETag/Last-Modified with 304 answers on a successful response.
 
-    The view may set `response.last_modified` (a datetime) for Last-Modified."""
+    The view may set `response.last_modified` (a datetime) for Last-Modified.
+    `max_age`: how long a proxy or client may keep it (default PAGE_MAX_AGE)."""
     allowed = frozenset(params)
     allow_header = ", ".join(SAFE_METHODS + (("OPTIONS",) if cors else ()))
 
     def decorator(view):
+        cached_view = pagecache.cached(max_age, cache_errors=True)(_with_last_modified(view))
+
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             if cors and request.method == "OPTIONS":
@@ -60,9 +63,7 @@ def public_get(params: Iterable[str] = (), *, cors: bool = True, max_age: int = 
                     400, _("Unknown query parameter: %(names)s.") % {"names": ", ".join(unknown)}, parameters=unknown
                 )
             else:
-                response = view(request, *args, **kwargs)
-                if 200 <= response.status_code < 300:
-                    response = _cacheable(request, response, max_age)
+                response = cached_view(request, *args, **kwargs)
             return allow_cors(response) if cors else response
 
         return wrapper
@@ -70,14 +71,13 @@ def public_get(params: Iterable[str] = (), *, cors: bool = True, max_age: int = 
     return decorator
 
 
-def _cacheable(request: HttpRequest, response: HttpResponse, max_age: int) -> HttpResponse:
-    patch_cache_control(response, public=True, max_age=max_age)
-    set_response_etag(response)
-    last_modified = getattr(response, "last_modified", None)
-    timestamp = None
-    if isinstance(last_modified, datetime):
-        timestamp = int(last_modified.timestamp())
-        response["Last-Modified"] = http_date(timestamp)
-    elif response.has_header("Last-Modified"):
-        timestamp = parse_http_date_safe(response["Last-Modified"])
-    return get_conditional_response(request, etag=response.get("ETag"), last_modified=timestamp, response=response)
+def _with_last_modified(view):
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        last_modified = getattr(response, "last_modified", None)
+        if isinstance(last_modified, datetime):
+            response["Last-Modified"] = http_date(int(last_modified.timestamp()))
+        return response
+
+    return wrapper

@@ -2,10 +2,9 @@
 snapshot the socket sends on connect, for browsers that cannot keep a socket."""
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
-from .. import live
+from .. import live, pagecache
 
 
 def _snapshot_response(request: HttpRequest, group: str) -> HttpResponse:
@@ -17,19 +16,19 @@ def _snapshot_response(request: HttpRequest, group: str) -> HttpResponse:
 
 
 @require_safe
-@cache_control(public=True, max_age=5)
+@pagecache.cached()
 def status_snapshot(request: HttpRequest) -> HttpResponse:
     # ?summary=1: without the list of every area, as the socket (the widget polls this).
     return _snapshot_response(request, live.STATUS_SUMMARY if request.GET.get("summary") == "1" else live.STATUS_GROUP)
 
 
 @require_safe
-@cache_control(public=True, max_age=5)
+@pagecache.cached()
 def area_snapshot(request: HttpRequest, slug: str) -> HttpResponse:
     return _snapshot_response(request, live.area_group(slug))
 
 
 @require_safe
-@cache_control(public=True, max_age=5)
+@pagecache.cached()
 def incident_snapshot(request: HttpRequest, pk: int) -> HttpResponse:
     return _snapshot_response(request, live.incident_group(pk))

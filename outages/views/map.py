@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
 
-from .. import geo, live, queries
+from .. import geo, live, pagecache, queries
 from ..models import AreaStatus, ServiceArea
 from ..templatetags.status_tags import STATUS_ICONS
 
@@ -46,6 +46,7 @@ def _with_tile_policy(response: HttpResponse) -> HttpResponse:
 
 
 @require_safe
+@pagecache.cached()
 def map_page(request: HttpRequest) -> HttpResponse:
     snapshot = queries.home_snapshot()
     # The statuses the map starts with, so it can draw before the area list

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 from django_htmx.middleware import HtmxDetails
 
-from .. import history, live, queries
+from .. import history, live, pagecache, queries
 from ..models import Incident, ServiceArea
 
 
@@ -14,11 +14,13 @@ class HtmxHttpRequest(HttpRequest):
 
 
 @require_safe
+@pagecache.cached()
 def home(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "outages/home.html", {**queries.home_snapshot(), "live_url": live.live_url("/ws/status/")})
 
 
 @require_safe
+@pagecache.cached()
 def area_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     area = get_object_or_404(ServiceArea.objects.select_related("region"), slug=slug)
     context = {**queries.area_snapshot(area), **history.area_page_context(area), "live_url": live.live_url(f"/ws/areas/{area.slug}/")}
@@ -26,6 +28,7 @@ def area_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
+@pagecache.cached()
 def incident_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=pk)
     context = {**queries.incident_snapshot(incident), "live_url": live.live_url(f"/ws/incidents/{incident.pk}/")}
@@ -33,6 +36,7 @@ def incident_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_safe
+@pagecache.cached(htmx=True)
 def search(request: HtmxHttpRequest) -> HttpResponse:
     query = queries.clean_query(request.GET.get("q", ""))
     context = {"query": query, "results": queries.search_areas(query)}

@@ -1,8 +1,12 @@
 """Customer problem reports: the form on an area page and its answer.
 
-Works without JavaScript (a plain POST with CSRF, then a redirect to the
-answer: post/redirect/get); with htmx the form posts in place and only its
-result is swapped. The logic is in outages/reports.py."""
+Works without JavaScript (a plain POST, then a redirect to the answer:
+post/redirect/get); with htmx the form posts in place and only its
+result is swapped. The logic is in outages/reports.py.
+
+The form carries no CSRF token, so the area page that embeds it can be
+cached for everyone: a POST from another site is refused by its origin
+instead (views/origin.py)."""
 
 from django import forms
 from django.core import signing
@@ -13,8 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from .. import queries, reports
+from .. import pagecache, queries, reports
 from ..models import Incident, Problem, ProblemReport, Service, ServiceArea, normalize_postcode
+from .origin import same_origin_post
 from .public import HtmxHttpRequest
 
 ANSWER_SALT = "outages.report-answer"
@@ -75,6 +80,8 @@ def _respond(request: HtmxHttpRequest, context: dict, status: int) -> HttpRespon
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@same_origin_post
+@pagecache.cached()
 def report(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     area = _area(slug)
     if request.method != "POST":
