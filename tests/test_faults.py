@@ -166,3 +166,57 @@ def test_redis_dying_and_returning_repeatedly_loses_no_save_no_page_and_no_live_
     finally:
         swarm.close()
         connections.close_all()
+
+
+def test_daphne_restarting_under_500_clients_brings_them_back_with_jitter_and_nothing_stale(make_server):
+    district = factories.area("District 5", slug="district-5")
+    incident = factories.incident(district, title="Cable cut")
+    servers = [make_server(), make_server()]
+    per_server = 250
+    swarm = Swarm()
+    try:
+        for server in servers:
+            swarm.add(ws_url(server, f"/ws/incidents/{incident.pk}/"), server.url, 50)
+            swarm.add(ws_url(server, "/ws/status/"), server.url, per_server - 50)
+        swarm.wait_connected(timeout=120)
+        assert len(swarm.clients) == 500
+
+        # Both processes go down; updates are posted while nobody is connected.
+        for server in servers:
+            server.stop()
+        down_at = time.monotonic()
+        for n in range(3):
+            services.post_update(Incident.objects.get(pk=incident.pk), status=IncidentStatus.IDENTIFIED,
+                                 message=f"Posted while the servers were down ({n + 1})")
+        up_at = {}
+        for server in servers:
+            server.start()
+            up_at[ws_url(server, "")] = time.monotonic()
+        all_up = time.monotonic()
+
+        check = matches_database(incident.pk)
+        recovered = swarm.wait_until(check, timeout=120, step=0.5)
+        stale = swarm.count(lambda c: not check(c))
+        assert recovered is not None, f"{stale} of 500 clients still stale 120 s after the restart"
+
+        # When each client came back, relative to the servers answering again.
+        def returned(client) -> float:
+            up = next(at for prefix, at in up_at.items() if client.url.startswith(prefix))
+            return next(t for t in client.connected_at if t > down_at) - up
+
+        returns = swarm.call(lambda: [returned(c) for c in swarm.clients])
+        attempts = swarm.call(lambda: [sum(1 for t in c.closed_at if t > down_at) for c in swarm.clients])
+        buckets = Counter(int(max(t, 0) * 10) for t in returns)  # 100 ms buckets
+        per_second = Counter(int(max(t, 0)) for t in returns)
+        print(f"\n500 clients on 2 daphne processes; both restarted ({all_up - down_at:.1f} s down, one after the other)")
+        print(f"reconnected after its server was up: p50 {percentile(returns, .5):.2f} s, p90 {percentile(returns, .9):.2f} s, "
+              f"max {max(returns):.2f} s; failed attempts per client p50 {percentile(attempts, .5)}, max {max(attempts)}")
+        print(f"busiest 100 ms: {max(buckets.values())} reconnects ({max(buckets.values()) / 5:.1f}% of clients); "
+              f"per second: {[per_second.get(s, 0) for s in range(int(max(returns)) + 1)]}")
+        print(f"every client matched the database {recovered:.1f} s after the servers were up; stale: {stale}")
+        # No thundering herd: with full jitter the returns are spread out, not
+        # one wave (a fixed delay would put all 500 in one bucket).
+        assert max(buckets.values()) < 0.25 * len(swarm.clients), buckets.most_common(5)
+    finally:
+        swarm.close()
+        connections.close_all()
