@@ -272,14 +272,27 @@ class Relay:
 
         return await self.loop.run_in_executor(self.executor, run)
 
+    _starting: asyncio.Task | None = None
+
     @classmethod
     async def get(cls) -> Relay:
+        """The process's one Relay, started by the first client. Clients that
+        connect while it starts (hundreds at once after a restart) wait for
+        that same start instead of each starting a Relay of their own."""
         loop = asyncio.get_running_loop()
         relay = cls.current
-        if relay is None or relay.loop is not loop or loop.is_closed():
-            relay = cls()
-            await relay.start(loop)
-            cls.current = relay
+        if relay is not None and relay.loop is loop and not loop.is_closed():
+            return relay
+        starting = cls._starting
+        if starting is None or starting.done() or starting.get_loop() is not loop:
+            starting = cls._starting = loop.create_task(cls._start(loop))
+        return await asyncio.shield(starting)
+
+    @classmethod
+    async def _start(cls, loop) -> Relay:
+        relay = cls()
+        await relay.start(loop)
+        cls.current = relay
         return relay
 
     async def start(self, loop) -> None:
