@@ -91,7 +91,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
         # Pushes that arrived between joining and now are newer than the
         # snapshot only if a change landed meanwhile; the snapshot goes
         # first, so the newer push wins.
-        await self.send(text_data=snapshot)
+        try:
+            await self.send(text_data=snapshot)
+        except BaseException:
+            # The connection failed under us (gone, or the server refused the
+            # frame): it must not stay a member of the relay for ever.
+            self.relay.leave(self, self.group)
+            raise
 
     async def disconnect(self, code):
         relay = getattr(self, "relay", None)

@@ -23,6 +23,7 @@ import asyncio
 import logging
 import random
 import threading
+import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -210,6 +211,8 @@ def publish_change(*, incident_id: int, area_ids) -> LiveChange:
     _wake_local_relay(change)
     try:
         LayerSender.send(RELAY_GROUP, message)
+    except LayerSender.Unavailable:
+        pass  # already logged when it failed; the outbox poll delivers it
     except Exception:
         # Redis may be down: the outbox poll delivers it anyway.
         log.warning("channel layer unavailable; change %s goes by the outbox poll", change.pk, exc_info=True)
@@ -221,16 +224,34 @@ class LayerSender:
 
     async_to_sync would start a loop, and so a Redis connection, for every
     change; this keeps one of each for the life of the process (server,
-    worker, scheduler or command alike)."""
+    worker, scheduler or command alike).
+
+    A send never holds up a save for long: it gives up after TIMEOUT seconds,
+    and after a failure the layer is not tried again for BACKOFF seconds (the
+    outbox poll delivers meanwhile), so Redis being down costs one save one
+    second, not every save."""
 
     _loop: asyncio.AbstractEventLoop | None = None
     _lock = threading.Lock()
-    TIMEOUT = 5
+    _skip_until = 0.0
+    TIMEOUT = 1.0
+    BACKOFF = 5.0
+
+    class Unavailable(Exception):
+        pass
 
     @classmethod
     def send(cls, group: str, message: dict) -> None:
+        if time.monotonic() < cls._skip_until:
+            raise cls.Unavailable("channel layer failed recently; not tried")
         future = asyncio.run_coroutine_threadsafe(get_channel_layer().group_send(group, message), cls._running_loop())
-        future.result(timeout=cls.TIMEOUT)
+        try:
+            future.result(timeout=cls.TIMEOUT)
+        except BaseException:
+            future.cancel()
+            cls._skip_until = time.monotonic() + cls.BACKOFF
+            raise
+        cls._skip_until = 0.0
 
     @classmethod
     def _running_loop(cls) -> asyncio.AbstractEventLoop:
@@ -304,8 +325,12 @@ class Relay:
 
         return await self.loop.run_in_executor(self.executor, run)
 
+
     @classmethod
     async def get(cls) -> Relay:
+        """The process's one Relay, started by the first client. Clients that
+        connect while it starts (hundreds at once after a restart) wait for
+        that same start instead of each starting a Relay of their own."""
         loop = asyncio.get_running_loop()
         relay = cls.current
         if relay is None or relay.loop is not loop or loop.is_closed():
@@ -328,6 +353,8 @@ class Relay:
         self.last_id, already = await self.db(_changes_so_far)
         self.seen = dict.fromkeys(already, self.loop.time())
         self.tasks = [self.loop.create_task(self._listen()), self.loop.create_task(self._poll())]
+        if settings.LIVE_STATS_SECONDS > 0:
+            self.tasks.append(self.loop.create_task(self._report()))
 
     async def stop(self) -> None:
         for task in self.tasks:
@@ -412,6 +439,23 @@ class Relay:
             for change_id, fragments in rows:
                 self.deliver(change_id, fragments)
             self._forget_old()
+
+    def stats(self) -> dict:
+        """What this process holds: for the soak benchmark and for diagnosis."""
+        return {
+            "clients": sum(len(members) for members in self.members.values()),
+            "groups": len(self.members),
+            "tasks": len(asyncio.all_tasks(self.loop)),
+            "seen": len(self.seen),
+            "snapshots": len(self.snapshots),
+            "last_id": self.last_id,
+        }
+
+    async def _report(self) -> None:
+        """One log line every LIVE_STATS_SECONDS: flat numbers mean nothing leaks."""
+        while True:
+            await asyncio.sleep(settings.LIVE_STATS_SECONDS)
+            log.info("live relay %s", " ".join(f"{key}={value}" for key, value in self.stats().items()))
 
     def _forget_old(self) -> None:
         horizon = self.loop.time() - 2 * POLL_WINDOW.total_seconds()

@@ -142,14 +142,18 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # A dead Redis is noticed within a second; the outbox poll covers it.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_connect_timeout": 1}]},
         }
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Degrades to "no cache" while Redis is away (see outages/cache.py):
+            # short timeouts, so an outage costs a request half a second at most.
+            "BACKEND": "outages.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "statuspage",
+            "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
         }
     }
 else:
@@ -172,6 +176,9 @@ PAGE_VERSION_MEMO_SECONDS = env_float("PAGE_VERSION_MEMO_SECONDS", 0.25)
 
 # Seconds between reads of the live-push outbox (see outages/live.py).
 LIVE_OUTBOX_POLL_SECONDS = env_float("LIVE_OUTBOX_POLL_SECONDS", 0.5)
+# Every this many seconds each server process logs its live clients, groups and
+# asyncio tasks ("live relay clients=... tasks=..."); 0 turns it off.
+LIVE_STATS_SECONDS = env_float("LIVE_STATS_SECONDS", 0)
 
 # Background tasks -----------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -184,6 +191,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# Console sign-in throttle (outages/login_throttle.py): failures allowed per
+# username and per client address within the window, then refused until it ends.
+LOGIN_FAILURES_PER_USERNAME = env_int("LOGIN_FAILURES_PER_USERNAME", 5)
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 20)
+LOGIN_THROTTLE_SECONDS = env_int("LOGIN_THROTTLE_SECONDS", 900)
 
 # Internationalisation -------------------------------------------------------
 # Our own date/time formats (24-hour clock in English too): see statuspage/formats.

@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -136,6 +137,12 @@ class Server:
         self.daphne_args = list(daphne_args)
         self.url = f"http://127.0.0.1:{port}"
         self.process = None
+        # The server's log goes to a file: a pipe nobody reads fills up and
+        # blocks a server that logs a lot (Redis down, say).
+        self.log_file = tempfile.NamedTemporaryFile(prefix=f"daphne-{port}-", suffix=".log", delete=False)
+
+    def log(self) -> str:
+        return Path(self.log_file.name).read_text(errors="replace")
 
     def start(self):
         self.process = subprocess.Popen(
@@ -144,7 +151,7 @@ class Server:
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.log_file,
         )
         try:
             wait_for_http(self.url + "/healthz")
@@ -205,6 +212,8 @@ def make_server(transactional_db):
     yield make
     for server in servers:
         server.stop()
+        server.log_file.close()
+        Path(server.log_file.name).unlink(missing_ok=True)
 
 
 @pytest.fixture

@@ -274,5 +274,6 @@ async def test_a_storm_of_first_connects_shares_one_relay():
         live.Relay.start = original
     assert len(started) == 1
     assert len(live.Relay.current.members[(live.area_group(district.slug), "en")]) == 25
+    assert live.Relay.current.stats()["clients"] == 25
     for communicator, _ in results:
         await communicator.disconnect()

@@ -138,3 +138,10 @@ class AuditEntryAdmin(admin.ModelAdmin):
     @admin.display(description=_("changes"))
     def change_summary(self, obj):
         return "; ".join(f"{name}: {old or '—'} → {new or '—'}" for name, (old, new) in obj.changes.items())
+
+# Sign-in to the console is throttled per username and per address (outages/login_throttle.py).
+from django.contrib import admin as _admin  # noqa: E402
+
+from outages.login_throttle import ThrottledAdminAuthenticationForm  # noqa: E402
+
+_admin.site.login_form = ThrottledAdminAuthenticationForm
