@@ -28,7 +28,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,15 +40,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import free_port, wait_http  # noqa: E402
 MARKER = re.compile(r"soak-update-(\d+)")
 STATS = re.compile(r"live relay clients=(\d+) groups=(\d+) tasks=(\d+) seen=(\d+) snapshots=(\d+)")
 AREAS = 20
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def rss_mb(pid: int) -> float:
@@ -64,15 +60,6 @@ def open_fds(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
-def wait_http(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up")
 
 
 def percentile(values, q: float) -> float:
@@ -110,7 +97,7 @@ async def swarm(base: str, paths: list[str], clients: int, out: str, ready: str,
             await asyncio.sleep(random.random() * 2 ** min(attempt, 6))
             attempt += 1
 
-    tasks = [asyncio.create_task(client(i)) for i in range(clients)]
+    running = [asyncio.create_task(client(i)) for i in range(clients)]  # referenced, so none is collected
     started = time.time()
     while sum(1 for c in connects if c) < clients and time.time() - started < 300:
         await asyncio.sleep(0.5)

@@ -38,6 +38,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.common import free_port, wait_http  # noqa: E402
 PY = sys.executable
 SERVER_CORE, LOAD_CORE = "0", "1"
 
@@ -46,12 +48,6 @@ def log(text: str) -> None:
     print(text, flush=True)
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fetch(url: str, timeout: float = 10) -> tuple[int, bytes]:
@@ -62,16 +58,6 @@ def fetch(url: str, timeout: float = 10) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
-def wait_for(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if fetch(url, 1)[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up")
 
 
 class Daphne:
@@ -84,7 +70,7 @@ class Daphne:
             cwd=ROOT, env={**env, **{k: str(v) for k, v in extra.items()}},
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        wait_for(self.url + "/healthz")
+        wait_http(self.url + "/healthz")
 
     def stop(self) -> None:
         self.process.terminate()
@@ -245,7 +231,7 @@ def main() -> None:
             (workdir / sub).mkdir(exist_ok=True)
         nginx = subprocess.Popen(["taskset", "-c", SERVER_CORE, nginx_bin, "-p", str(workdir), "-c", str(config), "-g", "daemon off;"])
         proxy = f"http://127.0.0.1:{listen}"
-        wait_for(proxy + "/healthz")
+        wait_http(proxy + "/healthz")
         for n, page in enumerate(pages):
             static = wrk(f"http://127.0.0.1:{static_listen}/page{n}.html", seconds, conns)
             row(f"static file, {sizes[page]:,} B", static)

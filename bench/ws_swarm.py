@@ -25,27 +25,22 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import free_port, wait_http  # noqa: E402
 MARKER = re.compile(r"bench-update-(\d+)")
 AREA = "bench-area"
 
 
 # --- helpers -----------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def pinned(core: int | None) -> list[str]:
@@ -66,15 +61,6 @@ def redis_commands(redis_url: str) -> int:
     return int(redis.Redis.from_url(redis_url).info("stats")["total_commands_processed"])
 
 
-def wait_http(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -92,8 +78,6 @@ async def swarm(url: str, clients: int, updates: int, connect_concurrency: int, 
     received: list[dict[int, float]] = [dict() for _ in range(clients)]
     connected = 0
     gate = asyncio.Semaphore(connect_concurrency)
-    done = asyncio.Event()
-    stop_at = [None]
 
     async def client(index: int):
         nonlocal connected

@@ -11,8 +11,6 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from daphne.ws_protocol import WebSocketProtocol
 from django.conf import settings
-from django.utils import translation
-from django.utils.translation.trans_real import parse_accept_lang_header
 
 from . import live
 
@@ -50,14 +48,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             name, _, value = part.strip().partition("=")
             if name == settings.LANGUAGE_COOKIE_NAME and value:
                 return live.client_language(value)
-        for accepted, _quality in parse_accept_lang_header(headers.get(b"accept-language", b"").decode("latin-1")):
-            if accepted == "*":
-                break
-            try:
-                return translation.get_supported_language_variant(accepted)
-            except LookupError:
-                continue
-        return settings.LANGUAGE_CODE
+        return live.accepted_language(headers.get(b"accept-language", b"").decode("latin-1"))
 
     def snapshot_name(self) -> str:
         """/ws/status/?summary=1: the snapshot without the list of every area (the widget)."""

@@ -34,6 +34,7 @@ from django.db import connections
 from django.template.loader import render_to_string
 from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 from . import pagecache, queries
 from .models import Incident, LiveChange, ServiceArea
@@ -84,6 +85,18 @@ def client_language(code: str | None) -> str:
             return translation.get_supported_language_variant(code)
         except LookupError:
             pass
+    return settings.LANGUAGE_CODE
+
+
+def accepted_language(header: str) -> str:
+    """The first supported language of an Accept-Language header; the default otherwise."""
+    for accepted, _quality in parse_accept_lang_header(header):
+        if accepted == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(accepted)
+        except LookupError:
+            continue
     return settings.LANGUAGE_CODE
 
 

@@ -46,7 +46,7 @@ from django.db import connection, transaction
 from django.db.models import Min
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from . import announcements, ssrf
@@ -55,7 +55,6 @@ from .models import (
     AreaStatus,
     Channel,
     Delivery,
-    Impact,
     Incident,
     IncidentUpdate,
     Kind,

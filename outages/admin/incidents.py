@@ -27,7 +27,6 @@ from ..models import (
     Kind,
     MaintenanceStatus,
     MaintenanceWindow,
-    ServiceArea,
     UpdateTemplate,
 )
 from .forms import (

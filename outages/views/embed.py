@@ -22,7 +22,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.csp import CSP
 from django.utils.translation import gettext as _
-from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
@@ -92,14 +91,7 @@ def _language(request: HttpRequest) -> str:
         except LookupError:
             choices = ", ".join(code for code, _name in settings.LANGUAGES)
             raise BadOption(f"Unsupported lang={code[:20]!r}; use one of: {choices}.") from None
-    for accepted, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
-        if accepted == "*":
-            break
-        try:
-            return translation.get_supported_language_variant(accepted)
-        except LookupError:
-            continue
-    return settings.LANGUAGE_CODE
+    return live.accepted_language(request.headers.get("Accept-Language", ""))
 
 
 def _cache_language(request: HttpRequest) -> str:
