@@ -34,6 +34,7 @@ from django.utils import formats, timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _, ngettext
 
+from . import permissions
 from .models import (
     ACTIVE_STATUSES,
     AREA_STATUS_RANK,
@@ -47,6 +48,7 @@ from .models import (
     Region,
     Service,
     ServiceArea,
+    Team,
 )
 
 HISTORY_DAYS = 90
@@ -531,11 +533,13 @@ class OpsReport:
     regions: list[ReportRow] = field(default_factory=list)
     areas: list[ReportRow] = field(default_factory=list)
     services: list[ReportRow] = field(default_factory=list)
+    teams: list[ReportRow] = field(default_factory=list)
 
 
 def ops_report(now: datetime | None = None) -> OpsReport:
     """Per region, area and service over the last 90 days: ETA kept, median
-    slip, mean time to restore, availability. Five queries in all."""
+    slip, mean time to restore, availability; per team too (its regions and
+    their sub-regions). A fixed number of queries."""
     now = now or timezone.now()
     link_list = links(since=now - WINDOW - timedelta(days=1), now=now)
     found = _availabilities(link_list, now)
@@ -577,11 +581,24 @@ def ops_report(now: datetime | None = None) -> OpsReport:
         _row(service.name, [link for link in resolved if link.incident_id in services_of[service.pk]], obj=service)
         for service in Service.objects.all()
     ]
+    team_rows = []
+    regions_of_team = permissions.team_region_ids()
+    for team in Team.objects.order_by("name"):
+        owned = regions_of_team.get(team.pk, set())
+        values = [row.availability for row, area in zip(area_rows, areas) if area.region_id in owned]
+        team_rows.append(
+            _row(
+                team.name,
+                [link for link in resolved if link.region_id in owned],
+                availability_value=sum(values) / len(values) if values else None,
+                obj=team,
+            )
+        )
     values = [row.availability for row in area_rows]
     overall = _row(
         _("All areas"), resolved, availability_value=sum(values) / len(values) if values else None
     )
-    return OpsReport(overall=overall, regions=region_rows, areas=area_rows, services=service_rows)
+    return OpsReport(overall=overall, regions=region_rows, areas=area_rows, services=service_rows, teams=team_rows)
 
 
 # Page contexts ---------------------------------------------------------------

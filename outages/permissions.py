@@ -31,18 +31,39 @@ def region_ids(user) -> set[int] | None:
         return cached
     ids: set[int] = set()
     if user is not None and user.is_active and user.pk is not None:
-        ids = set(TeamRegion.objects.filter(team__members=user).values_list("region_id", flat=True))
-        if ids:
-            children: dict[int, list[int]] = {}
-            for pk, parent in Region.objects.exclude(parent=None).values_list("pk", "parent_id"):
-                children.setdefault(parent, []).append(pk)
-            stack = list(ids)
-            while stack:
-                for child in children.get(stack.pop(), []):
-                    if child not in ids:
-                        ids.add(child)
-                        stack.append(child)
+        ids = with_subregions(set(TeamRegion.objects.filter(team__members=user).values_list("region_id", flat=True)))
     setattr(user, _CACHE_ATTR, ids)
+    return ids
+
+
+def with_subregions(ids: set[int]) -> set[int]:
+    """The regions and every region below them. One query (none for no regions)."""
+    return _expand(ids, _children()) if ids else set()
+
+
+def team_region_ids() -> dict[int, set[int]]:
+    """Each team's regions with their sub-regions, by team id: two queries."""
+    owned: dict[int, set[int]] = {}
+    for team_id, region_id in TeamRegion.objects.values_list("team_id", "region_id"):
+        owned.setdefault(team_id, set()).add(region_id)
+    children = _children()
+    return {team_id: _expand(ids, children) for team_id, ids in owned.items()}
+
+
+def _children() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for pk, parent in Region.objects.exclude(parent=None).values_list("pk", "parent_id"):
+        children.setdefault(parent, []).append(pk)
+    return children
+
+
+def _expand(ids: set[int], children: dict[int, list[int]]) -> set[int]:
+    ids, stack = set(ids), list(ids)
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in ids:
+                ids.add(child)
+                stack.append(child)
     return ids
 
 

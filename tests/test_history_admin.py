@@ -95,3 +95,25 @@ def test_history_report_query_count_does_not_grow_with_incidents(ops):
     with CaptureQueriesContext(connection) as large:
         assert ops.get(URL).status_code == 200
     assert len(small) == len(large)
+
+
+def test_history_report_has_a_row_per_team_covering_its_regions_and_subregions(ops):
+    from outages.models import Team, TeamRegion
+
+    north, south = factories.region("North"), factories.region("South")
+    valley = factories.region("Valley", parent=north)
+    kept, late = factories.area(region_obj=valley), factories.area(region_obj=south)
+    started = timezone.now() - timedelta(days=3)
+    outage([kept], started=started, minutes=30, eta_after=60)  # fixed by the first ETA
+    outage([late], started=started, minutes=120, eta_after=60)  # an hour late
+    northern = Team.objects.create(name="Northern crew", public_name="North")
+    TeamRegion.objects.create(team=northern, region=north)
+    southern = Team.objects.create(name="Southern crew", public_name="South")
+    TeamRegion.objects.create(team=southern, region=south)
+    report = history.ops_report()
+    rows = {row.label: row for row in report.teams}
+    assert (rows["Northern crew"].eta.kept, rows["Northern crew"].eta.given) == (1, 1)  # via the sub-region
+    assert (rows["Southern crew"].eta.kept, rows["Southern crew"].eta.given) == (0, 1)
+    assert rows["Southern crew"].eta.median_slip == timedelta(hours=1)
+    page = ops.get(URL).text
+    assert "By team" in page and "Northern crew" in page and "Southern crew" in page
