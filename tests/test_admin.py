@@ -176,3 +176,26 @@ def test_area_admin_finds_areas_by_postcode(ops):
     factories.area("Szentendre", postcodes="2000")
     response = ops.get("/admin/outages/servicearea/", {"q": "1051"})
     assert "District 5" in response.text and "Szentendre" not in response.text
+
+
+def test_operator_gives_customers_affected_per_area_and_the_area_api_shows_it(ops, client):
+    first, second = factories.area("District 5", slug="district-5"), factories.area("District 6", slug="district-6")
+    incident = factories.incident(first, second)
+    from outages import services as outage_services
+
+    outage_services.edit_incident(incident, customers_affected=3000)
+    incident.refresh_from_db()
+    form = {
+        "title": incident.title, "impact": incident.impact, "cause": "", "cause_detail": "",
+        "customers_affected": "3000", "areas": [first.pk, second.pk],
+        "update_status": incident.status, "update_message": "", "update_eta": _local(incident.eta),
+        "seen_version": incident.version,
+    }
+    bad = ops.post(f"/admin/outages/incident/{incident.pk}/change/", {**form, "area_customers": "Atlantis: 5"})
+    assert bad.status_code == 200 and "is not one of the affected areas" in bad.text
+    response = ops.post(f"/admin/outages/incident/{incident.pk}/change/", {**form, "area_customers": "District 5: 1,200"})
+    assert response.status_code == 302, _errors(response)
+    assert client.get("/api/areas/district-5/").json()["customers_affected"] == 1200
+    assert client.get("/api/areas/district-6/").json()["customers_affected"] == 3000  # the incident's own
+    page = ops.get(f"/admin/outages/incident/{incident.pk}/change/").text
+    assert "District 5: 1200" in page

@@ -85,6 +85,13 @@ class IncidentForm(forms.ModelForm, MessageTranslationFields):
     reopen = forms.BooleanField(
         label=_("Reopen this resolved incident"), required=False, help_text=_("Needed to post a non-resolved status.")
     )
+    area_customers = forms.CharField(
+        label=_("Customers affected per area"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
+        help_text=_("Optional, one line per area: its name, a colon and the estimate (District 5: 1200). "
+                    "Areas not listed show the incident's estimate."),
+    )
     # Optimistic concurrency: the version the operator saw.
     seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     template = forms.ModelChoiceField(queryset=UpdateTemplate.objects.all(), required=False, widget=forms.HiddenInput)
@@ -113,6 +120,11 @@ class IncidentForm(forms.ModelForm, MessageTranslationFields):
             self.fields["update_eta"].initial = incident.eta
             self.fields["update_crew_status"].initial = incident.crew_status
             self.fields["seen_version"].initial = incident.version
+            self.fields["area_customers"].initial = "\n".join(
+                f"{link.area.name}: {link.customers_affected}"
+                for link in incident.incident_areas.select_related("area").order_by("area__name")
+                if link.customers_affected is not None
+            )
             del self.fields["template"]
         else:
             self.hidden_areas = set()
@@ -123,6 +135,34 @@ class IncidentForm(forms.ModelForm, MessageTranslationFields):
             self.fields["update_crew_status"].initial = CrewStatus.NOT_ASSIGNED
             del self.fields["reopen"]
             del self.fields["seen_version"]
+            del self.fields["area_customers"]
+
+    def _area_customers(self) -> dict[int, int | None] | None:
+        """{area id: estimate} for every area the form leaves the incident with (None: no own estimate)."""
+        if "area_customers" not in self.fields or self.add_prefix("area_customers") not in self.data:
+            return None  # not on this form (or not posted): leave the estimates as they are
+        areas = {area.name.casefold(): area for area in self.cleaned_data.get("areas") or []}
+        areas.update({area.slug: area for area in areas.values()})
+        estimates: dict[int, int | None] = {area.pk: None for area in areas.values()}
+        for number, line in enumerate(self.cleaned_data.get("area_customers", "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, _sep, count = line.rpartition(":")
+            area = areas.get(name.strip().casefold())
+            if area is None:
+                raise ValidationError(
+                    _("Line %(number)d: “%(name)s” is not one of the affected areas.")
+                    % {"number": number, "name": name.strip() or line.strip()}
+                )
+            try:
+                estimates[area.pk] = int(count.strip().replace(",", "").replace(" ", ""))
+            except ValueError:
+                raise ValidationError(
+                    _("Line %(number)d: the estimate must be a whole number.") % {"number": number}
+                ) from None
+            if estimates[area.pk] < 0:
+                raise ValidationError(_("Line %(number)d: the estimate cannot be negative.") % {"number": number})
+        return estimates
 
     def wants_update(self) -> bool:
         """A change page posts an update only when the operator said something new."""
@@ -176,6 +216,12 @@ class IncidentForm(forms.ModelForm, MessageTranslationFields):
         # an error shows on the form with the operator's text intact.
         data = super().clean()
         if self.errors:
+            return data
+        try:
+            # Parsed here, not in a field clean: it needs the cleaned areas.
+            data["area_customers"] = self._area_customers()
+        except ValidationError as error:
+            self.add_error("area_customers", error)
             return data
         if self.instance.pk and data.get("seen_version") != self.instance.version:
             raise ValidationError(services.STALE_MESSAGE, code="stale")

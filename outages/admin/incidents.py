@@ -174,6 +174,7 @@ class BaseIncidentAdmin(admin.ModelAdmin):
             cause=data.get("cause"),
             cause_detail=data.get("cause_detail"),
             customers_affected=data.get("customers_affected"),
+            area_customers=data.get("area_customers"),
             areas=form.all_areas(),
             services=data["services"],
             scheduled_for=data.get("scheduled_for"),
@@ -305,6 +306,7 @@ class IncidentAdmin(BaseIncidentAdmin):
                                             "services"]})
         if obj is None:
             return [facts, post]
+        facts[1]["fields"].insert(6, "area_customers")  # after the areas
         return [
             (None, {"fields": ["view_on_site_link"]}),
             post,
