@@ -25,7 +25,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.text import slugify
 
-from . import queries
+from . import credits, queries
 from .models import (
     AREA_STATUS_RANK,
     CLOSED_STATUSES,
@@ -200,6 +200,7 @@ def incident_extras(incident: Incident) -> dict:
         "x_crew_status": incident.crew_status,
         "x_customers_affected": incident.customers_affected,
         "x_next_update_at": next_update_at(incident),
+        "x_credits": [notice.as_json() for notice in credits.notices_for(incident)],
     }
 
 
@@ -268,6 +269,7 @@ def native_incident(incident: Incident, area: ServiceArea | None = None) -> dict
         "crew_status": incident.crew_status,
         "customers_affected": queries.customers_affected(incident, area),
         "next_update_at": next_update_at(incident),
+        "credits": [notice.as_json() for notice in credits.notices_for(incident, area=area)],
         "latest_message": getattr(incident, "latest_message", None) or "",
         "latest_update_at": timestamp(getattr(incident, "latest_update_at", None)),
         "areas": [area.slug for area in incident.areas.all()],

@@ -248,6 +248,33 @@ class Notice:
     def area_names(self) -> str:
         return get_text_list([area.name for area in self.areas], _("and"))
 
+    def text(self) -> str:
+        """The sentence every channel shows: the page, the widget, the API, messages."""
+        values = {
+            "threshold": self.threshold,
+            "service": self.service.name,
+            "areas": self.area_names,
+            "credit": self.policy.credit,
+        }
+        if self.ongoing:
+            return _(
+                "This outage has lasted over %(threshold)s. %(service)s customers in %(areas)s "
+                "will receive %(credit)s as a credit automatically."
+            ) % values
+        return _(
+            "This outage lasted over %(threshold)s. %(service)s customers in %(areas)s "
+            "will receive %(credit)s as a credit automatically."
+        ) % values
+
+    def as_json(self) -> dict:
+        return {
+            "service": self.service.slug,
+            "areas": [area.slug for area in self.areas],
+            "threshold_minutes": self.policy.min_duration,
+            "credit": self.policy.credit,
+            "text": self.text(),
+        }
+
 
 def notices_for(incident: Incident, now: datetime | None = None, *, area: ServiceArea | None = None) -> list[Notice]:
     """The credit notices an incident card shows (on an area page, only that area's)."""

@@ -34,7 +34,7 @@ import secrets
 import smtplib
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from functools import partial
@@ -49,7 +49,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from . import announcements, ssrf
+from . import announcements, credits, ssrf
 from .models import (
     CLOSED_STATUSES,
     AreaStatus,
@@ -150,6 +150,7 @@ class Notice:
     eta_text: str
     url: str
     area_names: str
+    credits: list[str] = field(default_factory=list)  # the credit sentences the page shows, if any
 
 
 def _one_line(text: str) -> str:
@@ -177,7 +178,18 @@ def compose(event: NotificationEvent, areas: list[ServiceArea]) -> Notice:
         eta_text=local_time_text(eta, tz),
         url=absolute(incident.get_absolute_url()),
         area_names=area_names,
+        credits=_credit_sentences(incident, areas),
     )
+
+
+def _credit_sentences(incident: Incident, areas: list[ServiceArea]) -> list[str]:
+    """The service-credit notices of these areas, as the incident card words them."""
+    wanted = {area.pk for area in areas}
+    return [
+        notice.text()
+        for notice in credits.notices_for(incident)
+        if wanted & {area.pk for area in notice.areas}
+    ]
 
 
 def event_kind(update: IncidentUpdate) -> str:
@@ -220,7 +232,7 @@ class Composer:
 
 
 def _sms_text(notice: Notice) -> str:
-    return f"{notice.sentence} {notice.url}"
+    return " ".join([notice.sentence, *notice.credits, notice.url])
 
 
 def _webhook_payload(event: NotificationEvent, notice: Notice, areas: list[ServiceArea]) -> dict:
@@ -241,6 +253,7 @@ def _webhook_payload(event: NotificationEvent, notice: Notice, areas: list[Servi
             "update": {"id": update.pk, "message": update.localized_message, "created_at": update.created_at.isoformat()},
             "areas": [{"slug": area.slug, "name": area.name} for area in areas],
             "text": notice.sentence,
+            "credits": notice.credits,
             "language": translation.get_language(),
         },
     }

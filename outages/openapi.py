@@ -22,6 +22,19 @@ STRING = {"type": "string"}
 TIME = {"type": "string", "format": "date-time"}
 TIME_OR_NULL = _nullable(TIME)
 STRING_OR_NULL = {"type": ["string", "null"]}
+CREDIT = {
+    "type": "object",
+    "properties": {
+        "service": {"type": "string"},
+        "areas": {"type": "array", "items": {"type": "string"}},
+        "threshold_minutes": {"type": "integer"},
+        "credit": {"type": "string"},
+        "text": {"type": "string"},
+    },
+    "required": ["service", "areas", "threshold_minutes", "credit", "text"],
+    "additionalProperties": False,
+    "description": "A service credit this outage has earned, and the sentence customers read",
+}
 CREW_STATUS = {"type": "string", "enum": CrewStatus.values}
 COUNT_OR_NULL = {"type": ["integer", "null"], "minimum": 0}
 AREA_STATUS = {"type": "string", "enum": AreaStatus.values}
@@ -133,6 +146,7 @@ SCHEMAS = {
             "x_crew_status": CREW_STATUS,
             "x_customers_affected": COUNT_OR_NULL,
             "x_next_update_at": {**TIME_OR_NULL, "description": "When the next update is promised (while it stands)"},
+            "x_credits": {"type": "array", "items": CREDIT},
         },
         optional=("scheduled_for", "scheduled_until"),
     ),
@@ -165,6 +179,7 @@ SCHEMAS = {
             "crew_status": CREW_STATUS,
             "customers_affected": COUNT_OR_NULL,
             "next_update_at": TIME_OR_NULL,
+            "credits": {"type": "array", "items": CREDIT},
             "latest_message": STRING,
             "latest_update_at": TIME_OR_NULL,
             "areas": _array(STRING),

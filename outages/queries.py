@@ -280,11 +280,13 @@ POSTCODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 -]{0,15}$"
 
 
 def with_timeline(incidents):
-    """Prefetch what the API and feeds show of an incident: updates (newest first), areas, services."""
-    return incidents.prefetch_related(
-        Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-created_at", "-id")),
-        Prefetch("areas", queryset=ServiceArea.objects.select_related("region").order_by("position", "name")),
-        "services",
+    """Prefetch what the API and feeds show of an incident: updates (newest first), areas, services, credits."""
+    return credits.with_credit_data(
+        incidents.prefetch_related(
+            Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-created_at", "-id")),
+            Prefetch("areas", queryset=ServiceArea.objects.select_related("region").order_by("position", "name")),
+            "services",
+        )
     )
 
 

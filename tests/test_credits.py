@@ -3,6 +3,7 @@ customer reads once a policy's threshold has passed, the live push at that
 moment, and the billing export."""
 
 import csv
+import html
 import io
 from datetime import UTC, datetime, timedelta
 
@@ -402,3 +403,29 @@ def test_open_page_receives_the_notice_when_the_scheduler_sees_the_threshold_pas
         while NOTICE not in message and time.monotonic() < deadline:
             message = socket.recv(timeout=max(0.01, deadline - time.monotonic()))
         assert NOTICE in message
+
+
+def test_every_channel_says_the_same_credit_sentence(client):
+    from outages import notifications
+    from outages.models import NotificationEvent
+
+    with time_machine.travel(T0, tick=False) as clock:
+        incident, policy = fiber_outage()
+        clock.move_to(T0 + timedelta(minutes=25))
+        services.post_update(incident, status=IncidentStatus.IDENTIFIED, message="Crew on site", eta=None)
+        area_page = page(client, "/areas/district-5/")
+        native = client.get("/api/areas/district-5/").json()["active_incidents"][0]["credits"]
+        v2 = client.get("/api/v2/incidents/unresolved.json").json()["incidents"][0]["x_credits"]
+        event = NotificationEvent.objects.filter(update=incident.updates.latest()).get()
+        notice = notifications.Composer(event).for_subscriber(
+            type("Subscriber", (), {"language": "en"})(), {incident.areas.get().pk}
+        )
+    sentence = native[0]["text"]
+    assert sentence.startswith("This outage has lasted over 20 minutes.")
+    assert native[0] | {"areas": None} == {
+        "service": policy.service.slug, "areas": None, "threshold_minutes": 20,
+        "credit": policy.credit, "text": sentence,
+    }
+    assert v2[0]["text"] == sentence
+    assert sentence in html.unescape(area_page)  # escaped on the page, the same words
+    assert sentence in notice["text"] and sentence in notice["sms"] and notice["payload"]["data"]["credits"] == [sentence]
