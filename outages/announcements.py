@@ -54,11 +54,14 @@ class When:
         day = self._day()
         return _("%(time)s %(day)s") % {"time": clock, "day": day} if day else clock
 
-    def written(self) -> str:
-        """As the pages write it: the site's clock and the zone named ("16:30 CET")."""
+    def written_clock(self) -> str:
+        """As the pages write it, without the zone: "16:30", or with the date if not today."""
         same_day = self.local.date() == self.today.date()
-        text = formats.date_format(self.local, "TIME_FORMAT" if same_day else "SHORT_DATETIME_FORMAT")
-        return f"{text} {self.local.strftime('%Z')}"
+        return formats.date_format(self.local, "TIME_FORMAT" if same_day else "SHORT_DATETIME_FORMAT")
+
+    def written(self) -> str:
+        """The written clock and the zone named ("16:30 CET")."""
+        return f"{self.written_clock()} {self.local.strftime('%Z')}"
 
     def ssml(self) -> str:
         _text, fmt, value = self._clock()

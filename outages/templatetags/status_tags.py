@@ -6,9 +6,10 @@ from datetime import datetime
 from django import template
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import naturaltime
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.html import format_html
 
+from ..announcements import When
 from ..models import AreaStatus
 
 register = template.Library()
@@ -47,15 +48,13 @@ def local_time(value: datetime | None, tz_name: str | None = None) -> str:
     if value is None:
         return ""
     zone = _zone(tz_name)
-    local = timezone.localtime(value, zone)
-    same_day = local.date() == timezone.localtime(timezone.now(), zone).date()
-    text = formats.date_format(local, "TIME_FORMAT" if same_day else "SHORT_DATETIME_FORMAT")
+    when = When(local=timezone.localtime(value, zone), today=timezone.localtime(timezone.now(), zone))
     return format_html(
         '<time datetime="{}">{} <abbr class="tz" title="{}">{}</abbr></time>',
         value.isoformat(),
-        text,
+        when.written_clock(),
         zone.key,
-        local.strftime("%Z"),
+        when.local.strftime("%Z"),
     )
 
 
