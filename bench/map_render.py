@@ -74,8 +74,8 @@ def main() -> None:
     from django.core.management import call_command
 
     from outages import services
-    from outages.services import area_import
     from outages.models import Impact, ServiceArea
+    from outages.services import area_import
 
     call_command("migrate", verbosity=0)
     data = make_areas(args.areas)

@@ -40,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.common import free_port, wait_http  # noqa: E402
+
 PY = sys.executable
 SERVER_CORE, LOAD_CORE = "0", "1"
 
@@ -111,8 +112,9 @@ def row(label: str, result: dict, extra: str = "") -> None:
 
 
 def recreate_postgres(url: str) -> None:
-    import psycopg
     from urllib.parse import urlsplit
+
+    import psycopg
 
     parts = urlsplit(url)
     name = parts.path.lstrip("/")

@@ -35,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.common import free_port, wait_http  # noqa: E402
+
 MARKER = re.compile(r"bench-update-(\d+)")
 AREA = "bench-area"
 
@@ -216,10 +217,11 @@ def bench_ours(args, redis_url: str) -> dict:
     import django
 
     django.setup()
+    from datetime import timedelta
+
     from django.core.management import call_command
     from django.db import transaction
     from django.utils import timezone
-    from datetime import timedelta
 
     from outages import services
     from outages.models import Incident, Region, ServiceArea

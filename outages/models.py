@@ -18,7 +18,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import get_random_string
-from django.utils.translation import gettext_lazy as _, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .geo import bbox
 

@@ -36,7 +36,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 from functools import wraps
 
 from django.conf import settings
@@ -273,7 +273,7 @@ def conditional(request: HttpRequest, response: HttpResponse) -> HttpResponse:
 
 
 def _stale(request: HttpRequest, entry: Entry) -> HttpResponse:
-    as_of = datetime.fromtimestamp(entry.rendered_at, tz=dt_timezone.utc)
+    as_of = datetime.fromtimestamp(entry.rendered_at, tz=UTC)
     content = entry.content
     if entry.headers and dict(entry.headers).get("Content-Type", "").startswith("text/html") and not dict(
         entry.headers

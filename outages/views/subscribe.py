@@ -13,14 +13,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import get_language, gettext_lazy as _
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from ..models import Channel, ServiceArea, Subscriber
 from ..notify import links
 from ..services import subscriptions
-from ..models import Channel, ServiceArea, Subscriber
 
 
 class AreaChoiceField(forms.ModelMultipleChoiceField):
