@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: run test install install-dev migrate serve worker clean messages extract-messages
+.PHONY: run test install install-dev migrate serve worker clean messages extract-messages axe
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (pyenv install 3.12)"; exit 1; }
@@ -32,6 +32,13 @@ messages: $(MO)
 extract-messages:
 	DEBUG=1 $(PY) manage.py makemessages --no-location -l hu -l he --ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=data --ignore=artifacts
 
+# axe-core for the accessibility checks of the browser tests: npm, into the git-ignored node_modules/.
+node_modules/axe-core/axe.min.js: package.json
+	@command -v npm >/dev/null || { echo "npm is needed for axe-core (apt-get install npm)"; exit 1; }
+	npm install --no-package-lock --no-audit --no-fund --silent
+	touch $@
+axe: node_modules/axe-core/axe.min.js
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
@@ -45,7 +52,7 @@ run: install messages
 	trap 'kill $$worker $$sched 2>/dev/null' EXIT INT TERM; \
 	$(PY) -m daphne -b 127.0.0.1 -p $(PORT) statuspage.asgi:application
 
-test: install-dev messages
+test: install-dev messages axe
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -36,7 +36,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation.trans_real import parse_accept_lang_header
 
-from . import pagecache, queries
+from . import live_census, pagecache, queries
 from .models import Incident, LiveChange, ServiceArea
 from .scheduler import periodic
 
@@ -368,6 +368,8 @@ class Relay:
         self.tasks = [self.loop.create_task(self._listen()), self.loop.create_task(self._poll())]
         if settings.LIVE_STATS_SECONDS > 0:
             self.tasks.append(self.loop.create_task(self._report()))
+        # Clients per group, recorded in the shared cache for the console's "open pages".
+        self.tasks.append(self.loop.create_task(live_census.keep(self)))
 
     async def stop(self) -> None:
         for task in self.tasks:

@@ -310,6 +310,11 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=seconds * random.uniform(0.9, 1.1))
 
 
+def recipients(area_ids):
+    """Who an event for these areas goes to: their confirmed, unpaused subscribers."""
+    return Subscriber.objects.filter(areas__in=area_ids, confirmed_at__isnull=False, paused=False)
+
+
 def plan(event: NotificationEvent) -> int:
     """Create the deliveries once: the confirmed, unpaused subscribers of the affected areas."""
     if event.planned_at:
@@ -319,11 +324,7 @@ def plan(event: NotificationEvent) -> int:
         if event.planned_at:
             return 0
         now = timezone.now()
-        rows = (
-            Subscriber.objects.filter(areas__in=event.area_ids, confirmed_at__isnull=False, paused=False)
-            .values_list("pk", "channel")
-            .distinct()
-        )
+        rows = recipients(event.area_ids).values_list("pk", "channel").distinct()
         deliveries = [Delivery(event=event, subscriber_id=pk, channel=channel, next_attempt_at=now) for pk, channel in rows]
         Delivery.objects.bulk_create(deliveries, batch_size=1000, ignore_conflicts=True)
         event.planned_at = now
