@@ -7,8 +7,12 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from outages import live, live_census, permissions, services
+from outages import permissions, services
+from outages.admin import post_summary
+from outages.live import census as live_census
+from outages.live import groups as live
 from outages.models import AuditEntry, Channel, Incident, IncidentStatus, Subscriber, Team, TeamRegion
+from outages.notify import engine as notifications
 
 from . import factories
 
@@ -110,9 +114,6 @@ def test_after_posting_the_console_says_who_sees_it_and_who_is_told(ops):
 
 
 def test_the_figures_come_from_the_planned_deliveries_once_the_engine_planned_them(ops):
-    from outages import notifications
-    from outages.admin import post_summary
-
     district = factories.area()
     incident = factories.incident(district)
     Subscriber.objects.create(channel=Channel.SMS, address="+36301234567", confirmed_at=timezone.now()).areas.add(district)

@@ -11,8 +11,7 @@ import time
 
 import pytest
 
-from outages import services
-from outages.models import Incident, IncidentStatus
+from outages.models import Incident
 
 from .conftest import create_server_operator
 from .console_pages import SCREENSHOTS, WIDTHS, axe_violations, describe, no_sideways_scroll, sign_in, storm_night
@@ -126,7 +125,7 @@ def test_console_pages_fit_and_have_no_axe_violations_at_1280_and_1024(server, b
 
 
 def test_keyboard_slash_searches_and_arrows_and_enter_open_an_incident(server, browser):
-    night = storm_night()
+    storm_night()
     create_server_operator()
     page = browser.new_context(viewport={"width": 1024, "height": 768}).new_page()
     sign_in(page, server)

@@ -1,6 +1,7 @@
 """ETA in one tap: quick choices across daylight-saving changes, the zone named,
 past and absurd ETAs refused with a clear message."""
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -148,7 +149,5 @@ def test_the_change_page_names_the_zone_and_offers_every_quick_choice_without_in
         assert f"> {label}</label>" in text
     assert "/static/js/console.js" in text
     # Every script is a file or carries the nonce: nothing inline without it.
-    import re
-
     for tag in re.findall(r"<script\b[^>]*>", text):
         assert "src=" in tag or "nonce=" in tag, tag

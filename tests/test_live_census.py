@@ -8,7 +8,9 @@ from channels.db import database_sync_to_async as sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
 
-from outages import live, live_census
+from outages.live import census as live_census
+from outages.live import groups as live
+from outages.live import relay as live_relay
 from statuspage.asgi import application
 
 from . import factories
@@ -23,8 +25,8 @@ async def fresh_relay(settings):
     settings.LIVE_CENSUS_SECONDS = 0.1
     cache.clear()
     yield
-    if live.Relay.current is not None:
-        await live.Relay.current.stop()
+    if live_relay.Relay.current is not None:
+        await live_relay.Relay.current.stop()
     cache.clear()
 
 

@@ -21,9 +21,11 @@ from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext as _, gettext_lazy, ngettext
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
-from .. import live_census, permissions, services
+from .. import permissions, services
+from ..live import census as live_census
 from ..models import ACTIVE_STATUSES, Incident, IncidentStatus
 from . import post_summary, quick_eta
 

@@ -12,7 +12,6 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .. import permissions, services, templating
-from . import quick_eta
 from ..models import (
     ACTIVE_STATUSES,
     CrewStatus,
@@ -24,6 +23,7 @@ from ..models import (
     ServiceArea,
     UpdateTemplate,
 )
+from . import quick_eta
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from .. import queries
 from ..models import Incident
+from ..queries.current import incident_snapshot
 from . import quick_eta
 
 RECENT_UPDATES = 2
@@ -27,7 +27,7 @@ UPDATE_FIELDS = ("update_status", "update_message", "update_eta", "eta_choice", 
 
 
 def context(request, incident: Incident, form=None) -> dict:
-    snapshot = queries.incident_snapshot(incident)
+    snapshot = incident_snapshot(incident)
     updates = list(incident.updates.select_related("author").order_by("-created_at", "-id"))
     now = timezone.now()
     closed = incident.is_closed

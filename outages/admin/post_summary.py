@@ -3,11 +3,11 @@
 "Update posted. Showing now on 312 open pages; 1,204 subscribers are being
 told (email 900, SMS 250, webhooks 54); next update promised by 15:00."
 
-Open pages: the live census (outages/live_census.py), the clients every server
+Open pages: the live census (outages/live/census.py), the clients every server
 process has connected to the groups the change reaches (the status page and
 widget, the incident's area pages, the incident page). Subscribers: the
 delivery engine's deliveries for the update's event once it has planned them,
-until then the same query it plans them from (notifications.recipients).
+until then the same query it plans them from (notify.engine.recipients).
 """
 
 from __future__ import annotations
@@ -20,10 +20,13 @@ from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext as _, ngettext
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from .. import live, live_census, notifications
+from ..live import census as live_census
+from ..live import groups as live
 from ..models import ACTIVE_STATUSES, Channel, Delivery, Incident, IncidentUpdate, NotificationEvent
+from ..notify import engine as notifications
 from . import quick_eta
 
 
