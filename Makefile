@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: run test lint format install install-dev migrate serve worker clean messages extract-messages
+.PHONY: run test lint format install install-dev migrate serve worker clean messages extract-messages axe
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (pyenv install 3.12)"; exit 1; }
@@ -33,6 +33,13 @@ messages: $(MO)
 extract-messages:
 	DEBUG=1 $(PY) manage.py makemessages --no-location -l hu -l he --ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=data --ignore=artifacts
 
+# axe-core for the accessibility checks of the browser tests: npm, into the git-ignored node_modules/.
+node_modules/axe-core/axe.min.js: package.json
+	@command -v npm >/dev/null || { echo "npm is needed for axe-core (apt-get install npm)"; exit 1; }
+	npm install --no-package-lock --no-audit --no-fund --silent
+	touch $@
+axe: node_modules/axe-core/axe.min.js
+
 # Local settings for `make run` and the commands after it (git-ignored; the
 # real environment wins): DEBUG on and a key of its own. Production has none.
 .env:
@@ -52,7 +59,7 @@ run: install messages .env
 	trap 'kill $$worker $$sched 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py serve --port $(PORT)
 
-test: install-dev messages
+test: install-dev messages axe
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install-dev

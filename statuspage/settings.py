@@ -204,6 +204,11 @@ LIVE_OUTBOX_POLL_SECONDS = env_float("LIVE_OUTBOX_POLL_SECONDS", 0.5)
 # Every this many seconds each server process logs its live clients, groups and
 # asyncio tasks ("live relay clients=... tasks=..."); 0 turns it off.
 LIVE_STATS_SECONDS = env_float("LIVE_STATS_SECONDS", 0)
+# How often each server process records its live clients per group in the
+# cache, for the console's "showing now on N open pages" (outages/live/census.py).
+LIVE_CENSUS_SECONDS = env_float("LIVE_CENSUS_SECONDS", 1.0)
+# The console refuses an ETA more than this many days ahead (a slip of the date).
+ETA_MAX_DAYS = env_int("ETA_MAX_DAYS", 14)
 
 # Background tasks -----------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

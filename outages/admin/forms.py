@@ -23,6 +23,7 @@ from ..models import (
     ServiceArea,
     UpdateTemplate,
 )
+from . import quick_eta
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -75,6 +76,7 @@ class IncidentForm(forms.ModelForm, MessageTranslationFields):
         widget=DATETIME_WIDGET,
         help_text=_("In the site's time zone. Leave as it is to keep the current estimate; clear it to withdraw it."),
     )
+    eta_choice = quick_eta.QuickEtaField()
     update_crew_status = forms.ChoiceField(label=_("Crew status"), choices=CrewStatus.choices, required=False)
     update_next_update_at = forms.DateTimeField(
         label=_("Next update by"),
@@ -106,6 +108,11 @@ class IncidentForm(forms.ModelForm, MessageTranslationFields):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         incident = self.instance
+        self.now = timezone.now()
+        self.fields["update_eta"].help_text = format_lazy(
+            "{} {}", _("Times are in %(zone)s.") % {"zone": quick_eta.zone_label(self.now)},
+            _("Leave as it is to keep the current estimate; clear it to withdraw it."),
+        )
         statuses = MaintenanceStatus if self.kind == Kind.MAINTENANCE else IncidentStatus
         self.fields["update_status"].choices = statuses.choices
         user = self.request.user if self.request else None
@@ -117,6 +124,10 @@ class IncidentForm(forms.ModelForm, MessageTranslationFields):
             ]
             self.fields["areas"].required = not self.hidden_areas
             self.fields["update_status"].initial = incident.status
+            if incident.is_closed and self.request is not None and self.request.GET.get("reopen") == "1":
+                self.fields["update_status"].initial = (
+                    MaintenanceStatus.IN_PROGRESS if self.kind == Kind.MAINTENANCE else IncidentStatus.INVESTIGATING
+                )
             self.fields["update_eta"].initial = incident.eta
             self.fields["update_crew_status"].initial = incident.crew_status
             self.fields["seen_version"].initial = incident.version
@@ -179,7 +190,11 @@ class IncidentForm(forms.ModelForm, MessageTranslationFields):
         )
 
     def eta_for_update(self):
-        """The posted ETA, or KEEP when the operator left the prefilled one alone."""
+        """The posted ETA, or KEEP when the operator left the prefilled one alone.
+        A quick choice ("+2 h", "end of today", "keep", "clear") wins over the typed time."""
+        choice = self.cleaned_data.get("eta_choice")
+        if choice:
+            return quick_eta.resolve(choice, now=self.now, current=self.instance.eta)
         posted = self.cleaned_data.get("update_eta")
         current = self.instance.eta
         # The input shows minutes only, so compare at that precision.
@@ -225,6 +240,14 @@ class IncidentForm(forms.ModelForm, MessageTranslationFields):
             return data
         if self.instance.pk and data.get("seen_version") != self.instance.version:
             raise ValidationError(services.STALE_MESSAGE, code="stale")
+        eta = self.eta_for_update() if self.instance.pk else data.get("update_eta")
+        status = data.get("update_status") or self.instance.status
+        if eta is not services.KEEP and status not in (IncidentStatus.RESOLVED, MaintenanceStatus.COMPLETED):
+            try:
+                quick_eta.check(eta, self.now)
+            except ValidationError as error:
+                self.add_error("update_eta", error)
+                return data
         try:
             self.validate_with_services(data)
         except ValidationError as error:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, When
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -30,6 +31,7 @@ from ..models import (
     MaintenanceWindow,
     UpdateTemplate,
 )
+from . import bulk_update, incident_page, post_summary, quick_eta
 from .forms import (
     MESSAGE_TRANSLATION_FIELDS,
     AddAreasForm,
@@ -47,6 +49,12 @@ def _when(value) -> str:
     return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT") if value else "—"
 
 
+def _two_lines(value, now):
+    """"today 16:30" over "in 2 h": narrow enough for the list at 1024 px."""
+    day, _sep, rest = quick_eta.words(value, now).partition(", ")
+    return format_html('<span class="console-when">{}</span><br><small>{}</small>', day, rest)
+
+
 class BaseIncidentAdmin(admin.ModelAdmin):
     """What incidents and maintenance windows share: permissions, facts, timeline, audit."""
 
@@ -54,7 +62,13 @@ class BaseIncidentAdmin(admin.ModelAdmin):
     date_hierarchy = "started_at"
     search_fields = ["title", "areas__name", "updates__message"]
     change_form_template = "admin/outages/incident/change_form.html"
-    actions = ["resolve_selected", "add_areas"]
+    actions = ["post_update_selected", "resolve_selected", "add_areas"]
+    # One link to the public page ("View as customer"), not three.
+    view_on_site = False
+
+    class Media:
+        css = {"all": ["css/console.css"]}
+        js = ["js/console.js"]
 
     # Row-level permissions ---------------------------------------------
 
@@ -91,15 +105,24 @@ class BaseIncidentAdmin(admin.ModelAdmin):
     @admin.display(description=_("areas"))
     def area_list(self, obj):
         names = [area.name for area in obj.areas.all()]
-        return ", ".join(names[:4]) + (f" +{len(names) - 4}" if len(names) > 4 else "")
+        more = f" +{len(names) - 4}" if len(names) > 4 else ""
+        # Each name in one piece: a narrow column breaks between names, not inside one.
+        return format_html("{}{}", format_html_join(", ", '<span class="console-when">{}</span>', ((n,) for n in names[:4])), more)
 
     @admin.display(description=_("next update"), ordering="next_update_at")
     def promise(self, obj):
         if obj.next_update_at is None or obj.status not in ACTIVE_STATUSES:
             return "—"
-        if obj.next_update_at <= timezone.now():
-            return format_html('<strong class="errornote">{} · {}</strong>', _("Overdue"), _when(obj.next_update_at))
-        return _when(obj.next_update_at)
+        now = timezone.now()
+        if obj.next_update_at <= now:
+            return format_html('<strong class="console-overdue">{}</strong><br>{}', _("Overdue"), _two_lines(obj.next_update_at, now))
+        return _two_lines(obj.next_update_at, now)
+
+    @admin.display(description=_("ETA"), ordering="eta")
+    def eta_words(self, obj):
+        if obj.eta is None or obj.status not in ACTIVE_STATUSES:
+            return "—"
+        return _two_lines(obj.eta, timezone.now())
 
     @admin.display(description=_("public page"))
     def view_on_site_link(self, obj):
@@ -158,6 +181,11 @@ class BaseIncidentAdmin(admin.ModelAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["update_templates"] = UpdateTemplate.objects.all() if obj and self.kind == Kind.INCIDENT else []
+        context["is_nav_sidebar_enabled"] = False  # the width goes to the work
+        if obj is not None:
+            context["console"] = incident_page.context(request, obj, context["adminform"].form)
+            context["title"] = obj.title
+            context["subtitle"] = None
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # Saving through the services ---------------------------------------
@@ -185,7 +213,7 @@ class BaseIncidentAdmin(admin.ModelAdmin):
             author=request.user,
         )
         if form.wants_update():
-            services.post_update(
+            update = services.post_update(
                 obj,
                 status=data["update_status"] or obj.status,
                 message=data["update_message"],
@@ -196,7 +224,25 @@ class BaseIncidentAdmin(admin.ModelAdmin):
                 crew_status=data.get("update_crew_status") or None,
                 next_update_at=data.get("update_next_update_at"),
             )
+            request.console_posted = update
         obj.refresh_from_db()
+
+    def response_change(self, request, obj):
+        # Say what happened, not Django's "was changed successfully".
+        update = getattr(request, "console_posted", None)
+        stay = "_post_update" in request.POST or "_save_details" in request.POST or "_continue" in request.POST
+        if update is None and not stay:
+            return super().response_change(request, obj)
+        if update is not None:
+            self.message_user(request, post_summary.summarise(obj, update).html(), messages.SUCCESS)
+        else:
+            self.message_user(request, _("Details saved."), messages.SUCCESS)
+        if stay:
+            return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk]))
+        return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"))
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"is_nav_sidebar_enabled": False, **(extra_context or {})})
 
     def save_related(self, request, form, formsets, change):
         # Areas and services were saved by the service functions.
@@ -218,6 +264,10 @@ class BaseIncidentAdmin(admin.ModelAdmin):
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/outages/incident/action_confirmation.html", context)
+
+    @admin.action(description=_("Post one update to the selected…"), permissions=["change"])
+    def post_update_selected(self, request, queryset):
+        return bulk_update.post_update_selected(self, request, queryset)
 
     @admin.action(description=_("Resolve selected, with a closing message…"), permissions=["change"])
     def resolve_selected(self, request, queryset):
@@ -285,10 +335,11 @@ class BaseIncidentAdmin(admin.ModelAdmin):
 @admin.register(Incident)
 class IncidentAdmin(BaseIncidentAdmin):
     form = IncidentForm
-    list_display = [
-        "title", "status", "impact", "area_list", "crew_status", "eta", "promise", "started_at", "resolved_at",
-        "view_on_site_link",
-    ]
+    # The columns that matter at 3 a.m., in the order they are read; the rest is on the incident's page.
+    list_display = ["status", "impact", "title", "area_list", "eta_words", "promise"]
+    # Open ones first: at 3 a.m. the resolved ones are history.
+    ordering = [Case(When(status__in=ACTIVE_STATUSES, then=0), default=1).asc(), "-started_at"]
+    list_display_links = ["title"]
     list_filter = ["status", OverdueFilter, "impact", "cause", "crew_status", "areas__region", "areas"]
     readonly_fields = ["view_on_site_link", "status", "eta", "next_update_at", "started_at", "resolved_at", "timeline",
                        "audit_log"]
@@ -301,18 +352,15 @@ class IncidentAdmin(BaseIncidentAdmin):
 
     def get_fieldsets(self, request, obj=None):
         update_fields = ["update_status", "update_message", *MESSAGE_TRANSLATION_FIELDS, "update_eta", "update_crew_status", "update_next_update_at"]
-        post = (_("Post an update"), {"fields": update_fields + (["reopen", "seen_version"] if obj else ["template"])})
-        facts = (_("Incident"), {"fields": ["title", "impact", "cause", "cause_detail", "customers_affected", "areas",
-                                            "services"]})
+        facts = ["title", "impact", "cause", "cause_detail", "customers_affected", "areas", "services"]
         if obj is None:
-            return [facts, post]
-        facts[1]["fields"].insert(6, "area_customers")  # after the areas
+            return [(_("Incident"), {"fields": facts}), (_("Post an update"), {"fields": update_fields + ["template"]})]
+        facts.insert(6, "area_customers")  # after the areas
+        # The change page (change_form.html) lays these out itself: what customers
+        # see now, the update with its own button, then the details collapsed.
         return [
-            (None, {"fields": ["view_on_site_link"]}),
-            post,
-            facts,
-            (_("Current state"), {"fields": ["status", "eta", "next_update_at", "started_at", "resolved_at"]}),
-            (_("Timeline (newest first)"), {"fields": ["timeline"]}),
+            (_("Post an update"), {"fields": [*update_fields, "eta_choice", "reopen", "seen_version"], "classes": ["console-update"]}),
+            (_("Incident"), {"fields": facts, "classes": ["console-details"]}),
             (_("Audit log"), {"fields": ["audit_log"], "classes": ["collapse"]}),
         ]
 
@@ -359,24 +407,21 @@ class MaintenanceAdmin(BaseIncidentAdmin):
     kind = Kind.MAINTENANCE
     form = MaintenanceForm
     date_hierarchy = "scheduled_for"
-    list_display = ["title", "status", "scheduled_for", "scheduled_until", "area_list", "promise", "view_on_site_link"]
+    list_display = ["status", "title", "scheduled_for", "scheduled_until", "area_list", "promise"]
+    list_display_links = ["title"]
     list_filter = [UpcomingFilter, "status", "areas__region", "areas"]
     readonly_fields = ["view_on_site_link", "status", "started_at", "resolved_at", "timeline", "audit_log"]
     actions = ["resolve_selected"]
 
     def get_fieldsets(self, request, obj=None):
-        facts = (_("Maintenance window"), {"fields": ["title", "impact", "scheduled_for", "scheduled_until",
-                                                      "customers_affected", "areas", "services"]})
+        facts = ["title", "impact", "scheduled_for", "scheduled_until", "customers_affected", "areas", "services"]
         if obj is None:
-            return [facts, (_("Announcement"), {"fields": ["update_message"]})]
-        post = (_("Post an update"), {"fields": ["update_status", "update_message", *MESSAGE_TRANSLATION_FIELDS, "update_eta", "update_crew_status",
-                                                 "update_next_update_at", "reopen", "seen_version"]})
+            return [(_("Maintenance window"), {"fields": facts}), (_("Announcement"), {"fields": ["update_message"]})]
+        update_fields = ["update_status", "update_message", *MESSAGE_TRANSLATION_FIELDS, "update_eta", "update_crew_status",
+                         "update_next_update_at", "eta_choice", "reopen", "seen_version"]
         return [
-            (None, {"fields": ["view_on_site_link"]}),
-            post,
-            facts,
-            (_("Current state"), {"fields": ["status", "started_at", "resolved_at"]}),
-            (_("Timeline (newest first)"), {"fields": ["timeline"]}),
+            (_("Post an update"), {"fields": update_fields, "classes": ["console-update"]}),
+            (_("Maintenance window"), {"fields": facts, "classes": ["console-details"]}),
             (_("Audit log"), {"fields": ["audit_log"], "classes": ["collapse"]}),
         ]
 

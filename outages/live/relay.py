@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..models import LiveChange
+from . import census
 from .fragments import render_group_snapshot
 from .groups import POLL_WINDOW, RELAY_GROUP, poll_seconds
 
@@ -104,6 +105,8 @@ class Relay:
         self.tasks = [self.loop.create_task(self._listen()), self.loop.create_task(self._poll())]
         if settings.LIVE_STATS_SECONDS > 0:
             self.tasks.append(self.loop.create_task(self._report()))
+        # Clients per group, recorded in the shared cache for the console's "open pages".
+        self.tasks.append(self.loop.create_task(census.keep(self)))
 
     async def stop(self) -> None:
         for task in self.tasks:

@@ -58,6 +58,11 @@ def enqueue(event_id: int, run_after: datetime | None = None) -> None:
     job.enqueue(event_id)
 
 
+def recipients(area_ids):
+    """Who an event for these areas goes to: their confirmed, unpaused subscribers."""
+    return Subscriber.objects.filter(areas__in=area_ids, confirmed_at__isnull=False, paused=False)
+
+
 def plan(event: NotificationEvent) -> int:
     """Create the deliveries once: the confirmed, unpaused subscribers of the affected areas."""
     if event.planned_at:
@@ -67,11 +72,7 @@ def plan(event: NotificationEvent) -> int:
         if event.planned_at:
             return 0
         now = timezone.now()
-        rows = (
-            Subscriber.objects.filter(areas__in=event.area_ids, confirmed_at__isnull=False, paused=False)
-            .values_list("pk", "channel")
-            .distinct()
-        )
+        rows = recipients(event.area_ids).values_list("pk", "channel").distinct()
         deliveries = [Delivery(event=event, subscriber_id=pk, channel=channel, next_attempt_at=now) for pk, channel in rows]
         Delivery.objects.bulk_create(deliveries, batch_size=1000, ignore_conflicts=True)
         event.planned_at = now

@@ -42,8 +42,8 @@ def test_area_page_shows_an_update_posted_in_the_admin_within_two_seconds_and_su
     operator.select_option("#id_update_status", "identified")
     operator.fill("#id_update_message", "Crew on site, splicing the cable")
     operator.fill("#id_update_eta", _local_input(new_eta))
-    operator.click("input[name=_save]")
-    operator.wait_for_url("**/admin/outages/incident/")
+    operator.click("button[name=_post_update]")
+    operator.wait_for_selector(".messagelist .success")
     saved_at = time.monotonic()
 
     expected = timezone.localtime(new_eta, district.tzinfo).strftime("%H:%M")
