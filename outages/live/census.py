@@ -86,7 +86,7 @@ async def keep(relay) -> None:
             now = time.monotonic()
             if counts != last or now - written_at >= CENSUS_REFRESH:
                 try:
-                    await relay.db(census.write, counts)
+                    await asyncio.to_thread(census.write, counts)
                 except asyncio.CancelledError:
                     raise
                 except Exception:

@@ -2,8 +2,8 @@
 (outages/pagecache.py): invalidation, headers, language, no cookies, the
 report form's origin check, and the last good copy when the database is down."""
 
-import shutil
 import socket
+import sqlite3
 import threading
 import time
 import urllib.error
@@ -279,7 +279,13 @@ def unreachable_database(tmp_path):
         missing(f"no way to make a {db['ENGINE']} database unreachable here")
     copy = tmp_path / "copy.sqlite3"
     connection.close()
-    shutil.copy(db["NAME"], copy)
+    # The backup API, not a file copy: what is still in the write-ahead log
+    # (another connection may hold it open) is copied too.
+    source, target = sqlite3.connect(db["NAME"]), sqlite3.connect(copy)
+    with target:
+        source.backup(target)
+    source.close()
+    target.close()
 
     def break_it():
         copy.write_bytes(b"this is not a database " * 1000)
