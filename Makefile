@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: run test install install-dev migrate serve worker clean messages extract-messages
+.PHONY: run test install install-dev migrate serve worker clean messages extract-messages test-tools
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (pyenv install 3.12)"; exit 1; }
@@ -45,8 +45,16 @@ run: install messages
 	trap 'kill $$worker $$sched 2>/dev/null' EXIT INT TERM; \
 	$(PY) -m daphne -b 127.0.0.1 -p $(PORT) statuspage.asgi:application
 
-test: install-dev messages
+# Test-only JavaScript (axe-core for the accessibility checks), from npm into
+# the git-ignored node_modules/; nothing from it is served.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the accessibility tests (apt-get install npm)"; exit 1; }
+	npm ci --no-audit --no-fund --silent
+	touch $@
+test-tools: node_modules/.installed
+
+test: install-dev messages test-tools
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles data/*.sqlite3*
+	rm -rf $(VENV) staticfiles data/*.sqlite3* node_modules
