@@ -214,7 +214,8 @@ def test_with_websockets_blocked_the_page_polls_and_shows_a_real_last_updated_ti
 def test_header_links_to_map_history_subscribe_and_search_and_the_site_has_an_icon(server, demo, browser):
     page, _ = open_page(browser, server, f"/areas/{AREA}/")
     links = page.eval_on_selector_all(".site-nav a", "links => links.map(a => a.getAttribute('href'))")
-    assert links == ["/map/", "/history/", "/subscribe/", "/search/"]
+    # From an area page, Subscribe comes with that area chosen.
+    assert links == ["/map/", "/history/", f"/subscribe/?area={AREA}", "/search/"]
     icon = page.request.get(server.url + "/favicon.ico")
     assert icon.status == 200 and icon.body()[:4] == b"\x00\x00\x01\x00"
     manifest_url = page.get_attribute("link[rel=manifest]", "href")

@@ -86,6 +86,12 @@
     });
     labelsLayer.setAttribute("font-size", (13 * perPixel).toFixed(2));
     labelsLayer.setAttribute("stroke-width", (2.5 * perPixel).toFixed(2));
+    // Names where they fit: the shape at least as wide on screen as its name (about 7 px a letter).
+    order.forEach(function (slug) {
+      var area = areas[slug];
+      if (area.nameLabel) area.nameLabel.setAttribute("visibility", area.width / perPixel > area.name.length * 7 + 8 ? "visible" : "hidden");
+      if (area.nameLabel) area.nameLabel.setAttribute("dy", (15 * perPixel).toFixed(2));
+    });
     drawTiles();
   }
 
@@ -133,15 +139,29 @@
       var label = document.createElementNS(SVG, "text");
       label.setAttribute("x", point[0].toFixed(1)); label.setAttribute("y", point[1].toFixed(1));
       label.setAttribute("class", "map-label map-label--operational");
-      shapes.appendChild(path); labels.appendChild(label);
-      areas[slug] = { path: path, label: label, name: props.name, url: props.url, x: point[0], y: point[1], status: "operational" };
+      // The area's name under its icon, shown where the shape is wide enough for it (setView).
+      var nameLabel = document.createElementNS(SVG, "text");
+      nameLabel.setAttribute("x", point[0].toFixed(1)); nameLabel.setAttribute("y", point[1].toFixed(1));
+      nameLabel.setAttribute("class", "map-name");
+      nameLabel.textContent = props.name;
+      shapes.appendChild(path); labels.appendChild(label); labels.appendChild(nameLabel);
+      areas[slug] = { path: path, label: label, nameLabel: nameLabel, name: props.name, url: props.url, x: point[0], y: point[1], status: "operational" };
       order.push(slug);
     });
     shapesLayer.replaceChildren(shapes);
     labelsLayer.replaceChildren(labels);
+    order.forEach(function (slug) { var box = areas[slug].path.getBBox(); areas[slug].width = box.width; });
     setView(full);
     var initial = pairs("data-statuses");
     Object.keys(initial).forEach(function (slug) { setStatus(slug, initial[slug]); });
+    // The first view: the areas with the worst outage now (All areas is one click away).
+    var rank = ["operational", "under_maintenance", "degraded_performance", "partial_outage", "major_outage"];
+    var worst = Object.keys(initial).reduce(function (top, slug) {
+      return rank.indexOf(initial[slug]) > rank.indexOf(top) ? initial[slug] : top;
+    }, "operational");
+    if (worst !== "operational") {
+      fitSlugs(Object.keys(initial).filter(function (slug) { return initial[slug] === worst; }), full[2] / 6);
+    }
     focusable(order[0]);
     say("");
     drawn = true;
@@ -322,7 +342,7 @@
     zoomBy(event.deltaY > 0 ? 1.25 : 0.8);
   }, { passive: false });
 
-  function fitSlugs(slugs) {
+  function fitSlugs(slugs, minWidth) {
     var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
     slugs.forEach(function (slug) {
       var area = areas[slug];
@@ -333,7 +353,12 @@
     });
     if (!isFinite(x0)) return;
     var pad = Math.max(x1 - x0, y1 - y0) * 0.05;
-    setView([x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad]);
+    var box = [x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad];
+    if (minWidth && box[2] < minWidth) {  // not so close that one small area fills the map
+      box[0] -= (minWidth - box[2]) / 2; box[1] -= (minWidth * box[3] / box[2] - box[3]) / 2;
+      box[3] = minWidth * box[3] / box[2]; box[2] = minWidth;
+    }
+    setView(box);
   }
 
   // One "show" button per region of the page's list.
