@@ -6,20 +6,18 @@ import shutil
 import subprocess
 import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from channels.db import database_sync_to_async as sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.utils import timezone
 
-from outages import live, services
+from outages import services
+from outages.live import relay
 from outages.models import Channel, IncidentStatus, LiveChange
 from statuspage.asgi import application
-
-from . import factories
-from .conftest import ROOT, missing
+from tests import factories
+from tests.conftest import ROOT, missing
 
 TRANSLATED = ["hu", "he"]
 MESSAGES = {"en": "Crew on site, cable being spliced", "hu": "A szerelők a helyszínen, a kábelt toldják", "he": "הצוות באתר, הכבל מחובר מחדש"}
@@ -257,8 +255,8 @@ async def test_a_live_push_is_rendered_once_per_language_and_each_client_gets_it
     finally:
         for communicator, _ in clients.values():
             await communicator.disconnect()
-        if live.Relay.current is not None:
-            await live.Relay.current.stop()
+        if relay.Relay.current is not None:
+            await relay.Relay.current.stop()
 
 
 @pytest.mark.django_db
@@ -275,9 +273,8 @@ def test_the_polling_fallback_answers_in_the_pages_language(client):
 def test_a_notification_carries_the_update_in_the_subscribers_language(settings):
     from django.core.cache import cache
 
-    from outages import subscriptions
-
-    from .receivers import SMTPSink, run_worker, text_part
+    from outages.services import subscriptions
+    from tests.receivers import SMTPSink, run_worker, text_part
 
     cache.clear()
     sink = SMTPSink().start()
@@ -307,7 +304,7 @@ def test_a_notification_carries_the_update_in_the_subscribers_language(settings)
 
 @pytest.mark.browser
 def test_screenshots_of_home_area_and_widget_in_each_language_read_in_the_right_direction(server, browser):
-    from .test_widget_browser import off_loop
+    from tests.views.test_widget_browser import off_loop
 
     district = off_loop(factories.area, "Budapest District V", slug="district-5", time_zone="Europe/Budapest",
                         postcodes="1051, 1052")

@@ -12,21 +12,24 @@ def fill_search_terms(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('outages', '0004_large_data_indexes'),
+        ("outages", "0004_large_data_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='servicearea',
-            name='aliases',
-            field=models.TextField(blank=True, help_text='Other names customers search for (a neighbourhood, an old name), separated by commas or new lines.', verbose_name='other names'),
+            model_name="servicearea",
+            name="aliases",
+            field=models.TextField(
+                blank=True,
+                help_text="Other names customers search for (a neighbourhood, an old name), separated by commas or new lines.",
+                verbose_name="other names",
+            ),
         ),
         migrations.AddField(
-            model_name='servicearea',
-            name='search_terms',
-            field=models.TextField(blank=True, default='', editable=False),
+            model_name="servicearea",
+            name="search_terms",
+            field=models.TextField(blank=True, default="", editable=False),
         ),
         migrations.RunPython(fill_search_terms, migrations.RunPython.noop),
     ]

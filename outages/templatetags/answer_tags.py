@@ -2,20 +2,20 @@
 
 from django import template
 
-from .. import headline
+from ..queries import headline
 
 register = template.Library()
 
 
 @register.simple_tag
 def answer(incident=None, tz=None):
-    """"Back by 05:07 — in 4 hours", "No estimate yet — next update by 01:30", "Working normally"."""
+    """ "Back by 05:07 — in 4 hours", "No estimate yet — next update by 01:30", "Working normally"."""
     return headline.answer(incident or None, tz or None)
 
 
 @register.simple_tag
 def eta_moved(incident, tz=None):
-    """"ETA moved from 05:07 to 06:30" while that ETA stands; empty otherwise."""
+    """ "ETA moved from 05:07 to 06:30" while that ETA stands; empty otherwise."""
     return headline.eta_moved(incident, tz or None)
 
 

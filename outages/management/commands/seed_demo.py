@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from outages import area_import, permissions, services
+from outages import permissions, services
 from outages.models import (
     Cause,
     CreditPolicy,
@@ -29,6 +29,7 @@ from outages.models import (
     TeamRegion,
     UpdateTemplate,
 )
+from outages.services import area_import
 
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV",
          "XVI", "XVII", "XVIII", "XIX", "XX", "XXI", "XXII", "XXIII"]
