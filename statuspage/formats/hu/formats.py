@@ -1,6 +1,6 @@
-# Hungarian: one date style on every page, "november 28., szombat" (the year when
-# the whole date stands alone); 24-hour clock.
+# Hungarian: one date style on every page, numeric as Hungarians write it
+# ("2026.11.28.", "2026.11.28. 09:00"); 24-hour clock.
 TIME_FORMAT = "H:i"
-DATE_FORMAT = "Y. F j., l"
-SHORT_DATETIME_FORMAT = "F j., l, H:i"
-DATETIME_FORMAT = "Y. F j., H:i"
+DATE_FORMAT = "Y.m.d."
+SHORT_DATETIME_FORMAT = "Y.m.d. H:i"
+DATETIME_FORMAT = "Y.m.d. H:i"
