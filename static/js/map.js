@@ -86,13 +86,36 @@
     });
     labelsLayer.setAttribute("font-size", (13 * perPixel).toFixed(2));
     labelsLayer.setAttribute("stroke-width", (2.5 * perPixel).toFixed(2));
-    // Names where they fit: the shape at least as wide on screen as its name (about 7 px a letter).
+    if (namesReady) showNames(perPixel);
+    drawTiles();
+  }
+
+  // Names on the shapes where they fit (the shape at least as wide on screen
+  // as its name, about 7 px a letter). Measured after the first paint, so
+  // they never hold up the map itself.
+  var namesReady = false;
+  function showNames(perPixel) {
     order.forEach(function (slug) {
       var area = areas[slug];
-      if (area.nameLabel) area.nameLabel.setAttribute("visibility", area.width / perPixel > area.name.length * 7 + 8 ? "visible" : "hidden");
-      if (area.nameLabel) area.nameLabel.setAttribute("dy", (15 * perPixel).toFixed(2));
+      var fits = area.width / perPixel > area.name.length * 7 + 8;
+      if (fits && !area.nameLabel) {
+        area.nameLabel = document.createElementNS(SVG, "text");
+        area.nameLabel.setAttribute("x", area.x.toFixed(1)); area.nameLabel.setAttribute("y", area.y.toFixed(1));
+        area.nameLabel.setAttribute("class", "map-name");
+        area.nameLabel.textContent = area.name;
+        labelsLayer.appendChild(area.nameLabel);
+      }
+      if (area.nameLabel) {
+        area.nameLabel.setAttribute("visibility", fits ? "visible" : "hidden");
+        area.nameLabel.setAttribute("dy", (15 * perPixel).toFixed(2));
+      }
     });
-    drawTiles();
+  }
+
+  function measureNames() {
+    order.forEach(function (slug) { areas[slug].width = areas[slug].path.getBBox().width; });
+    namesReady = true;
+    if (view) setView(view);
   }
 
   function drawTiles() {
@@ -139,18 +162,12 @@
       var label = document.createElementNS(SVG, "text");
       label.setAttribute("x", point[0].toFixed(1)); label.setAttribute("y", point[1].toFixed(1));
       label.setAttribute("class", "map-label map-label--operational");
-      // The area's name under its icon, shown where the shape is wide enough for it (setView).
-      var nameLabel = document.createElementNS(SVG, "text");
-      nameLabel.setAttribute("x", point[0].toFixed(1)); nameLabel.setAttribute("y", point[1].toFixed(1));
-      nameLabel.setAttribute("class", "map-name");
-      nameLabel.textContent = props.name;
-      shapes.appendChild(path); labels.appendChild(label); labels.appendChild(nameLabel);
-      areas[slug] = { path: path, label: label, nameLabel: nameLabel, name: props.name, url: props.url, x: point[0], y: point[1], status: "operational" };
+      shapes.appendChild(path); labels.appendChild(label);
+      areas[slug] = { path: path, label: label, name: props.name, url: props.url, x: point[0], y: point[1], status: "operational" };
       order.push(slug);
     });
     shapesLayer.replaceChildren(shapes);
     labelsLayer.replaceChildren(labels);
-    order.forEach(function (slug) { var box = areas[slug].path.getBBox(); areas[slug].width = box.width; });
     setView(full);
     var initial = pairs("data-statuses");
     Object.keys(initial).forEach(function (slug) { setStatus(slug, initial[slug]); });
@@ -171,6 +188,7 @@
     requestAnimationFrame(function () { requestAnimationFrame(function () {
       mark("map-painted");
       root.setAttribute("data-painted", "");
+      setTimeout(measureNames, 0);
     }); });
   }
 
