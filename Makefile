@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: run test lint format install install-dev migrate serve worker clean messages extract-messages axe
+.PHONY: run test lint format install install-dev migrate serve worker clean messages extract-messages test-tools
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (pyenv install 3.12)"; exit 1; }
@@ -33,13 +33,6 @@ messages: $(MO)
 extract-messages:
 	DEBUG=1 $(PY) manage.py makemessages --no-location -l hu -l he --ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=data --ignore=artifacts
 
-# axe-core for the accessibility checks of the browser tests: npm, into the git-ignored node_modules/.
-node_modules/axe-core/axe.min.js: package.json
-	@command -v npm >/dev/null || { echo "npm is needed for axe-core (apt-get install npm)"; exit 1; }
-	npm install --no-package-lock --no-audit --no-fund --silent
-	touch $@
-axe: node_modules/axe-core/axe.min.js
-
 # Local settings for `make run` and the commands after it (git-ignored; the
 # real environment wins): DEBUG on and a key of its own. Production has none.
 .env:
@@ -59,7 +52,15 @@ run: install messages .env
 	trap 'kill $$worker $$sched 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py serve --port $(PORT)
 
-test: install-dev messages axe
+# Test-only JavaScript (axe-core for the accessibility checks), from npm into
+# the git-ignored node_modules/; nothing from it is served.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the accessibility tests (apt-get install npm)"; exit 1; }
+	npm ci --no-audit --no-fund --silent
+	touch $@
+test-tools: node_modules/.installed
+
+test: install-dev messages test-tools
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
@@ -72,4 +73,4 @@ format: install-dev
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) staticfiles data/*.sqlite3*
+	rm -rf $(VENV) staticfiles data/*.sqlite3* node_modules

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from .geo import bbox
+from .search_terms import area_terms
 
 
 def message_in_language(message: str, translations: dict | None, language: str | None = None) -> str:
@@ -183,6 +184,14 @@ class ServiceArea(models.Model):
     )
     time_zone = models.CharField(_("time zone"), max_length=64, default=settings.TIME_ZONE, validators=[validate_timezone])
     description = models.TextField(_("description"), blank=True)
+    aliases = models.TextField(
+        _("other names"),
+        blank=True,
+        help_text=_("Other names customers search for (a neighbourhood, an old name), separated by commas or new lines."),
+    )
+    # Folded words of the name and the aliases, kept in step by save(): what
+    # the public search matches (outages.search_terms).
+    search_terms = models.TextField(blank=True, default="", editable=False)
     position = models.PositiveIntegerField(_("position"), default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -210,6 +219,10 @@ class ServiceArea(models.Model):
 
     def save(self, *args, **kwargs):
         self.postcodes = self.pack_postcodes(self.postcodes)
+        self.search_terms = area_terms(self.name, self.aliases)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"name", "aliases"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_terms"}
         if "shape" not in self.get_deferred_fields():
             self.bbox_west, self.bbox_south, self.bbox_east, self.bbox_north = (
                 bbox(self.shape) if self.shape else (None, None, None, None)

@@ -56,7 +56,7 @@ class RegionAdmin(PublicDataAdmin, admin.ModelAdmin):
 class ServiceAreaAdmin(PublicDataAdmin, AreaImportMixin, admin.ModelAdmin):
     list_display = ["name", "region", "slug", "postcode_summary", "time_zone"]
     list_filter = ["region", "time_zone"]
-    search_fields = ["name", "slug", "postcodes", "region__name"]
+    search_fields = ["name", "aliases", "slug", "postcodes", "region__name"]
     prepopulated_fields = {"slug": ["name"]}
     list_select_related = ["region"]
 

@@ -15,12 +15,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import JSONField, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models import F, JSONField, Max, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .. import geo
+from .. import geo, search_terms
 from ..models import (
     ACTIVE_STATUSES,
     AREA_STATUS_RANK,
@@ -47,6 +47,11 @@ def worst(statuses) -> str:
     return max(statuses, key=AREA_STATUS_RANK.__getitem__, default=AreaStatus.OPERATIONAL)
 
 
+def impact_first(incidents) -> list[Incident]:
+    """Worst first (what each does to an area's status), then the oldest first."""
+    return sorted(incidents, key=lambda incident: (-AREA_STATUS_RANK[incident.area_status], incident.started_at, incident.pk))
+
+
 def area_statuses(area_ids=None) -> dict[int, str]:
     """Each area's derived status: the worst over its active incidents. One query."""
     links = IncidentArea.objects.filter(incident__status__in=ACTIVE_STATUSES)
@@ -63,7 +68,11 @@ def area_statuses(area_ids=None) -> dict[int, str]:
 def with_card_data(incidents):
     """Prefetch what an incident card shows: areas, services, latest message, credits."""
     latest = IncidentUpdate.objects.filter(incident=OuterRef("pk")).order_by("-created_at", "-id")
+    # The latest update that moved the ETA: "ETA moved from 05:07 to 06:30".
+    moved = latest.filter(eta__isnull=False, previous_eta__isnull=False).exclude(eta=F("previous_eta"))
     return credits.with_credit_data(incidents).annotate(
+        eta_moved_from=Subquery(moved.values("previous_eta")[:1]),
+        eta_moved_to=Subquery(moved.values("eta")[:1]),
         latest_message=Subquery(latest.values("message")[:1]),
         latest_message_translations=Subquery(latest.values("message_translations")[:1], output_field=JSONField()),
         latest_update_at=Subquery(latest.values("created_at")[:1]),
@@ -121,7 +130,7 @@ def home_snapshot() -> dict:
     for area in ServiceArea.objects.select_related("region"):
         group = groups.setdefault(area.region_id, RegionGroup(region=area.region))
         group.rows.append(AreaRow(area=area, status=statuses.get(area.pk, AreaStatus.OPERATIONAL)))
-    active = list(with_card_data(Incident.objects.active()))
+    active = impact_first(with_card_data(Incident.objects.active()))
     return {
         "banner": banner(statuses, len(active)),
         "regions": list(groups.values()),
@@ -133,7 +142,7 @@ def home_snapshot() -> dict:
 def area_snapshot(area: ServiceArea) -> dict:
     """Everything an area page shows: its status, active incidents, recent history."""
     incidents = Incident.objects.filter(incident_areas__area=area)
-    active = list(with_card_data(incidents.active()))
+    active = impact_first(with_card_data(incidents.active()))
     status = worst(incident.area_status for incident in active)
     recent = list(incidents.resolved().order_by("-resolved_at")[:RECENT_RESOLVED_LIMIT])
     return {
@@ -168,11 +177,19 @@ def clean_query(raw: str) -> str:
 
 
 def search_areas(raw: str) -> list[AreaRow]:
-    """Areas whose name contains the text or whose postcodes start with it."""
+    """Areas whose name, other names or region match the text as people type
+    it (accents optional, "District 5" = "V. kerület", outages.search_terms),
+    or whose postcodes start with it."""
     query = clean_query(raw)
     if not query:
         return []
     condition = Q(name__icontains=query) | Q(region__name__icontains=query) | Q(slug__icontains=query)
+    patterns = search_terms.query_patterns(query)
+    if patterns:
+        every_word = Q()
+        for pattern in patterns:
+            every_word &= Q(search_terms__contains=pattern)
+        condition |= every_word
     postcode = normalize_postcode(query)
     if postcode:
         condition |= Q(postcodes__contains=f",{postcode}")

@@ -1,26 +1,16 @@
 """Small presentation helpers shared by the page, widget and push templates."""
 
-import zoneinfo
 from datetime import datetime
 
 from django import template
-from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import naturaltime
-from django.utils import timezone
 from django.utils.html import format_html
 
 from ..models import STATUS_ICONS, AreaStatus
-from ..queries.announcements import When
+from ..queries import headline
 
 register = template.Library()
 
-
-
-def _zone(tz_name: str | None) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(tz_name or settings.TIME_ZONE)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
 @register.simple_tag
@@ -38,17 +28,7 @@ def status_badge(status: str) -> str:
 @register.simple_tag
 def local_time(value: datetime | None, tz_name: str | None = None) -> str:
     """A time in the area's zone with the zone named: "14:30 CET", or with the date if not today."""
-    if value is None:
-        return ""
-    zone = _zone(tz_name)
-    when = When(local=timezone.localtime(value, zone), today=timezone.localtime(timezone.now(), zone))
-    return format_html(
-        '<time datetime="{}">{} <abbr class="tz" title="{}">{}</abbr></time>',
-        value.isoformat(),
-        when.written_clock(),
-        zone.key,
-        when.local.strftime("%Z"),
-    )
+    return headline.local_time(value, tz_name)
 
 
 @register.simple_tag

@@ -1,7 +1,7 @@
 """Public pages: thin, read-only; their context comes from outages.current."""
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_safe
 from django_htmx.middleware import HtmxDetails
 
@@ -40,7 +40,10 @@ def incident_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @pagecache.cached(htmx=True)
 def search(request: HtmxHttpRequest) -> HttpResponse:
     query = current.clean_query(request.GET.get("q", ""))
-    context = {"query": query, "results": current.search_areas(query)}
+    results = current.search_areas(query)
     if request.htmx:
-        return render(request, "outages/search.html#results", context)
-    return render(request, "outages/search.html", context)
+        return render(request, "outages/search.html#results", {"query": query, "results": results})
+    if len(results) == 1:
+        # One match: straight to it (the active search, as one types, still lists it).
+        return redirect("area", results[0].area.slug)
+    return render(request, "outages/search.html", {"query": query, "results": results})

@@ -44,15 +44,21 @@ class SubscribeForm(forms.Form):
     channel = forms.ChoiceField(
         label=_("How should we tell you?"), choices=Channel.choices, widget=forms.RadioSelect, initial=Channel.EMAIL
     )
-    email = forms.CharField(label=_("Email address"), required=False, max_length=254)
+    # The right keyboard and autofill on a phone: email, tel and url inputs.
+    email = forms.CharField(
+        label=_("Email address"), required=False, max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email", "spellcheck": "false"}),
+    )
     phone = forms.CharField(
-        label=_("Mobile phone number"), required=False, max_length=32, help_text=_("With the country code, e.g. +36 30 123 4567.")
+        label=_("Mobile phone number"), required=False, max_length=32, help_text=_("With the country code, e.g. +36 30 123 4567."),
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
     )
     url = forms.CharField(
         label=_("Webhook URL"),
         required=False,
         max_length=500,
         help_text=_("For businesses and other systems: we POST signed JSON (Standard Webhooks) to this https URL."),
+        widget=forms.URLInput(attrs={"autocomplete": "url", "inputmode": "url", "spellcheck": "false"}),
     )
     areas = _areas_field()
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)

@@ -86,7 +86,36 @@
     });
     labelsLayer.setAttribute("font-size", (13 * perPixel).toFixed(2));
     labelsLayer.setAttribute("stroke-width", (2.5 * perPixel).toFixed(2));
+    if (namesReady) showNames(perPixel);
     drawTiles();
+  }
+
+  // Names on the shapes where they fit (the shape at least as wide on screen
+  // as its name, about 7 px a letter). Measured after the first paint, so
+  // they never hold up the map itself.
+  var namesReady = false;
+  function showNames(perPixel) {
+    order.forEach(function (slug) {
+      var area = areas[slug];
+      var fits = area.width / perPixel > area.name.length * 7 + 8;
+      if (fits && !area.nameLabel) {
+        area.nameLabel = document.createElementNS(SVG, "text");
+        area.nameLabel.setAttribute("x", area.x.toFixed(1)); area.nameLabel.setAttribute("y", area.y.toFixed(1));
+        area.nameLabel.setAttribute("class", "map-name");
+        area.nameLabel.textContent = area.name;
+        labelsLayer.appendChild(area.nameLabel);
+      }
+      if (area.nameLabel) {
+        area.nameLabel.setAttribute("visibility", fits ? "visible" : "hidden");
+        area.nameLabel.setAttribute("dy", (15 * perPixel).toFixed(2));
+      }
+    });
+  }
+
+  function measureNames() {
+    order.forEach(function (slug) { areas[slug].width = areas[slug].path.getBBox().width; });
+    namesReady = true;
+    if (view) setView(view);
   }
 
   function drawTiles() {
@@ -142,6 +171,14 @@
     setView(full);
     var initial = pairs("data-statuses");
     Object.keys(initial).forEach(function (slug) { setStatus(slug, initial[slug]); });
+    // The first view: the areas with the worst outage now (All areas is one click away).
+    var rank = ["operational", "under_maintenance", "degraded_performance", "partial_outage", "major_outage"];
+    var worst = Object.keys(initial).reduce(function (top, slug) {
+      return rank.indexOf(initial[slug]) > rank.indexOf(top) ? initial[slug] : top;
+    }, "operational");
+    if (worst !== "operational") {
+      fitSlugs(Object.keys(initial).filter(function (slug) { return initial[slug] === worst; }), full[2] / 6);
+    }
     focusable(order[0]);
     say("");
     drawn = true;
@@ -151,6 +188,7 @@
     requestAnimationFrame(function () { requestAnimationFrame(function () {
       mark("map-painted");
       root.setAttribute("data-painted", "");
+      setTimeout(measureNames, 0);
     }); });
   }
 
@@ -322,7 +360,7 @@
     zoomBy(event.deltaY > 0 ? 1.25 : 0.8);
   }, { passive: false });
 
-  function fitSlugs(slugs) {
+  function fitSlugs(slugs, minWidth) {
     var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
     slugs.forEach(function (slug) {
       var area = areas[slug];
@@ -333,7 +371,12 @@
     });
     if (!isFinite(x0)) return;
     var pad = Math.max(x1 - x0, y1 - y0) * 0.05;
-    setView([x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad]);
+    var box = [x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad];
+    if (minWidth && box[2] < minWidth) {  // not so close that one small area fills the map
+      box[0] -= (minWidth - box[2]) / 2; box[1] -= (minWidth * box[3] / box[2] - box[3]) / 2;
+      box[3] = minWidth * box[3] / box[2]; box[2] = minWidth;
+    }
+    setView(box);
   }
 
   // One "show" button per region of the page's list.

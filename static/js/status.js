@@ -9,7 +9,7 @@
     : null;
   var POLL_AFTER_FAILURES = 4;   // consecutive failed connects before polling
   var POLL_MS = 30000;
-  var failures = 0, opened = false, pollTimer = null, unloading = false;
+  var failures = 0, pollTimer = null, unloading = false;
 
   function relative(seconds) {
     for (var i = 0; i < units.length; i++) {
@@ -38,15 +38,55 @@
     if (text) text.textContent = box.getAttribute("data-text-" + state) || state;
   }
 
-  function announce() {
+  // What a change says, once, politely: the first changed region's summary
+  // lines (status, answer, "ETA moved"), else the page's.
+  function announce(changed) {
     var box = liveBox(), target = document.getElementById("live-announcer");
     if (!box || !target) return;
-    var banner = document.querySelector("#banner .banner__text, [id^=area-status-] .badge");
-    target.textContent = box.getAttribute("data-text-updated") + (banner ? ": " + banner.textContent.trim() : "");
+    var parts = [];
+    for (var i = 0; i < changed.length && !parts.length; i++) parts = changed[i].querySelectorAll("[data-summary]");
+    if (!parts.length) parts = document.querySelectorAll("main [data-summary]");
+    var words = [];
+    for (var j = 0; j < parts.length && j < 3; j++) words.push(parts[j].textContent.replace(/\s+/g, " ").trim());
+    target.textContent = box.getAttribute("data-text-updated") + (words.length ? ": " + words.join(". ") : "");
+  }
+
+  // Which top-level elements of a fragment message change what the reader
+  // sees: their text before the swap, compared after it.
+  function textOf(node) { return node ? node.textContent.replace(/\s+/g, " ").trim() : ""; }
+
+  function before(html) {
+    var template = document.createElement("template"), seen = [];
+    template.innerHTML = html;
+    Array.prototype.forEach.call(template.content.children, function (node) {
+      if (node.id && node.id !== "last-updated") seen.push([node.id, textOf(document.getElementById(node.id))]);
+    });
+    return seen;
+  }
+
+  function highlight(node) {
+    node.classList.add("live-changed");
+    setTimeout(function () { node.classList.remove("live-changed"); }, 4000);
+  }
+
+  function after(seen) {
+    refreshTimes();
+    var changed = [];
+    seen.forEach(function (entry) {
+      var node = document.getElementById(entry[0]);
+      if (node && textOf(node) !== entry[1]) { changed.push(node); highlight(node); }
+    });
+    if (changed.length) announce(changed);
+  }
+
+  function updatedNow() {
+    var box = liveBox();
+    if (box) box.setAttribute("data-updated", new Date().toISOString());
   }
 
   // Swap each top-level element of a snapshot in by id, as the ws extension does.
   function applySnapshot(html) {
+    var seen = before(html);
     var template = document.createElement("template");
     template.innerHTML = html;
     Array.prototype.forEach.call(template.content.children, function (node) {
@@ -56,7 +96,8 @@
         if (window.htmx) htmx.process(node);
       }
     });
-    refreshTimes();
+    after(seen);
+    updatedNow();
   }
 
   function poll() {
@@ -84,7 +125,7 @@
   }
 
   document.addEventListener("htmx:wsOpen", function () {
-    failures = 0; opened = true;
+    failures = 0;
     stopPolling();
     setState("live");
   });
@@ -102,11 +143,35 @@
     }
   });
 
-  document.addEventListener("htmx:wsAfterMessage", function () {
-    refreshTimes();
-    if (opened) { opened = false; return; }  // the first message is the snapshot, not news
-    announce();
+  var pending = null;
+  document.addEventListener("htmx:wsBeforeMessage", function (event) {
+    pending = before((event.detail && event.detail.message) || "");
   });
+
+  document.addEventListener("htmx:wsAfterMessage", function () {
+    after(pending || []);
+    pending = null;
+    updatedNow();
+  });
+
+  // A browser (or proxy) that refuses websockets outright throws in the
+  // constructor, and the ws extension would stop there: hand it a socket
+  // that is already closed and keep the page current by polling instead.
+  function closedSocket() {
+    return { readyState: 3, OPEN: 1, binaryType: "blob", addEventListener: function () {}, send: function () {}, close: function () {} };
+  }
+  if (window.htmx) {
+    htmx.createWebSocket = function (url) {
+      try {
+        var socket = new WebSocket(url, []);
+        socket.binaryType = htmx.config.wsBinaryType;
+        return socket;
+      } catch (error) {
+        setTimeout(startPolling, 0);
+        return closedSocket();
+      }
+    };
+  }
 
   window.addEventListener("pagehide", function () { unloading = true; });
   document.addEventListener("DOMContentLoaded", function () { refreshTimes(); });

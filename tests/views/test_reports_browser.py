@@ -78,6 +78,11 @@ def test_report_form_answers_in_place_with_htmx_and_shows_refusals(browser, serv
     page.wait_for_selector("#report-result >> text=We know about this")
     assert "Cable cut" in page.inner_text("#report-result")
     assert page.get_attribute("#report-result a[href^='/subscribe/']", "href") == f"/subscribe/?area={district.slug}"
+    # The form gave way to the answer; it comes back for another report.
+    assert page.locator("[data-report-form]").is_hidden()
+    assert page.evaluate("document.activeElement.matches('[data-report-done]')")
+    page.click("[data-report-again]")
+    assert page.locator("[data-report-form]").is_visible()
 
     page.select_option("#report-service", str(mobile.pk))
     page.fill("#report-postcode", "9999")
@@ -87,6 +92,7 @@ def test_report_form_answers_in_place_with_htmx_and_shows_refusals(browser, serv
     page.fill("#report-postcode", "1051")
     page.click("#report button[type=submit]")
     page.wait_for_selector("#report-result >> text=We have your report")
+    assert page.locator("[data-report-form]").is_hidden()
     assert page.evaluate("window.notReloaded") is True
     assert violations == []
     assert ProblemReport.objects.count() == 2

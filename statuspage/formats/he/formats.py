@@ -3,3 +3,4 @@
 TIME_FORMAT = "H:i"
 SHORT_DATETIME_FORMAT = "l, j בF, H:i"
 DATETIME_FORMAT = "j בF Y, H:i"
+DATE_FORMAT = "l, j בF Y"
