@@ -4,7 +4,7 @@ and the polling fallback on the websocket paths (live)."""
 from django.urls import path, re_path
 from django.views.i18n import set_language
 
-from .api import feeds, health, ivr
+from .api import calendars, feeds, health, ivr
 from .api import manage as manage_api
 from .api import statuspage as api
 from .live import groups
@@ -66,6 +66,9 @@ urlpatterns = [
     path("history.rss", feeds.history_rss, name="history-rss"),
     path("areas/<slug:slug>/history.atom", feeds.area_history_atom, name="area-history-atom"),
     path("areas/<slug:slug>/history.rss", feeds.area_history_rss, name="area-history-rss"),
+    # Planned maintenance as calendars.
+    path("maintenance.ics", calendars.maintenance_ics, name="maintenance-ics"),
+    path("areas/<slug:slug>/maintenance.ics", calendars.area_maintenance_ics, name="area-maintenance-ics"),
     # Voice line (IVR).
     path("areas/<slug:slug>/announcement.txt", ivr.area_announcement, {"fmt": "txt"}, name="area-announcement-txt"),
     path("areas/<slug:slug>/announcement.ssml", ivr.area_announcement, {"fmt": "ssml"}, name="area-announcement-ssml"),
