@@ -9,7 +9,7 @@ from .api import manage as manage_api
 from .api import statuspage as api
 from .live import groups
 from .live import poll as live
-from .views import embed, history, map, public, report, subscribe
+from .views import embed, history, map, public, push, report, subscribe
 from .views.origin import same_origin_post
 
 urlpatterns = [
@@ -82,6 +82,11 @@ urlpatterns += [
     path("subscribe/confirm/<str:token>/", subscribe.confirm, name="subscribe-confirm"),
     path("subscribe/unsubscribe/<str:token>/", subscribe.unsubscribe, name="subscribe-unsubscribe"),
     path("subscribe/manage/<str:token>/", subscribe.manage, name="subscribe-manage"),
+    # Browser notifications: the button's JSON and the service worker (site-wide scope).
+    path("push/subscribe/", push.subscribe, name="push-subscribe"),
+    path("push/unsubscribe/", push.unsubscribe, name="push-unsubscribe"),
+    path("push/state/", push.state, name="push-state"),
+    path("sw.js", push.service_worker, name="service-worker"),
     # The language switcher's form: no CSRF token (public pages stay cacheable),
     # the same origin check as the other anonymous public forms instead.
     path("language/", same_origin_post(set_language), name="set-language"),
