@@ -281,3 +281,10 @@ def test_webpush_keys_writes_a_private_key_file_once_and_the_pair_signs(settings
     assert json.loads(settings.VAPID_KEY_FILE.read_text()) == keys
     call_command("webpush_keys", "--force", stdout=open(os.devnull, "w"))
     assert json.loads(settings.VAPID_KEY_FILE.read_text()) != keys
+
+
+def test_the_subscribe_form_does_not_offer_browser_notifications(push_service):
+    district = factories.area("District 5")
+    assert 'value="push"' not in Client().get("/subscribe/").content.decode()
+    response = Client().post("/subscribe/", {"channel": "push", "areas": [district.slug], "language": "en"})
+    assert response.status_code == 400 and not Subscriber.objects.exists()
