@@ -181,6 +181,43 @@ def test_a_subscription_made_on_click_arrives_at_the_server_and_a_notification_c
         payload = json.loads(http_ece.decrypt(request["body"], private_key=private_key, auth_secret=auth))
         assert payload["body"].startswith("There is an outage in District 5.")
 
+        # The service worker shows it: the decrypted message handed to it as
+        # the browser would (DevTools' ServiceWorker.deliverPushMessage).
+        cdp = profile.new_cdp_session(page)
+        registrations = []
+        cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
+        cdp.send("ServiceWorker.enable")
+        deadline = time.monotonic() + 10
+        while not registrations and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+        [registration] = [r for r in registrations if r["scopeURL"] == f"{push_server.url}/" and not r["isDeleted"]]
+        # Delivered again until the worker has run it (DevTools may hand the
+        # first one to a worker still starting); one tag, so one notification.
+        count = "navigator.serviceWorker.ready.then(r => r.getNotifications()).then(n => n.length)"
+        for _attempt in range(20):
+            cdp.send(
+                "ServiceWorker.deliverPushMessage",
+                {
+                    "origin": push_server.url,
+                    "registrationId": registration["registrationId"],
+                    "data": json.dumps(payload),
+                },
+            )
+            page.wait_for_timeout(500)
+            if page.evaluate(count):
+                break
+        assert page.evaluate(count) == 1
+        shown = page.evaluate(
+            "navigator.serviceWorker.ready.then(r => r.getNotifications())"
+            ".then(([n]) => ({title: n.title, body: n.body, tag: n.tag, url: n.data.url}))"
+        )
+        assert shown == {
+            "title": payload["title"],
+            "body": payload["body"],
+            "tag": payload["tag"],
+            "url": payload["url"],
+        }
+
         # Turning it off deletes the subscription on the server.
         page.click("#push .push__button")
         wait_until(page, "document.querySelector('#push .push__button').getAttribute('aria-pressed') === 'false'")
