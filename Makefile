@@ -45,6 +45,7 @@ install-dev: $(VENV)/.installed-dev
 
 run: install messages .env
 	$(PY) manage.py migrate --noinput -v0
+	test -f data/vapid.json || $(PY) manage.py webpush_keys
 	$(PY) manage.py seed_demo
 	$(PY) manage.py collectstatic --noinput -v0
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (ops console: /admin/); background worker and scheduler alongside"

@@ -772,6 +772,7 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
     SMS = "sms", _("SMS")
     WEBHOOK = "webhook", _("Webhook")
+    PUSH = "push", _("Browser notifications")
 
 
 def _link_key() -> str:
@@ -790,10 +791,13 @@ class Subscriber(models.Model):
     delivery log keeps only the channel and the outcome)."""
 
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
-    # Email lower-cased, phone number in E.164, or the webhook URL.
+    # Email lower-cased, phone number in E.164, the webhook URL, or the push endpoint.
     address = models.CharField(_("address"), max_length=500)
     language = models.CharField(_("language"), max_length=10, default=settings.LANGUAGE_CODE)
     areas = models.ManyToManyField(ServiceArea, verbose_name=_("areas"), related_name="subscribers", blank=True)
+    # Browser notifications (Web Push): the subscription's keys {"p256dh", "auth"}
+    # (the endpoint is the address); nothing else about the browser is kept.
+    push_keys = models.JSONField(_("push keys"), default=dict, blank=True, editable=False)
     # Webhooks: the Standard Webhooks signing secret ("whsec_..."), shown once.
     secret = models.CharField(_("signing secret"), max_length=80, blank=True, editable=False)
     # Part of every signed link: changing it revokes all links sent so far.

@@ -4,12 +4,12 @@ and the polling fallback on the websocket paths (live)."""
 from django.urls import path, re_path
 from django.views.i18n import set_language
 
-from .api import feeds, health, ivr
+from .api import calendars, feeds, health, ivr
 from .api import manage as manage_api
 from .api import statuspage as api
 from .live import groups
 from .live import poll as live
-from .views import embed, history, map, public, report, subscribe
+from .views import embed, history, map, public, push, report, subscribe
 from .views.origin import same_origin_post
 
 urlpatterns = [
@@ -66,6 +66,9 @@ urlpatterns = [
     path("history.rss", feeds.history_rss, name="history-rss"),
     path("areas/<slug:slug>/history.atom", feeds.area_history_atom, name="area-history-atom"),
     path("areas/<slug:slug>/history.rss", feeds.area_history_rss, name="area-history-rss"),
+    # Planned maintenance as calendars.
+    path("maintenance.ics", calendars.maintenance_ics, name="maintenance-ics"),
+    path("areas/<slug:slug>/maintenance.ics", calendars.area_maintenance_ics, name="area-maintenance-ics"),
     # Voice line (IVR).
     path("areas/<slug:slug>/announcement.txt", ivr.area_announcement, {"fmt": "txt"}, name="area-announcement-txt"),
     path("areas/<slug:slug>/announcement.ssml", ivr.area_announcement, {"fmt": "ssml"}, name="area-announcement-ssml"),
@@ -79,6 +82,11 @@ urlpatterns += [
     path("subscribe/confirm/<str:token>/", subscribe.confirm, name="subscribe-confirm"),
     path("subscribe/unsubscribe/<str:token>/", subscribe.unsubscribe, name="subscribe-unsubscribe"),
     path("subscribe/manage/<str:token>/", subscribe.manage, name="subscribe-manage"),
+    # Browser notifications: the button's JSON and the service worker (site-wide scope).
+    path("push/subscribe/", push.subscribe, name="push-subscribe"),
+    path("push/unsubscribe/", push.unsubscribe, name="push-unsubscribe"),
+    path("push/state/", push.state, name="push-state"),
+    path("sw.js", push.service_worker, name="service-worker"),
     # The language switcher's form: no CSRF token (public pages stay cacheable),
     # the same origin check as the other anonymous public forms instead.
     path("language/", same_origin_post(set_language), name="set-language"),

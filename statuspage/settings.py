@@ -5,6 +5,7 @@ channel layer and a local-memory cache: one process, no services. Setting
 DATABASE_URL and REDIS_URL moves the same code onto PostgreSQL and Redis.
 """
 
+import json
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
@@ -303,6 +304,28 @@ WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 5)
 NOTIFY_RETRY_BASE_SECONDS = env_int("NOTIFY_RETRY_BASE_SECONDS", 30)
 NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 8)
 NOTIFY_BATCH_SIZE = env_int("NOTIFY_BATCH_SIZE", 200)
+# Browser notifications (Web Push, VAPID): the key pair from the environment
+# (production), else from the git-ignored file `manage.py webpush_keys` writes
+# (`make run` does it once). Without a public key the button is not shown.
+VAPID_KEY_FILE = Path(env_str("VAPID_KEY_FILE", str(BASE_DIR / "data" / "vapid.json")))
+
+
+def _vapid_keys() -> dict:
+    if env_str("VAPID_PRIVATE_KEY") or not VAPID_KEY_FILE.is_file():
+        return {}
+    try:
+        return json.loads(VAPID_KEY_FILE.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+_VAPID_FILE_KEYS = _vapid_keys()
+VAPID_PRIVATE_KEY = env_str("VAPID_PRIVATE_KEY") or _VAPID_FILE_KEYS.get("private_key", "")
+VAPID_PUBLIC_KEY = env_str("VAPID_PUBLIC_KEY") or _VAPID_FILE_KEYS.get("public_key", "")
+# Who runs this sender, for push services: mailto: or https: (RFC 8292).
+VAPID_SUBJECT = env_str("VAPID_SUBJECT", f"mailto:{DEFAULT_FROM_EMAIL}")
+# How long a push service keeps a message for a browser that is offline.
+WEBPUSH_TTL = env_int("WEBPUSH_TTL", 12 * 3600)
 # Abuse limits, per hour: confirmation messages per address or phone number,
 # subscribe requests per client IP.
 SUBSCRIBE_LIMIT_PER_ADDRESS = env_int("SUBSCRIBE_LIMIT_PER_ADDRESS", 3)

@@ -26,3 +26,7 @@ WHITENOISE_USE_FINDERS = True
 # Connections opened by worker threads (database_sync_to_async) close after
 # each use, so the test database can be dropped at the end of the run.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Browser notifications: no key pair from a developer's data/vapid.json; the
+# tests that need one generate it.
+VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY", "")
+VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY", "")

@@ -33,18 +33,21 @@ def allow_cors(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def public_get(params: Iterable[str] = (), *, cors: bool = True, max_age: int | None = None) -> Callable:
+def public_get(
+    params: Iterable[str] = (), *, cors: bool = True, max_age: int | None = None, language: Callable | None = None
+) -> Callable:
     """A read-only public endpoint: GET/HEAD (and an OPTIONS preflight when
     CORS is on), only the named query parameters, errors as JSON, and
     ETag/Last-Modified with 304 answers on a successful response.
 
     The view may set `response.last_modified` (a datetime) for Last-Modified.
-    `max_age`: how long a proxy or client may keep it (default PAGE_MAX_AGE)."""
+    `max_age`: how long a proxy or client may keep it (default PAGE_MAX_AGE).
+    `language`: for a view that picks its language itself (pagecache.cached)."""
     allowed = frozenset(params)
     allow_header = ", ".join(SAFE_METHODS + (("OPTIONS",) if cors else ()))
 
     def decorator(view):
-        cached_view = pagecache.cached(max_age, cache_errors=True)(_with_last_modified(view))
+        cached_view = pagecache.cached(max_age, cache_errors=True, language=language)(_with_last_modified(view))
 
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:

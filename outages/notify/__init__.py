@@ -6,7 +6,7 @@
   temporary failures every channel raises
 - compose: the message of one event in one language (the page's sentence)
 - links: signed confirm, manage and unsubscribe links
-- email, sms, webhook: one module per channel: compose its form, send it
+- email, sms, webhook, webpush: one module per channel: compose its form, send it
 - confirm: the double opt-in and "manage" messages, as a task
 
 Imports: the read side, models, core helpers (ssrf, site). Never the write

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -154,12 +155,34 @@ class Composer:
                     "html": render_to_string("emails/notice.html", context),
                     "sms": sms_text(notice),
                     "payload": webhook_payload(self.event, notice, [self.areas[pk] for pk in affected]),
+                    "push": push_payload(self.event, notice, [self.areas[pk] for pk in affected]),
+                    "push_kind": self.event.incident.kind,
+                    "push_topic": f"incident-{self.event.incident_id}",
                 }
         return self.cache[key]
 
 
 def sms_text(notice: Message) -> str:
     return " ".join([notice.sentence, *notice.credits, notice.url])
+
+
+def push_text(notice: Message) -> str:
+    """A browser notification's text: the SMS's sentence and credits (a click opens the page)."""
+    return " ".join([notice.sentence, *notice.credits])
+
+
+def push_payload(event: NotificationEvent, notice: Message, areas: list[ServiceArea]) -> dict:
+    """What the service worker shows: the area's page opens on a click (the
+    incident's page when several of the browser's areas are affected)."""
+    url = absolute(reverse("area", args=[areas[0].slug])) if len(areas) == 1 else notice.url
+    return {
+        "title": notice.subject,
+        "body": push_text(notice),
+        "url": url,
+        "tag": f"incident-{event.incident_id}",
+        "lang": translation.get_language(),
+        "dir": "rtl" if translation.get_language_bidi() else "ltr",
+    }
 
 
 def webhook_payload(event: NotificationEvent, notice: Message, areas: list[ServiceArea]) -> dict:

@@ -40,6 +40,7 @@ from .compose import Composer
 from .email import send_emails
 from .sms import send_sms
 from .webhook import send_webhooks
+from .webpush import send_pushes
 
 # A worker that has not touched its event for this long is presumed dead.
 STALE_AFTER = timedelta(minutes=5)
@@ -103,7 +104,12 @@ def claim(event_id: int, size: int) -> list[Delivery]:
     )
 
 
-SENDERS = {Channel.EMAIL: send_emails, Channel.SMS: send_sms, Channel.WEBHOOK: send_webhooks}
+SENDERS = {
+    Channel.EMAIL: send_emails,
+    Channel.SMS: send_sms,
+    Channel.WEBHOOK: send_webhooks,
+    Channel.PUSH: send_pushes,
+}
 
 
 def send_batch(event: NotificationEvent, batch: list[Delivery], composer: Composer, on_progress) -> None:

@@ -4,6 +4,7 @@ commit, so a rolled-back write tells nobody anything.
 
 - incidents: open, update, resolve, edit, maintenance windows
 - subscriptions: subscribe, confirm, change, pause, delete
+- push_subscriptions: a browser's push subscription follows and unfollows areas
 - problem_reports: take a customer's report, open an incident from reports
 - credits: record an outage's credit thresholds as they pass
 - area_import: areas and regions from GeoJSON or CSV

@@ -42,7 +42,11 @@ def _areas_field(**kwargs):
 
 class SubscribeForm(forms.Form):
     channel = forms.ChoiceField(
-        label=_("How should we tell you?"), choices=Channel.choices, widget=forms.RadioSelect, initial=Channel.EMAIL
+        label=_("How should we tell you?"),
+        # Browser notifications subscribe from the page's button (views/push.py), not here.
+        choices=[choice for choice in Channel.choices if choice[0] != Channel.PUSH],
+        widget=forms.RadioSelect,
+        initial=Channel.EMAIL,
     )
     # The right keyboard and autofill on a phone: email, tel and url inputs.
     email = forms.CharField(
