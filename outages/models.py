@@ -106,6 +106,14 @@ class CrewStatus(models.TextChoices):
     RESTORING = "restoring", _("Restoring service")
 
 
+class EtaStage(models.TextChoices):
+    """How firm the ETA is: what customers read beside it."""
+
+    ASSESSING = "assessing", _("Assessing")
+    AREA_WIDE = "area_wide", _("Area-wide estimate")
+    ON_SITE = "on_site", _("Confirmed on site")
+
+
 # Worst first is the order the page sorts by; the rank decides "worst over".
 AREA_STATUS_RANK = {
     AreaStatus.OPERATIONAL: 0,
@@ -297,6 +305,16 @@ class Incident(models.Model):
         _("crew status"), max_length=20, choices=CrewStatus.choices, default=CrewStatus.NOT_ASSIGNED
     )
     next_update_at = models.DateTimeField(_("next update by"), null=True, blank=True)
+    # How firm the ETA is; follows the latest update like eta (services.post_update).
+    eta_stage = models.CharField(
+        _("estimate stage"), max_length=12, choices=EtaStage.choices, default=EtaStage.ASSESSING, editable=False
+    )
+    # The automatic first estimate (outages.queries.estimates), kept from
+    # when the incident opened or its facts last changed: the time to restore
+    # most similar outages stayed within, and how many were alike. Shown only
+    # while no operator gives an ETA.
+    estimate_minutes = models.PositiveIntegerField(_("automatic estimate (minutes)"), null=True, blank=True, editable=False)
+    estimate_samples = models.PositiveIntegerField(_("similar outages"), null=True, blank=True, editable=False)
     # Set once the periodic job has pushed the page after a promise lapsed.
     promise_lapse_announced = models.BooleanField(default=False, editable=False)
     # Optimistic concurrency: every write bumps it; a form posted with an
@@ -312,6 +330,12 @@ class Incident(models.Model):
         indexes = [
             models.Index(fields=["status", "-started_at"]),
             models.Index(fields=["-resolved_at"]),
+            # The automatic estimate reads resolved outages of one cause in a window.
+            models.Index(
+                fields=["cause", "resolved_at"],
+                condition=models.Q(kind="incident", status="resolved"),
+                name="resolved_outage_cause_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

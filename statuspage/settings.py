@@ -290,6 +290,22 @@ NOTIFY_BATCH_SIZE = env_int("NOTIFY_BATCH_SIZE", 200)
 SUBSCRIBE_LIMIT_PER_ADDRESS = env_int("SUBSCRIBE_LIMIT_PER_ADDRESS", 3)
 SUBSCRIBE_LIMIT_PER_IP = env_int("SUBSCRIBE_LIMIT_PER_IP", 20)
 
+# Automatic first estimates (outages/queries/estimates.py): resolved outages of
+# the last ESTIMATE_WINDOW_MONTHS, at least ESTIMATE_MIN_SAMPLES alike, and the
+# ESTIMATE_PERCENTILE-th percentile of their time to restore.
+ESTIMATE_WINDOW_MONTHS = env_int("ESTIMATE_WINDOW_MONTHS", 12)
+ESTIMATE_MIN_SAMPLES = env_int("ESTIMATE_MIN_SAMPLES", 10)
+ESTIMATE_PERCENTILE = env_int("ESTIMATE_PERCENTILE", 80)
+# The longest time between public updates, per impact (minutes): the default
+# "next update by" promise when an update gives none. "critical=60,major=120,minor=360".
+UPDATE_CADENCE_MINUTES = {
+    impact.strip(): int(minutes)
+    for impact, _sep, minutes in (
+        item.partition("=") for item in env_list("UPDATE_CADENCE_MINUTES", "critical=60,major=120,minor=360")
+    )
+    if minutes.strip().isdigit()
+}
+
 # Security -------------------------------------------------------------------
 # Public pages carry no inline script or style, so the policy needs no nonce
 # and a cached page is safe to serve to anyone. The widget overrides

@@ -23,6 +23,7 @@ from ..models import (
     ServiceArea,
     UpdateTemplate,
 )
+from . import estimate_hint
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -76,6 +77,7 @@ class IncidentForm(forms.ModelForm, MessageTranslationFields):
         help_text=_("In the site's time zone. Leave as it is to keep the current estimate; clear it to withdraw it."),
     )
     update_crew_status = forms.ChoiceField(label=_("Crew status"), choices=CrewStatus.choices, required=False)
+    update_eta_stage = estimate_hint.stage_field()
     update_next_update_at = forms.DateTimeField(
         label=_("Next update by"),
         required=False,
@@ -136,6 +138,7 @@ class IncidentForm(forms.ModelForm, MessageTranslationFields):
             del self.fields["reopen"]
             del self.fields["seen_version"]
             del self.fields["area_customers"]
+        estimate_hint.apply(self)
 
     def _area_customers(self) -> dict[int, int | None] | None:
         """{area id: estimate} for every area the form leaves the incident with (None: no own estimate)."""
@@ -176,6 +179,7 @@ class IncidentForm(forms.ModelForm, MessageTranslationFields):
             or self.eta_for_update() is not services.KEEP
             or (data.get("update_crew_status") or self.instance.crew_status) != self.instance.crew_status
             or data.get("update_next_update_at") is not None
+            or bool(data.get("update_eta_stage"))
         )
 
     def eta_for_update(self):

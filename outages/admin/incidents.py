@@ -195,6 +195,7 @@ class BaseIncidentAdmin(admin.ModelAdmin):
                 reopen=data.get("reopen", False),
                 crew_status=data.get("update_crew_status") or None,
                 next_update_at=data.get("update_next_update_at"),
+                eta_stage=data.get("update_eta_stage") or None,
             )
         obj.refresh_from_db()
 
@@ -300,7 +301,7 @@ class IncidentAdmin(BaseIncidentAdmin):
         return [report, *super().get_urls()]
 
     def get_fieldsets(self, request, obj=None):
-        update_fields = ["update_status", "update_message", *MESSAGE_TRANSLATION_FIELDS, "update_eta", "update_crew_status", "update_next_update_at"]
+        update_fields = ["update_status", "update_message", *MESSAGE_TRANSLATION_FIELDS, "update_eta", "update_eta_stage", "update_crew_status", "update_next_update_at"]
         post = (_("Post an update"), {"fields": update_fields + (["reopen", "seen_version"] if obj else ["template"])})
         facts = (_("Incident"), {"fields": ["title", "impact", "cause", "cause_detail", "customers_affected", "areas",
                                             "services"]})
@@ -350,6 +351,7 @@ class IncidentAdmin(BaseIncidentAdmin):
             customers_affected=data.get("customers_affected"),
             crew_status=data.get("update_crew_status") or CrewStatus.NOT_ASSIGNED,
             next_update_at=data.get("update_next_update_at"),
+            eta_stage=data.get("update_eta_stage") or None,
             author=request.user,
         )
 
