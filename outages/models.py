@@ -518,6 +518,15 @@ class MaintenanceWindow(Incident):
         verbose_name_plural = _("maintenance windows")
 
 
+class UpdateDue(Incident):
+    """Incidents whose promised public update is due soon or overdue, as the console's live list shows them."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("update due")
+        verbose_name_plural = _("updates due (live)")
+
+
 class UpdateTemplate(models.Model):
     """Text for a common update, with {placeholders} filled in when posted.
 

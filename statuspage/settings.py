@@ -298,13 +298,18 @@ ESTIMATE_MIN_SAMPLES = env_int("ESTIMATE_MIN_SAMPLES", 10)
 ESTIMATE_PERCENTILE = env_int("ESTIMATE_PERCENTILE", 80)
 # The longest time between public updates, per impact (minutes): the default
 # "next update by" promise when an update gives none. "critical=60,major=120,minor=360".
-UPDATE_CADENCE_MINUTES = {
-    impact.strip(): int(minutes)
-    for impact, _sep, minutes in (
-        item.partition("=") for item in env_list("UPDATE_CADENCE_MINUTES", "critical=60,major=120,minor=360")
-    )
-    if minutes.strip().isdigit()
-}
+def env_minutes_by_name(name: str, default: str) -> dict[str, int]:
+    """"critical=60,major=120" as {"critical": 60, "major": 120}; anything else is refused."""
+    result = {}
+    for item in env_list(name, default):
+        key, sep, minutes = item.partition("=")
+        if not sep or not key.strip() or not minutes.strip().isdigit() or int(minutes) <= 0:
+            raise ImproperlyConfigured(f"{name} must read like critical=60,major=120,minor=360, not {item!r}")
+        result[key.strip()] = int(minutes)
+    return result
+
+
+UPDATE_CADENCE_MINUTES = env_minutes_by_name("UPDATE_CADENCE_MINUTES", "critical=60,major=120,minor=360")
 
 # Security -------------------------------------------------------------------
 # Public pages carry no inline script or style, so the policy needs no nonce

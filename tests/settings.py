@@ -26,3 +26,6 @@ WHITENOISE_USE_FINDERS = True
 # Connections opened by worker threads (database_sync_to_async) close after
 # each use, so the test database can be dropped at the end of the run.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# No default "next update by" promise unless a test turns the cadence on
+# (tests/services/test_cadence.py): the other tests make their own promises.
+UPDATE_CADENCE_MINUTES = {}

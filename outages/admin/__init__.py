@@ -25,7 +25,7 @@ from .. import permissions, templating
 from ..models import AuditEntry, Region, Service, ServiceArea, Team, TeamRegion, UpdateTemplate, normalize_postcode
 
 # Each module registers its ModelAdmins when imported.
-from . import api_tokens, credits, notifications, problem_reports  # noqa: F401
+from . import api_tokens, cadence, credits, notifications, problem_reports  # noqa: F401
 from .area_import import AreaImportMixin
 from .incidents import IncidentAdmin, IncidentForm, MaintenanceAdmin  # noqa: F401 (registers them)
 from .login import ThrottledAdminAuthenticationForm

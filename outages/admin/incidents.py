@@ -30,6 +30,7 @@ from ..models import (
     MaintenanceWindow,
     UpdateTemplate,
 )
+from ..queries import cadence
 from .forms import (
     MESSAGE_TRANSLATION_FIELDS,
     AddAreasForm,
@@ -99,6 +100,8 @@ class BaseIncidentAdmin(admin.ModelAdmin):
             return "—"
         if obj.next_update_at <= timezone.now():
             return format_html('<strong class="errornote">{} · {}</strong>', _("Overdue"), _when(obj.next_update_at))
+        if cadence.is_due_soon(obj):
+            return format_html('<strong class="update-due--soon">{} · {}</strong>', _("Due soon"), _when(obj.next_update_at))
         return _when(obj.next_update_at)
 
     @admin.display(description=_("public page"))

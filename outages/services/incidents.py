@@ -37,7 +37,7 @@ from ..models import (
     Service,
     ServiceArea,
 )
-from ..queries import estimates
+from ..queries import cadence, estimates
 from . import audit
 
 # post_update(eta=KEEP) carries the current ETA forward; eta=None clears it.
@@ -192,6 +192,8 @@ def open_incident(
         eta_stage=eta_stage,
     )
     title = title.strip()
+    if next_update_at is None:
+        next_update_at = cadence.default_promise(kind=Kind.INCIDENT, impact=impact, status=status, now=timezone.now())
 
     incident = Incident(
         title=title, impact=impact, status=status, cause=cause, cause_detail=cause_detail.strip(), started_at=started_at,
@@ -239,7 +241,8 @@ def post_update(
     area-wide estimate; no ETA is always "assessing").
 
     crew_status=None keeps the current crew status. next_update_at is this
-    update's promise of when the next one comes (None: no promise).
+    update's promise of when the next one comes (None: the impact's cadence,
+    settings.UPDATE_CADENCE_MINUTES, from now; impact none: no promise).
 
     A resolved incident takes a non-resolved update only with reopen=True, so
     nobody reopens an outage by a slip of the status menu. `at` records an
@@ -257,6 +260,11 @@ def post_update(
     latest = incident.updates.order_by("-created_at").values_list("created_at", flat=True).first()
     if latest and at < latest:
         raise ValidationError({"at": _("An update cannot be dated before the previous one.")})
+    if next_update_at is None:
+        # No promise given: the impact's cadence (settings.UPDATE_CADENCE_MINUTES) from now.
+        next_update_at = cadence.default_promise(
+            kind=incident.kind, impact=incident.impact, status=status, now=timezone.now()
+        )
     update = _record_update(
         incident, status=status, message=message, eta=eta, author=author, now=at,
         crew_status=crew_status, next_update_at=next_update_at, message_translations=message_translations,
