@@ -900,3 +900,53 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} · {self.get_status_display()}"
+
+
+# The storm at a glance --------------------------------------------------------
+
+
+class CustomersServed(models.Model):
+    """How many customers an area has for one service: what "customers out of
+    how many" on the storm summary is counted against. Optional."""
+
+    area = models.ForeignKey(ServiceArea, verbose_name=_("area"), on_delete=models.CASCADE, related_name="customers_served")
+    service = models.ForeignKey(Service, verbose_name=_("service"), on_delete=models.CASCADE, related_name="+")
+    customers = models.PositiveIntegerField(_("customers served"))
+
+    class Meta:
+        ordering = ["area", "service__position", "service__name"]
+        verbose_name = _("customers served")
+        verbose_name_plural = _("customers served")
+        constraints = [models.UniqueConstraint(fields=["area", "service"], name="customers_served_once")]
+
+    def __str__(self) -> str:
+        return f"{self.area} · {self.service}: {self.customers}"
+
+
+class StormSettings(models.Model):
+    """The storm mode switch; one row (defaults until saved)."""
+
+    storm_mode = models.BooleanField(
+        _("storm mode"),
+        default=False,
+        help_text=_(
+            "On: the home page shows the storm summary first and offers the area search instead of the list of "
+            "every area, so it stays small and fast under heavy traffic."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("storm mode")
+        verbose_name_plural = _("storm mode")
+
+    def __str__(self) -> str:
+        return str(_("Storm mode"))
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> "StormSettings":
+        """The saved row, or the defaults (reading never writes)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
