@@ -29,7 +29,7 @@ os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
 AREAS, INCIDENTS, UPDATES_PER_INCIDENT, ACTIVE = 1_000, 100_000, 5, 20
-PAGES = ["/", "/areas/{slug}/", "/api/v2/summary.json"]
+PAGES = ["/", "/areas/{slug}/", "/api/v2/summary.json", "/summary/", "/api/summary/regions.json"]
 
 
 def ensure_database(url: str) -> None:
