@@ -208,8 +208,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     log_path = workdir / "daphne.log"
     server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "--ping-interval", "600",
-         "statuspage.asgi:application"],
+        [sys.executable, "manage.py", "serve", "--port", str(port)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(log_path, "w"),
     )
     swarm_process = None

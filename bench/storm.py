@@ -66,8 +66,7 @@ class Daphne:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            ["taskset", "-c", SERVER_CORE, PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-             "statuspage.asgi:application"],
+            ["taskset", "-c", SERVER_CORE, PY, "manage.py", "serve", "--port", str(self.port)],
             cwd=ROOT, env={**env, **{k: str(v) for k, v in extra.items()}},
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )

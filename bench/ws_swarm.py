@@ -235,11 +235,8 @@ def bench_ours(args, redis_url: str) -> dict:
 
     port = free_port()
     server = subprocess.Popen(
-        # A deep listen backlog (Twisted's default is 50): a storm of connects
-        # must queue, not be dropped and retried seconds later.
-        [*pinned(args.server_core), sys.executable, "-m", "daphne",
-         "-e", f"tcp:port={port}:interface=127.0.0.1:backlog=4096",
-         "--ping-interval", "600", "statuspage.asgi:application"],
+        # Started as `make run` and the deploy units start it.
+        [*pinned(args.server_core), sys.executable, "manage.py", "serve", "--port", str(port)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:

@@ -79,6 +79,17 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 PORT = env_int("PORT", 8000)
+# The web process (`manage.py serve`, which `make run` and the deploy units use):
+# a listen backlog deep enough for a storm of connects (the kernel caps it at
+# net.core.somaxconn), time for a websocket handshake on a busy server, and a
+# ping rare enough not to cost much at 10,000 clients yet below any proxy's
+# idle timeout. WEB_BEHIND_PROXY: take the client's address from the proxy's
+# X-Forwarded-For (only behind the nginx in deploy/, which sets it).
+WEB_LISTEN_BACKLOG = env_int("WEB_LISTEN_BACKLOG", 4096)
+WEB_WEBSOCKET_CONNECT_TIMEOUT = env_int("WEB_WEBSOCKET_CONNECT_TIMEOUT", 30)
+WEB_PING_INTERVAL = env_int("WEB_PING_INTERVAL", 60)
+WEB_PING_TIMEOUT = env_int("WEB_PING_TIMEOUT", 60)
+WEB_BEHIND_PROXY = env_bool("WEB_BEHIND_PROXY", False)
 SITE_NAME = env_str("SITE_NAME", "Service status")
 # Absolute base URL for links that leave the page (feeds, emails, API shortlinks).
 SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")

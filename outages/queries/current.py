@@ -193,7 +193,7 @@ def areas_for_postcode(raw: str) -> list[ServiceArea]:
     return list(ServiceArea.objects.select_related("region").filter(postcodes__contains=f",{postcode},"))
 
 
-# Issue 8: facts, promises, maintenance, teams ------------------------------
+# Facts, promises, maintenance, teams --------------------------------------
 
 UPCOMING_MAINTENANCE_LIMIT = 10
 
