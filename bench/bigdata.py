@@ -3,7 +3,8 @@
 Seeds the database named by DATABASE_URL (once: it is reused when already
 seeded), then renders `/`, an area page and `/api/v2/summary.json` with the
 page cache off and prints the number of queries and the milliseconds per
-uncached render (median of several). `--explain` prints the plan of every
+uncached render (median of several), and the cost of the automatic first
+estimate an incident gets when it opens (outages/queries/estimates.py). `--explain` prints the plan of every
 query of each render (PostgreSQL).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sp_cache_bench \\
@@ -28,7 +29,7 @@ os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
 AREAS, INCIDENTS, UPDATES_PER_INCIDENT, ACTIVE = 1_000, 100_000, 5, 20
-PAGES = ["/", "/areas/{slug}/", "/api/v2/summary.json"]
+PAGES = ["/", "/areas/{slug}/", "/api/v2/summary.json", "/summary/", "/api/summary/regions.json"]
 
 
 def ensure_database(url: str) -> None:
@@ -54,12 +55,24 @@ def seed() -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from outages.models import Impact, Incident, IncidentArea, IncidentStatus, IncidentUpdate, Region, ServiceArea
+    from outages.models import (
+        Cause,
+        Impact,
+        Incident,
+        IncidentArea,
+        IncidentStatus,
+        IncidentUpdate,
+        Region,
+        ServiceArea,
+    )
 
     if Incident.objects.count() >= INCIDENTS:
         return
     started = time.monotonic()
     rng = random.Random(7)
+    # Causes from a generator of their own, so the rest of the data is as before.
+    causes = random.Random(11)
+    cause_values = [value for value in Cause.values if value and value != Cause.PLANNED]
     now = timezone.now()
     with transaction.atomic():
         regions = Region.objects.bulk_create(
@@ -85,6 +98,7 @@ def seed() -> None:
                         title=f"Outage {n}",
                         status=IncidentStatus.IDENTIFIED if active else IncidentStatus.RESOLVED,
                         impact=rng.choice([Impact.MINOR, Impact.MAJOR, Impact.CRITICAL]),
+                        cause=causes.choice(cause_values),
                         started_at=start,
                         resolved_at=None if active else start + timedelta(minutes=rng.randint(5, 600)),
                     )
@@ -150,6 +164,44 @@ def measure(explain: bool = False, runs: int = 7) -> list[dict]:
     return results
 
 
+def measure_estimates(runs: int = 3) -> dict:
+    """Milliseconds and queries of the estimate an incident gets when it opens:
+    for every active incident, and for every cause in one region (each
+    fallback level in turn)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from outages.models import Cause, Impact, Incident, Region
+    from outages.queries import estimates
+
+    region = Region.objects.order_by("pk").first()
+    calls = [lambda incident=incident: estimates.estimate_for(incident) for incident in Incident.objects.active()]
+    calls += [
+        lambda cause=cause: estimates.estimate(cause=cause, region_ids=[region.pk], impact=Impact.MAJOR)
+        for cause in Cause.values
+    ]
+    timings, counts, found = [], [], 0
+    for call in calls:
+        call()  # warm
+        best = None
+        for _ in range(runs):
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                result = call()
+                elapsed = (time.perf_counter() - started) * 1000
+            best = elapsed if best is None else min(best, elapsed)
+        timings.append(best)
+        counts.append(len(queries))
+        found += result is not None
+    return {
+        "calls": len(calls),
+        "found": found,
+        "median_ms": statistics.median(timings),
+        "max_ms": max(timings),
+        "max_queries": max(counts),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--explain", action="store_true")
@@ -171,6 +223,11 @@ def main() -> None:
     )
     for row in measure(args.explain):
         print(f"uncached {row['path']:<28} {row['queries']:>3} queries  {row['ms']:8.1f} ms  {row['bytes']:>8,} bytes")
+    cost = measure_estimates()
+    print(
+        f"estimate per incident opened: median {cost['median_ms']:.1f} ms, max {cost['max_ms']:.1f} ms, "
+        f"at most {cost['max_queries']} queries ({cost['calls']} incidents, {cost['found']} with an estimate)"
+    )
 
 
 if __name__ == "__main__":

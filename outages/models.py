@@ -107,6 +107,14 @@ class CrewStatus(models.TextChoices):
     RESTORING = "restoring", _("Restoring service")
 
 
+class EtaStage(models.TextChoices):
+    """How firm the ETA is: what customers read beside it."""
+
+    ASSESSING = "assessing", _("Assessing")
+    AREA_WIDE = "area_wide", _("Area-wide estimate")
+    ON_SITE = "on_site", _("Confirmed on site")
+
+
 # Worst first is the order the page sorts by; the rank decides "worst over".
 AREA_STATUS_RANK = {
     AreaStatus.OPERATIONAL: 0,
@@ -310,6 +318,16 @@ class Incident(models.Model):
         _("crew status"), max_length=20, choices=CrewStatus.choices, default=CrewStatus.NOT_ASSIGNED
     )
     next_update_at = models.DateTimeField(_("next update by"), null=True, blank=True)
+    # How firm the ETA is; follows the latest update like eta (services.post_update).
+    eta_stage = models.CharField(
+        _("estimate stage"), max_length=12, choices=EtaStage.choices, default=EtaStage.ASSESSING, editable=False
+    )
+    # The automatic first estimate (outages.queries.estimates), kept from
+    # when the incident opened or its facts last changed: the time to restore
+    # most similar outages stayed within, and how many were alike. Shown only
+    # while no operator gives an ETA.
+    estimate_minutes = models.PositiveIntegerField(_("automatic estimate (minutes)"), null=True, blank=True, editable=False)
+    estimate_samples = models.PositiveIntegerField(_("similar outages"), null=True, blank=True, editable=False)
     # Set once the periodic job has pushed the page after a promise lapsed.
     promise_lapse_announced = models.BooleanField(default=False, editable=False)
     # Optimistic concurrency: every write bumps it; a form posted with an
@@ -325,6 +343,12 @@ class Incident(models.Model):
         indexes = [
             models.Index(fields=["status", "-started_at"]),
             models.Index(fields=["-resolved_at"]),
+            # The automatic estimate reads resolved outages of one cause in a window.
+            models.Index(
+                fields=["cause", "resolved_at"],
+                condition=models.Q(kind="incident", status="resolved"),
+                name="resolved_outage_cause_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -505,6 +529,15 @@ class MaintenanceWindow(Incident):
         proxy = True
         verbose_name = _("maintenance window")
         verbose_name_plural = _("maintenance windows")
+
+
+class UpdateDue(Incident):
+    """Incidents whose promised public update is due soon or overdue, as the console's live list shows them."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("update due")
+        verbose_name_plural = _("updates due (live)")
 
 
 class UpdateTemplate(models.Model):
@@ -884,3 +917,53 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} · {self.get_status_display()}"
+
+
+# The storm at a glance --------------------------------------------------------
+
+
+class CustomersServed(models.Model):
+    """How many customers an area has for one service: what "customers out of
+    how many" on the storm summary is counted against. Optional."""
+
+    area = models.ForeignKey(ServiceArea, verbose_name=_("area"), on_delete=models.CASCADE, related_name="customers_served")
+    service = models.ForeignKey(Service, verbose_name=_("service"), on_delete=models.CASCADE, related_name="+")
+    customers = models.PositiveIntegerField(_("customers served"))
+
+    class Meta:
+        ordering = ["area", "service__position", "service__name"]
+        verbose_name = _("customers served")
+        verbose_name_plural = _("customers served")
+        constraints = [models.UniqueConstraint(fields=["area", "service"], name="customers_served_once")]
+
+    def __str__(self) -> str:
+        return f"{self.area} · {self.service}: {self.customers}"
+
+
+class StormSettings(models.Model):
+    """The storm mode switch; one row (defaults until saved)."""
+
+    storm_mode = models.BooleanField(
+        _("storm mode"),
+        default=False,
+        help_text=_(
+            "On: the home page shows the storm summary first and offers the area search instead of the list of "
+            "every area, so it stays small and fast under heavy traffic."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("storm mode")
+        verbose_name_plural = _("storm mode")
+
+    def __str__(self) -> str:
+        return str(_("Storm mode"))
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> "StormSettings":
+        """The saved row, or the defaults (reading never writes)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)

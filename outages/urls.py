@@ -7,9 +7,11 @@ from django.views.i18n import set_language
 from .api import calendars, feeds, health, ivr
 from .api import manage as manage_api
 from .api import statuspage as api
+from .api import summary as summary_api
 from .live import groups
 from .live import poll as live
 from .views import embed, history, map, public, push, report, subscribe
+from .views import summary as summary_views
 from .views.origin import same_origin_post
 
 urlpatterns = [
@@ -18,6 +20,9 @@ urlpatterns = [
     path("incidents/<int:pk>/", public.incident_detail, name="incident"),
     path("search/", public.search, name="search"),
     path("history/", history.history, name="history"),
+    path("summary/", summary_views.summary_page, name="summary"),
+    path("api/summary/regions.json", summary_api.regions_json, name="api-summary-regions"),
+    path("api/summary/regions.csv", summary_api.regions_csv, name="api-summary-regions-csv"),
     path("map/", map.map_page, name="map"),
     path("map/areas.geojson", map.areas_geojson, name="map-geojson"),
     path("map/locate/", map.locate, name="map-locate"),

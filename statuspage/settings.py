@@ -331,6 +331,27 @@ WEBPUSH_TTL = env_int("WEBPUSH_TTL", 12 * 3600)
 SUBSCRIBE_LIMIT_PER_ADDRESS = env_int("SUBSCRIBE_LIMIT_PER_ADDRESS", 3)
 SUBSCRIBE_LIMIT_PER_IP = env_int("SUBSCRIBE_LIMIT_PER_IP", 20)
 
+# Automatic first estimates (outages/queries/estimates.py): resolved outages of
+# the last ESTIMATE_WINDOW_MONTHS, at least ESTIMATE_MIN_SAMPLES alike, and the
+# ESTIMATE_PERCENTILE-th percentile of their time to restore.
+ESTIMATE_WINDOW_MONTHS = env_int("ESTIMATE_WINDOW_MONTHS", 12)
+ESTIMATE_MIN_SAMPLES = env_int("ESTIMATE_MIN_SAMPLES", 10)
+ESTIMATE_PERCENTILE = env_int("ESTIMATE_PERCENTILE", 80)
+# The longest time between public updates, per impact (minutes): the default
+# "next update by" promise when an update gives none. "critical=60,major=120,minor=360".
+def env_minutes_by_name(name: str, default: str) -> dict[str, int]:
+    """"critical=60,major=120" as {"critical": 60, "major": 120}; anything else is refused."""
+    result = {}
+    for item in env_list(name, default):
+        key, sep, minutes = item.partition("=")
+        if not sep or not key.strip() or not minutes.strip().isdigit() or int(minutes) <= 0:
+            raise ImproperlyConfigured(f"{name} must read like critical=60,major=120,minor=360, not {item!r}")
+        result[key.strip()] = int(minutes)
+    return result
+
+
+UPDATE_CADENCE_MINUTES = env_minutes_by_name("UPDATE_CADENCE_MINUTES", "critical=60,major=120,minor=360")
+
 # Security -------------------------------------------------------------------
 # Public pages carry no inline script or style, so the policy needs no nonce
 # and a cached page is safe to serve to anyone. The widget overrides

@@ -30,3 +30,6 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # tests that need one generate it.
 VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY", "")
 VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY", "")
+# No default "next update by" promise unless a test turns the cadence on
+# (tests/services/test_cadence.py): the other tests make their own promises.
+UPDATE_CADENCE_MINUTES = {}

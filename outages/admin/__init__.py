@@ -25,7 +25,7 @@ from .. import permissions, templating
 from ..models import AuditEntry, Region, Service, ServiceArea, Team, TeamRegion, UpdateTemplate, normalize_postcode
 
 # Each module registers its ModelAdmins when imported.
-from . import api_tokens, credits, notifications, problem_reports  # noqa: F401
+from . import api_tokens, cadence, credits, notifications, problem_reports, storm  # noqa: F401
 from .area_import import AreaImportMixin
 from .incidents import IncidentAdmin, IncidentForm, MaintenanceAdmin  # noqa: F401 (registers them)
 from .login import ThrottledAdminAuthenticationForm
@@ -59,6 +59,7 @@ class ServiceAreaAdmin(PublicDataAdmin, AreaImportMixin, admin.ModelAdmin):
     search_fields = ["name", "aliases", "slug", "postcodes", "region__name"]
     prepopulated_fields = {"slug": ["name"]}
     list_select_related = ["region"]
+    inlines = [storm.CustomersServedInline]
 
     def get_search_results(self, request, queryset, search_term):
         # Postcodes are stored normalised (",1051,"): match what ops type ("1051", "sw1a 1aa").

@@ -23,7 +23,7 @@ from ..models import (
     ServiceArea,
     UpdateTemplate,
 )
-from . import quick_eta
+from . import estimate_hint, quick_eta
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -78,6 +78,7 @@ class IncidentForm(forms.ModelForm, MessageTranslationFields):
     )
     eta_choice = quick_eta.QuickEtaField()
     update_crew_status = forms.ChoiceField(label=_("Crew status"), choices=CrewStatus.choices, required=False)
+    update_eta_stage = estimate_hint.stage_field()
     update_next_update_at = forms.DateTimeField(
         label=_("Next update by"),
         required=False,
@@ -147,6 +148,7 @@ class IncidentForm(forms.ModelForm, MessageTranslationFields):
             del self.fields["reopen"]
             del self.fields["seen_version"]
             del self.fields["area_customers"]
+        estimate_hint.apply(self)
 
     def _area_customers(self) -> dict[int, int | None] | None:
         """{area id: estimate} for every area the form leaves the incident with (None: no own estimate)."""
@@ -187,6 +189,7 @@ class IncidentForm(forms.ModelForm, MessageTranslationFields):
             or self.eta_for_update() is not services.KEEP
             or (data.get("update_crew_status") or self.instance.crew_status) != self.instance.crew_status
             or data.get("update_next_update_at") is not None
+            or bool(data.get("update_eta_stage"))
         )
 
     def eta_for_update(self):

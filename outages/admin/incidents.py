@@ -31,6 +31,7 @@ from ..models import (
     MaintenanceWindow,
     UpdateTemplate,
 )
+from ..queries import cadence
 from . import bulk_update, incident_page, post_summary, quick_eta
 from .forms import (
     MESSAGE_TRANSLATION_FIELDS,
@@ -116,6 +117,8 @@ class BaseIncidentAdmin(admin.ModelAdmin):
         now = timezone.now()
         if obj.next_update_at <= now:
             return format_html('<strong class="console-overdue">{}</strong><br>{}', _("Overdue"), _two_lines(obj.next_update_at, now))
+        if cadence.is_due_soon(obj):
+            return format_html('<strong class="update-due--soon">{}</strong><br>{}', _("Due soon"), _two_lines(obj.next_update_at, now))
         return _two_lines(obj.next_update_at, now)
 
     @admin.display(description=_("ETA"), ordering="eta")
@@ -223,6 +226,7 @@ class BaseIncidentAdmin(admin.ModelAdmin):
                 reopen=data.get("reopen", False),
                 crew_status=data.get("update_crew_status") or None,
                 next_update_at=data.get("update_next_update_at"),
+                eta_stage=data.get("update_eta_stage") or None,
             )
             request.console_posted = update
         obj.refresh_from_db()
@@ -351,7 +355,7 @@ class IncidentAdmin(BaseIncidentAdmin):
         return [report, *super().get_urls()]
 
     def get_fieldsets(self, request, obj=None):
-        update_fields = ["update_status", "update_message", *MESSAGE_TRANSLATION_FIELDS, "update_eta", "update_crew_status", "update_next_update_at"]
+        update_fields = ["update_status", "update_message", *MESSAGE_TRANSLATION_FIELDS, "update_eta", "update_eta_stage", "update_crew_status", "update_next_update_at"]
         facts = ["title", "impact", "cause", "cause_detail", "customers_affected", "areas", "services"]
         if obj is None:
             return [(_("Incident"), {"fields": facts}), (_("Post an update"), {"fields": update_fields + ["template"]})]
@@ -398,6 +402,7 @@ class IncidentAdmin(BaseIncidentAdmin):
             customers_affected=data.get("customers_affected"),
             crew_status=data.get("update_crew_status") or CrewStatus.NOT_ASSIGNED,
             next_update_at=data.get("update_next_update_at"),
+            eta_stage=data.get("update_eta_stage") or None,
             author=request.user,
         )
 

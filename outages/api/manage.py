@@ -141,6 +141,7 @@ def _incident_json(pk: int) -> dict:
 
 NEW_INCIDENT_FIELDS = {
     "title", "areas", "services", "impact", "status", "message", "message_translations", "eta", "cause", "cause_detail",
+    "eta_stage",
 }
 
 
@@ -173,6 +174,7 @@ def incidents(request: HttpRequest, token, data: dict) -> HttpResponse:
         eta=None if eta is services.KEEP else eta,
         cause=_string(data, "cause", max_length=30),
         cause_detail=_string(data, "cause_detail", max_length=200),
+        eta_stage=_string(data, "eta_stage", max_length=12) or None,
         author=token.user,
     )
     response = json_response(_incident_json(incident.pk), status=201)
@@ -186,7 +188,7 @@ def incident_updates(request: HttpRequest, token, data: dict, pk: int) -> HttpRe
     incident = Incident.objects.filter(pk=pk).first()
     if incident is None:
         return json_error(404, _("No incident with this id."))
-    _unknown_fields(data, {"status", "message", "message_translations", "eta", "reopen"})
+    _unknown_fields(data, {"status", "message", "message_translations", "eta", "reopen", "eta_stage"})
     if "status" not in data:
         raise BadRequest(_("status is required."), {"status": [_("Required.")]})
     reopen = data.get("reopen", False)
@@ -200,6 +202,7 @@ def incident_updates(request: HttpRequest, token, data: dict, pk: int) -> HttpRe
         eta=_eta(data),
         author=token.user,
         reopen=reopen,
+        eta_stage=_string(data, "eta_stage", max_length=12) or None,
     )
     body = {
         "id": update.pk,

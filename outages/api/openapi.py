@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from ..models import AreaStatus, Cause, CrewStatus, Impact, IncidentStatus, Kind, MaintenanceStatus
+from ..models import AreaStatus, Cause, CrewStatus, EtaStage, Impact, IncidentStatus, Kind, MaintenanceStatus
 from ..queries.current import POSTCODE_PATTERN
 
 STATUSES = IncidentStatus.values + MaintenanceStatus.values
@@ -40,6 +40,28 @@ CREW_STATUS = {"type": "string", "enum": CrewStatus.values}
 COUNT_OR_NULL = {"type": ["integer", "null"], "minimum": 0}
 AREA_STATUS = {"type": "string", "enum": AreaStatus.values}
 SLUG = {"type": "string", "pattern": r"^[-a-zA-Z0-9_]+$", "minLength": 1, "maxLength": 120}
+
+
+ESTIMATE = {
+    "type": ["object", "null"],
+    "description": "The automatic first estimate from similar past outages, while no operator ETA is given "
+    "(an estimate, never a promise)",
+    "properties": {
+        "minutes": {"type": "integer", "description": "Most similar outages were fixed within this many minutes"},
+        "samples": {"type": "integer", "description": "How many similar outages it is based on"},
+        "text": {"type": "string"},
+    },
+    "required": ["minutes", "samples", "text"],
+}
+
+
+ETA_STAGE = {
+    "type": "string",
+    "enum": EtaStage.values,
+    "description": "How firm the ETA is: assessing (no ETA yet), area_wide (an area-wide estimate), "
+    "on_site (confirmed by the crew on site)",
+}
+ETA_STAGE_INPUT = {**ETA_STAGE, "description": "How firm the ETA is; absent: kept (a first ETA is area_wide)"}
 
 
 def _object(properties: dict, optional: tuple[str, ...] = ()) -> dict:
@@ -148,6 +170,8 @@ SCHEMAS = {
             "x_customers_affected": COUNT_OR_NULL,
             "x_next_update_at": {**TIME_OR_NULL, "description": "When the next update is promised (while it stands)"},
             "x_credits": {"type": "array", "items": CREDIT},
+            "x_estimate": ESTIMATE,
+            "x_eta_stage": ETA_STAGE,
         },
         optional=("scheduled_for", "scheduled_until"),
     ),
@@ -175,6 +199,8 @@ SCHEMAS = {
             "cause_text": STRING_OR_NULL,
             "started_at": TIME,
             "eta": TIME_OR_NULL,
+            "estimate": ESTIMATE,
+            "eta_stage": ETA_STAGE,
             "scheduled_for": TIME_OR_NULL,
             "scheduled_until": TIME_OR_NULL,
             "crew_status": CREW_STATUS,
@@ -222,8 +248,12 @@ SCHEMAS = {
                 "eta": {**TIME_OR_NULL, "description": "Estimated restoration, in the future, with a time zone"},
                 "cause": {"type": "string", "enum": Cause.values},
                 "cause_detail": {"type": "string", "maxLength": 200},
+                "eta_stage": ETA_STAGE_INPUT,
             },
-            optional=("services", "impact", "status", "message", "message_translations", "eta", "cause", "cause_detail"),
+            optional=(
+                "services", "impact", "status", "message", "message_translations", "eta", "cause", "cause_detail",
+                "eta_stage",
+            ),
         ),
         "additionalProperties": False,
     },
@@ -242,8 +272,9 @@ SCHEMAS = {
                     "description": "Absent: keep the current ETA; null: withdraw it; a time: the new ETA",
                 },
                 "reopen": {"type": "boolean", "description": "Needed to post a non-resolved status on a resolved incident"},
+                "eta_stage": ETA_STAGE_INPUT,
             },
-            optional=("message", "message_translations", "eta", "reopen"),
+            optional=("message", "message_translations", "eta", "reopen", "eta_stage"),
         ),
         "additionalProperties": False,
     },

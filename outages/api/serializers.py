@@ -37,7 +37,7 @@ from ..models import (
     ServiceArea,
     area_status_for,
 )
-from ..queries import credits, current
+from ..queries import announcements, credits, current, estimates
 from ..queries.current import Components
 from ..site import absolute
 
@@ -198,6 +198,20 @@ def incident_extras(incident: Incident) -> dict:
         "x_customers_affected": incident.customers_affected,
         "x_next_update_at": next_update_at(incident),
         "x_credits": [notice.as_json() for notice in credits.notices_for(incident)],
+        "x_estimate": estimate(incident),
+        "x_eta_stage": incident.eta_stage,
+    }
+
+
+def estimate(incident: Incident) -> dict | None:
+    """The automatic first estimate while no operator ETA is given (never an ETA):
+    {"minutes": the time most similar outages were fixed within, "samples": how many, "text": the sentence}."""
+    if not estimates.shown(incident):
+        return None
+    return {
+        "minutes": incident.estimate_minutes,
+        "samples": incident.estimate_samples,
+        "text": announcements.estimate_text(incident),
     }
 
 
@@ -261,6 +275,8 @@ def native_incident(incident: Incident, area: ServiceArea | None = None) -> dict
         "cause_text": incident.cause_text or None,
         "started_at": timestamp(incident.started_at),
         "eta": timestamp(incident.eta),
+        "estimate": estimate(incident),
+        "eta_stage": incident.eta_stage,
         "scheduled_for": timestamp(incident.scheduled_for),
         "scheduled_until": timestamp(incident.scheduled_until),
         "crew_status": incident.crew_status,

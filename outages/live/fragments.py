@@ -32,8 +32,15 @@ def _status_html(snapshot: dict, *, summary: bool = False) -> str:
         _render("outages/home.html#active-incidents", snapshot),
     ]
     if not summary:
+        parts.append(_summary_html(snapshot))
         parts.append(_render("outages/home.html#regions", snapshot))
     return "\n".join([*parts, _last_updated()])
+
+
+def _summary_html(snapshot: dict) -> str:
+    """The storm summary table (home page and /summary/), in its default order."""
+    table = snapshot["summary"]
+    return _render("outages/summary.html#summary-table", {"summary": table, "rows": table.rows, "sort": ""})
 
 
 def _area_html(snapshot: dict) -> str:
@@ -98,6 +105,7 @@ def render_change(incident_id: int, area_ids) -> dict[str, dict[str, str]]:
             [
                 _render("outages/home.html#banner", snapshot),
                 _render("outages/home.html#active-incidents", snapshot),
+                _summary_html(snapshot),
                 *[_render("outages/home.html#area-row", {"row": row}) for row in changed_rows],
                 _last_updated(),
             ]

@@ -9,6 +9,7 @@ Call inside translation.override(lang) to speak another language.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,8 +18,10 @@ from django.utils import formats, timezone, translation
 from django.utils.html import escape
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ..models import Impact, Incident, ServiceArea
+from . import estimates
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # 12-hour clock where people speak it so; elsewhere 24-hour.
@@ -161,7 +164,9 @@ def announce_for(place: str, tz, incidents: list[Incident], *, now: datetime | N
     works = [incident for incident in incidents if incident.is_maintenance]
     if outages:
         etas = [incident.eta for incident in outages]
-        if not all(etas):
+        if not any(etas) and all(estimates.shown(incident) for incident in outages):
+            second = estimate_sentence(max(outages, key=lambda incident: incident.estimate_minutes))
+        elif not all(etas):
             second = (_("We do not yet know when service will be restored."), {})
         elif max(etas) <= now:
             second = (_("The repair is taking longer than expected; we will give a new time soon."), {})
@@ -175,3 +180,36 @@ def announce_for(place: str, tz, incidents: list[Incident], *, now: datetime | N
             return Announcement([first, (_("The work should finish by %(time)s."), {"time": _when(max(ends), tz, now)})])
         return Announcement([first])
     return Announcement([(_("There are no known problems in %(area)s."), name)])
+
+
+# The automatic first estimate (outages.queries.estimates) -------------------
+
+
+def estimate_duration(minutes: int) -> str:
+    """"45 minutes", "3 hours", "2 days": rounded up, never down, so the estimate stays honest."""
+    if minutes <= 45:
+        count = max(15, math.ceil(minutes / 15) * 15)
+        return ngettext("%(count)d minute", "%(count)d minutes", count) % {"count": count}
+    if minutes <= 48 * 60:
+        count = math.ceil(minutes / 60)
+        return ngettext("%(count)d hour", "%(count)d hours", count) % {"count": count}
+    count = math.ceil(minutes / (24 * 60))
+    return ngettext("%(count)d day", "%(count)d days", count) % {"count": count}
+
+
+def estimate_sentence(incident: Incident) -> tuple[str, dict]:
+    """"Typically fixed within 3 hours (based on 42 similar outages). Our crew will confirm." as (template, values)."""
+    samples = incident.estimate_samples
+    template = ngettext(
+        "Typically fixed within %(duration)s (based on %(samples)s similar outage). Our crew will confirm.",
+        "Typically fixed within %(duration)s (based on %(samples)s similar outages). Our crew will confirm.",
+        samples,
+    )
+    return template, {"duration": estimate_duration(incident.estimate_minutes), "samples": formats.number_format(samples)}
+
+
+def estimate_text(incident: Incident) -> str:
+    """The estimate sentence if customers see one for this incident (no operator ETA), else ""."""
+    if not estimates.shown(incident):
+        return ""
+    return Announcement([estimate_sentence(incident)]).text()

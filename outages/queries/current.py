@@ -36,7 +36,7 @@ from ..models import (
     area_status_for,
     normalize_postcode,
 )
-from . import credits, problem_reports
+from . import credits, problem_reports, summary
 
 SEARCH_MAX_LENGTH = 100
 SEARCH_LIMIT = 20
@@ -124,10 +124,13 @@ class RegionGroup:
 
 
 def home_snapshot() -> dict:
-    """Everything `/` shows: banner, regions with area statuses, active incidents."""
+    """Everything `/` shows: banner, regions with area statuses, active incidents,
+    the storm summary. In storm mode the list of every area is left out (the
+    page offers the search instead)."""
     statuses = area_statuses()
+    storm = summary.storm_summary()
     groups: dict[int, RegionGroup] = {}
-    for area in ServiceArea.objects.select_related("region"):
+    for area in ServiceArea.objects.select_related("region") if not storm.storm_mode else ():
         group = groups.setdefault(area.region_id, RegionGroup(region=area.region))
         group.rows.append(AreaRow(area=area, status=statuses.get(area.pk, AreaStatus.OPERATIONAL)))
     active = impact_first(with_card_data(Incident.objects.active()))
@@ -136,6 +139,7 @@ def home_snapshot() -> dict:
         "regions": list(groups.values()),
         "active_incidents": active,
         "upcoming_maintenance": upcoming_maintenance(),
+        "summary": storm,
     }
 
 

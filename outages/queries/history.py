@@ -237,6 +237,13 @@ class EtaOutcome:
 
     resolved_at: datetime
     first_eta: datetime | None
+    # When the automatic estimate (started + its minutes) ran out, if one was made:
+    # judged apart from operators' ETAs.
+    estimate_until: datetime | None = None
+
+    @property
+    def estimate_kept(self) -> bool:
+        return self.estimate_until is not None and self.resolved_at <= self.estimate_until
 
     @property
     def kept(self) -> bool:
@@ -256,13 +263,33 @@ class EtaHonesty:
     median_slip: timedelta | None  # ... and by how much the others were late
     without_eta: int = 0
     days: int = HISTORY_DAYS
+    # Automatic estimates from similar outages, counted apart from operators' ETAs.
+    estimated: int = 0
+    estimate_kept: int = 0
+
+    @property
+    def estimate_percent(self) -> float | None:
+        return 100.0 * self.estimate_kept / self.estimated if self.estimated else None
+
+    def estimate_sentence(self) -> str:
+        """How the automatic estimates did, or "" if none was made."""
+        if not self.estimated:
+            return ""
+        return ngettext(
+            "Our automatic estimates from similar outages held for %(kept)d of %(given)d outage.",
+            "Our automatic estimates from similar outages held for %(kept)d of %(given)d outages.",
+            self.estimated,
+        ) % {"kept": self.estimate_kept, "given": self.estimated}
 
     @property
     def percent(self) -> float | None:
         return 100.0 * self.kept / self.given if self.given else None
 
     def sentence(self, here: bool = True) -> str:
-        """The plain sentence a customer reads."""
+        """The plain sentence a customer reads: operators' ETAs, then the automatic estimates apart."""
+        return " ".join(part for part in [self._operator_sentence(here), self.estimate_sentence()] if part)
+
+    def _operator_sentence(self, here: bool) -> str:
         if not self.given:
             if here:
                 return _("In the last %(days)d days there was no outage here for which we gave a time.") % {
@@ -293,7 +320,10 @@ def eta_honesty(outcomes: Iterable[EtaOutcome], days: int = HISTORY_DAYS) -> Eta
     outcomes = list(outcomes)
     with_eta = [outcome for outcome in outcomes if outcome.first_eta is not None]
     slips = [outcome.slip for outcome in with_eta if outcome.slip is not None]
+    estimated = [outcome for outcome in outcomes if outcome.estimate_until is not None]
     return EtaHonesty(
+        estimated=len(estimated),
+        estimate_kept=sum(outcome.estimate_kept for outcome in estimated),
         given=len(with_eta),
         kept=sum(outcome.kept for outcome in with_eta),
         median_slip=statistics.median(slips) if slips else None,
@@ -334,6 +364,7 @@ class Link:
     resolved_at: datetime | None
     added_at: datetime
     first_eta: datetime | None
+    estimate_minutes: int | None = None
 
     @property
     def span(self) -> Span:
@@ -348,7 +379,8 @@ class Link:
 
     @property
     def outcome(self) -> EtaOutcome:
-        return EtaOutcome(resolved_at=self.resolved_at, first_eta=self.first_eta)
+        until = self.started_at + timedelta(minutes=self.estimate_minutes) if self.estimate_minutes else None
+        return EtaOutcome(resolved_at=self.resolved_at, first_eta=self.first_eta, estimate_until=until)
 
 
 def links(*, since: datetime, now: datetime, areas=None) -> list[Link]:
@@ -373,6 +405,7 @@ def links(*, since: datetime, now: datetime, areas=None) -> list[Link]:
         "incident__resolved_at",
         "added_at",
         "first_eta",
+        "incident__estimate_minutes",
     )
     return [Link(*row) for row in rows]
 

@@ -8,6 +8,9 @@ accept and refuse exactly the same files.
   comma-separated string).
 - CSV: a header row with name, slug, region and (optionally) postcodes; no
   shapes, so an area keeps the shape it has.
+- Both may give customers_served: per service slug, how many customers the
+  area has ("fiber=1200; power=800" in CSV, or an object {"fiber": 1200} in
+  GeoJSON). Services it does not name keep their number; empty changes nothing.
 
 Areas are matched by slug: a new slug creates an area, a known one updates
 its name, region, postcodes and shape; a row that changes nothing writes
@@ -32,7 +35,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from .. import events, geo
-from ..models import Region, ServiceArea, normalize_postcode
+from ..models import CustomersServed, Region, Service, ServiceArea, normalize_postcode
 
 NAME_MAX = 120
 POSTCODE_MAX = 16
@@ -71,6 +74,7 @@ class Row:
     region: str
     postcodes: str  # packed, as ServiceArea stores them
     shape: dict | None
+    customers: dict[str, int] = field(default_factory=dict)  # service slug -> customers served
 
 
 @dataclass
@@ -169,6 +173,35 @@ def _postcodes(value) -> str:
     return ServiceArea.pack_postcodes(codes)
 
 
+def _customers(value) -> dict[str, int]:
+    """customers_served: {"fiber": 1200} or "fiber=1200; power=800"."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        pairs = []
+        for item in value.replace(",", ";").split(";"):
+            if not item.strip():
+                continue
+            slug, sep, count = item.partition("=")
+            if not sep:
+                raise ValueError(_("customers_served must read like fiber=1200; power=800"))
+            pairs.append((slug.strip(), count.strip()))
+    elif isinstance(value, dict):
+        pairs = list(value.items())
+    else:
+        raise ValueError(_("customers_served must read like fiber=1200; power=800"))
+    result = {}
+    for slug, count in pairs:
+        if isinstance(count, str) and count.isdigit():
+            count = int(count)
+        if not isinstance(slug, str) or not slug or isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(
+                _("customers served for “%(service)s” must be a whole number, zero or more") % {"service": str(slug)[:40]}
+            )
+        result[slug] = count
+    return result
+
+
 def _row(number: int, values: dict, shape: dict | None) -> Row:
     name = _text(values.get("name"), _("name"))
     slug = _text(values.get("slug"), _("slug"))
@@ -181,7 +214,10 @@ def _row(number: int, values: dict, shape: dict | None) -> Row:
     region = _text(values.get("region"), _("region"))
     if not slugify(region):
         raise ValueError(_("region “%(region)s” needs at least one letter or digit") % {"region": region})
-    return Row(number=number, name=name, slug=slug, region=region, postcodes=_postcodes(values.get("postcodes")), shape=shape)
+    return Row(
+        number=number, name=name, slug=slug, region=region, postcodes=_postcodes(values.get("postcodes")), shape=shape,
+        customers=_customers(values.get("customers_served")),
+    )
 
 
 def parse_geojson(text: str) -> tuple[list[Row], list[RowError]]:
@@ -303,9 +339,23 @@ def plan(data: bytes, name: str = "", fmt: str | None = None) -> ImportPlan:
         for area in ServiceArea.objects.defer(None).select_related("region").filter(slug__in=[r.slug for r in rows])
     }
     regions = _regions_by_key()
+    services = set(Service.objects.values_list("slug", flat=True))
+    served: dict[str, dict[str, int]] = {}
+    for area_slug, service_slug, customers in CustomersServed.objects.filter(
+        area__slug__in=[r.slug for r in rows]
+    ).values_list("area__slug", "service__slug", "customers"):
+        served.setdefault(area_slug, {})[service_slug] = customers
     new_regions: dict[str, str] = {}
     changes = []
+    unit = "feature" if fmt == "geojson" else "line"
     for row in rows:
+        unknown = sorted(set(row.customers) - services)
+        if unknown:
+            errors.append(
+                RowError(row.number, unit, _("customers_served names unknown services: %(slugs)s")
+                         % {"slugs": ", ".join(unknown)})
+            )
+            continue
         region = _find_region(regions, row.region)
         if region is None:
             new_regions.setdefault(slugify(row.region), row.region)
@@ -322,7 +372,10 @@ def plan(data: bytes, name: str = "", fmt: str | None = None) -> ImportPlan:
             fields.append("postcodes")
         if row.shape is not None and area.shape != row.shape:
             fields.append("shape")
+        if any(served.get(row.slug, {}).get(slug) != count for slug, count in row.customers.items()):
+            fields.append("customers_served")
         changes.append(Change(row, "update" if fields else "unchanged", fields))
+    errors.sort(key=lambda error: error.number)
     return ImportPlan(format=fmt, changes=changes, errors=errors, new_regions=sorted(new_regions.values()))
 
 
@@ -345,12 +398,14 @@ def run(
                 name=region_name, slug=slugify(region_name)
             )
         areas = {area.slug: area for area in ServiceArea.objects.defer(None).filter(slug__in=[c.row.slug for c in result.changes])}
+        services = {service.slug: service for service in Service.objects.all()}
         total = len(result.changes)
         for done, change in enumerate(result.changes, 1):
             row = change.row
             region = _find_region(regions, row.region)
+            area = None
             if change.action == "create":
-                ServiceArea.objects.create(
+                area = ServiceArea.objects.create(
                     name=row.name, slug=row.slug, region=region, postcodes=row.postcodes, shape=row.shape
                 )
             elif change.action == "update":
@@ -359,6 +414,11 @@ def run(
                 if row.shape is not None:
                     area.shape = row.shape
                 area.save()
+            if area is not None:
+                for slug, count in row.customers.items():
+                    CustomersServed.objects.update_or_create(
+                        area=area, service=services[slug], defaults={"customers": count}
+                    )
             if progress is not None:
                 progress(done, total)
         if result.changes or result.new_regions:

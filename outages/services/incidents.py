@@ -26,6 +26,7 @@ from ..models import (
     STATUSES_BY_KIND,
     AuditAction,
     CrewStatus,
+    EtaStage,
     Impact,
     Incident,
     IncidentArea,
@@ -36,6 +37,7 @@ from ..models import (
     Service,
     ServiceArea,
 )
+from ..queries import cadence, estimates
 from . import audit
 
 # post_update(eta=KEEP) carries the current ETA forward; eta=None clears it.
@@ -64,11 +66,32 @@ def _validate_choice(value: str, choices, field: str) -> None:
         raise ValidationError({field: _("“%(value)s” is not a valid choice.") % {"value": value}})
 
 
+def _validate_eta_stage(eta_stage: str | None, eta, status: str) -> None:
+    """A stage is a choice; an area-wide or on-site estimate needs an ETA to be an estimate of."""
+    if eta_stage is None:
+        return
+    _validate_choice(eta_stage, EtaStage, "eta_stage")
+    if eta_stage != EtaStage.ASSESSING and eta is None and status not in CLOSED_STATUSES:
+        raise ValidationError({"eta_stage": _("Give an estimated restoration time with this estimate stage.")})
+
+
+def eta_stage_after(eta_stage: str | None, eta, current: str) -> str:
+    """The stage an update leaves: no ETA is "assessing"; an ETA keeps the stage
+    given, else the current one, and a first ETA becomes an area-wide estimate."""
+    if eta is None:
+        return EtaStage.ASSESSING
+    if eta_stage:
+        return eta_stage
+    return EtaStage.AREA_WIDE if current == EtaStage.ASSESSING else current
+
+
 def validate_new_incident(
-    *, title, areas, impact, status, eta, started_at=None, crew_status=None, next_update_at=None, customers_affected=None
+    *, title, areas, impact, status, eta, started_at=None, crew_status=None, next_update_at=None, customers_affected=None,
+    eta_stage=None,
 ) -> None:
     """Everything open_incident checks, callable by a form before it saves."""
     now = timezone.now()
+    _validate_eta_stage(eta_stage, eta, status)
     _validate_crew_status(crew_status)
     _validate_next_update(next_update_at, status, now)
     _validate_customers(customers_affected)
@@ -113,6 +136,7 @@ def validate_update(
     at: datetime | None = None,
     crew_status: str | None = None,
     next_update_at: datetime | None = None,
+    eta_stage: str | None = None,
 ):
     """Everything post_update checks; returns the ETA the update will carry."""
     now = at or timezone.now()
@@ -132,6 +156,7 @@ def validate_update(
             eta = None
     else:
         _validate_eta(eta, status, now)
+    _validate_eta_stage(eta_stage, eta, status)
     return eta
 
 
@@ -153,17 +178,22 @@ def open_incident(
     crew_status: str = CrewStatus.NOT_ASSIGNED,
     next_update_at: datetime | None = None,
     message_translations: dict[str, str] | None = None,
+    eta_stage: str | None = None,
 ) -> Incident:
     """Open an incident for the given areas and post its first update.
 
-    message_translations: the message in other languages, {"hu": ..., "he": ...}."""
+    message_translations: the message in other languages, {"hu": ..., "he": ...}.
+    eta_stage: how firm the ETA is (EtaStage); None: area-wide with an ETA, assessing without."""
     areas = list(areas)
     started_at = started_at or timezone.now()
     validate_new_incident(
         title=title, areas=areas, impact=impact, status=status, eta=eta, started_at=started_at,
         crew_status=crew_status, next_update_at=next_update_at, customers_affected=customers_affected,
+        eta_stage=eta_stage,
     )
     title = title.strip()
+    if next_update_at is None:
+        next_update_at = cadence.default_promise(kind=Kind.INCIDENT, impact=impact, status=status, now=timezone.now())
 
     incident = Incident(
         title=title, impact=impact, status=status, cause=cause, cause_detail=cause_detail.strip(), started_at=started_at,
@@ -175,9 +205,11 @@ def open_incident(
         [IncidentArea(incident=incident, area=area, added_at=started_at) for area in areas]
     )
     incident.services.set(list(services))
+    refresh_estimate(incident)
     update = _record_update(
         incident, status=status, message=message, eta=eta, author=author, now=started_at,
         next_update_at=next_update_at, audit_action=None, message_translations=message_translations,
+        eta_stage=eta_stage,
     )
     audit.record(
         incident, AuditAction.OPENED, user=author, update=update,
@@ -201,11 +233,16 @@ def post_update(
     crew_status: str | None = None,
     next_update_at: datetime | None = None,
     message_translations: dict[str, str] | None = None,
+    eta_stage: str | None = None,
 ) -> IncidentUpdate:
     """Post a timeline entry; the incident's status, ETA and crew status follow it.
 
+    eta_stage: how firm the ETA is (EtaStage); None keeps it (a first ETA is an
+    area-wide estimate; no ETA is always "assessing").
+
     crew_status=None keeps the current crew status. next_update_at is this
-    update's promise of when the next one comes (None: no promise).
+    update's promise of when the next one comes (None: the impact's cadence,
+    settings.UPDATE_CADENCE_MINUTES, from now; impact none: no promise).
 
     A resolved incident takes a non-resolved update only with reopen=True, so
     nobody reopens an outage by a slip of the status menu. `at` records an
@@ -216,15 +253,22 @@ def post_update(
     # Lock the row so two operators posting at once are applied in turn.
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     eta = validate_update(
-        incident, status=status, eta=eta, reopen=reopen, at=at, crew_status=crew_status, next_update_at=next_update_at
+        incident, status=status, eta=eta, reopen=reopen, at=at, crew_status=crew_status, next_update_at=next_update_at,
+        eta_stage=eta_stage,
     )
     at = at or timezone.now()
     latest = incident.updates.order_by("-created_at").values_list("created_at", flat=True).first()
     if latest and at < latest:
         raise ValidationError({"at": _("An update cannot be dated before the previous one.")})
+    if next_update_at is None:
+        # No promise given: the impact's cadence (settings.UPDATE_CADENCE_MINUTES) from now.
+        next_update_at = cadence.default_promise(
+            kind=incident.kind, impact=incident.impact, status=status, now=timezone.now()
+        )
     update = _record_update(
         incident, status=status, message=message, eta=eta, author=author, now=at,
         crew_status=crew_status, next_update_at=next_update_at, message_translations=message_translations,
+        eta_stage=eta_stage,
     )
     events.incident_changed(
         incident, area_ids=set(incident.incident_areas.values_list("area_id", flat=True)), update=update
@@ -364,6 +408,8 @@ def edit_incident(
         for area_id, count in area_customers.items():
             _validate_customers(count)
             IncidentArea.objects.filter(incident=incident, area_id=area_id).update(customers_affected=count)
+    if incident.is_active:
+        refresh_estimate(incident)
     after = _edit_snapshot(incident)
     changes = audit.diff(before, after)
     if changes:
@@ -376,14 +422,14 @@ def edit_incident(
 
 def _record_update(
     incident: Incident, *, status, message, eta, author, now, crew_status=None, next_update_at=None,
-    audit_action=AuditAction.UPDATE_POSTED, message_translations=None,
+    audit_action=AuditAction.UPDATE_POSTED, message_translations=None, eta_stage=None,
 ) -> IncidentUpdate:
     """The one place where an incident's status, ETA, crew status, promise
     and times follow its latest update."""
     if status in CLOSED_STATUSES:
         eta = None
         next_update_at = None
-    before = audit.snapshot(incident, ["status", "eta", "crew_status", "next_update_at"])
+    before = audit.snapshot(incident, ["status", "eta", "eta_stage", "crew_status", "next_update_at"])
     update = IncidentUpdate.objects.create(
         incident=incident,
         status=status,
@@ -398,6 +444,7 @@ def _record_update(
     )
     incident.status = status
     incident.eta = eta
+    incident.eta_stage = eta_stage_after(eta_stage, eta, incident.eta_stage)
     incident.crew_status = update.crew_status
     incident.next_update_at = next_update_at
     incident.promise_lapse_announced = False
@@ -410,16 +457,25 @@ def _record_update(
     else:
         incident.resolved_at = None
     incident.save(
-        update_fields=["status", "eta", "started_at", "resolved_at", "updated_at", "crew_status", "next_update_at",
+        update_fields=["status", "eta", "eta_stage", "started_at", "resolved_at", "updated_at", "crew_status", "next_update_at",
                        "promise_lapse_announced", "version"]
     )
     if audit_action:
-        after = audit.snapshot(incident, ["status", "eta", "crew_status", "next_update_at"])
+        after = audit.snapshot(incident, ["status", "eta", "eta_stage", "crew_status", "next_update_at"])
         audit.record(
             incident, audit_action, user=author, update=update,
             changes={**audit.diff(before, after), **({"message": [None, update.message]} if update.message else {})},
         )
     return update
+
+
+def refresh_estimate(incident: Incident) -> None:
+    """Store the automatic first estimate from the incident's facts now (outages.queries.estimates)."""
+    found = estimates.estimate_for(incident)
+    minutes, samples = (found.minutes, found.samples) if found else (None, None)
+    if (minutes, samples) != (incident.estimate_minutes, incident.estimate_samples):
+        incident.estimate_minutes, incident.estimate_samples = minutes, samples
+        Incident.objects.filter(pk=incident.pk).update(estimate_minutes=minutes, estimate_samples=samples)
 
 
 def _edit_snapshot(incident: Incident) -> dict:

@@ -29,7 +29,7 @@ UPDATE_FIELDS = {
 }
 EXTRA_INCIDENT_FIELDS = {
     "x_kind", "x_eta", "x_cause", "x_cause_text", "x_services", "x_crew_status", "x_customers_affected", "x_next_update_at",
-    "x_credits",
+    "x_credits", "x_estimate", "x_eta_stage",
 }
 
 

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from outages import services as outage_services
-from outages.models import Impact, Incident, IncidentStatus, Service, ServiceArea
+from outages.models import EtaStage, Impact, Incident, IncidentStatus, Service, ServiceArea
 
 
 def _slugs(value: str) -> list[str]:
@@ -52,12 +52,14 @@ class Command(BaseCommand):
         opening.add_argument("--status", default=IncidentStatus.INVESTIGATING, choices=IncidentStatus.values)
         opening.add_argument("--message", default="")
         opening.add_argument("--eta", default=None)
+        opening.add_argument("--eta-stage", default=None, choices=EtaStage.values, help="how firm the ETA is")
         update = actions.add_parser("update", help="post an update")
         update.add_argument("id", type=int)
         update.add_argument("--status", required=True, choices=IncidentStatus.values)
         update.add_argument("--message", default="")
         update.add_argument("--eta", default=None, help="ISO-8601; omit to keep the current ETA")
         update.add_argument("--reopen", action="store_true", help="allow a new status on a resolved incident")
+        update.add_argument("--eta-stage", default=None, choices=EtaStage.values, help="omit to keep the current stage")
         resolving = actions.add_parser("resolve", help="resolve an incident")
         resolving.add_argument("id", type=int)
         resolving.add_argument("--message", default="")
@@ -69,7 +71,7 @@ class Command(BaseCommand):
             raise CommandError("; ".join(error.messages)) from None
         self.stdout.write(str(incident.pk))
 
-    def _open(self, *, title, areas, services: str, impact, status, message, eta, **_):
+    def _open(self, *, title, areas, services: str, impact, status, message, eta, eta_stage=None, **_):
         eta_value = _eta(eta)
         return outage_services.open_incident(
             title=title,
@@ -79,11 +81,14 @@ class Command(BaseCommand):
             status=status,
             message=message,
             eta=None if eta_value is outage_services.KEEP else eta_value,
+            eta_stage=eta_stage,
         )
 
-    def _update(self, *, id, status, message, eta, reopen, **_):
+    def _update(self, *, id, status, message, eta, reopen, eta_stage=None, **_):
         incident = self._incident(id)
-        outage_services.post_update(incident, status=status, message=message, eta=_eta(eta), reopen=reopen)
+        outage_services.post_update(
+            incident, status=status, message=message, eta=_eta(eta), reopen=reopen, eta_stage=eta_stage
+        )
         return incident
 
     def _resolve(self, *, id, message, **_):

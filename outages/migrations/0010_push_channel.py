@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('outages', '0004_large_data_indexes'),
+        ('outages', '0009_area_aliases_and_search_terms'),
     ]
 
     operations = [

@@ -13,7 +13,7 @@ def fill_search_terms(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("outages", "0004_large_data_indexes"),
+        ("outages", "0008_storm_summary"),
     ]
 
     operations = [
