@@ -196,6 +196,12 @@ LOGIN_URL = "admin:login"
 LOGIN_FAILURES_PER_USERNAME = env_int("LOGIN_FAILURES_PER_USERNAME", 5)
 LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 20)
 LOGIN_THROTTLE_SECONDS = env_int("LOGIN_THROTTLE_SECONDS", 900)
+# How many reverse proxies we run in front of the app (outages/client_address.py):
+# 0 (default) takes the connection's address; N takes the address our Nth
+# proxy from the app saw, from X-Forwarded-For. The shipped nginx is one: 1.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXIES must be 0 or more")
 
 # Internationalisation -------------------------------------------------------
 # Our own date/time formats (24-hour clock in English too): see statuspage/formats.
