@@ -171,6 +171,12 @@ PAGE_MAX_AGE = env_int("PAGE_MAX_AGE", 5)
 PAGE_STALE_WHILE_REVALIDATE = env_int("PAGE_STALE_WHILE_REVALIDATE", 30)
 PAGE_STALE_IF_ERROR = env_int("PAGE_STALE_IF_ERROR", 86400)
 PAGE_LAST_GOOD_SECONDS = env_int("PAGE_LAST_GOOD_SECONDS", 7 * 86400)
+# Bounds, whatever clients send: slots for pages with query parameters, last
+# good copies of pages without and with parameters, and the largest copy kept.
+PAGE_CACHE_QUERY_ENTRIES = env_int("PAGE_CACHE_QUERY_ENTRIES", 512)
+PAGE_LAST_GOOD_ENTRIES = env_int("PAGE_LAST_GOOD_ENTRIES", 1024)
+PAGE_LAST_GOOD_QUERY_ENTRIES = env_int("PAGE_LAST_GOOD_QUERY_ENTRIES", 128)
+PAGE_CACHE_MAX_BYTES = env_int("PAGE_CACHE_MAX_BYTES", 2 * 1024 * 1024)
 # With Redis, each process re-reads the shared status version at most this often.
 PAGE_VERSION_MEMO_SECONDS = env_float("PAGE_VERSION_MEMO_SECONDS", 0.25)
 

@@ -60,7 +60,7 @@ def _bad_request(request, form, message: str) -> HttpResponse:
 
 
 @require_safe
-@pagecache.cached(cache_errors=True)
+@pagecache.cached(cache_errors=True, params=("area", "service", "page"))
 def history(request: HttpRequest) -> HttpResponse:
     form = HistoryFilter(request.GET)
     if not form.is_valid():

@@ -44,7 +44,7 @@ def public_get(params: Iterable[str] = (), *, cors: bool = True, max_age: int | 
     allow_header = ", ".join(SAFE_METHODS + (("OPTIONS",) if cors else ()))
 
     def decorator(view):
-        cached_view = pagecache.cached(max_age, cache_errors=True)(_with_last_modified(view))
+        cached_view = pagecache.cached(max_age, cache_errors=True, params=allowed)(_with_last_modified(view))
 
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:

@@ -16,19 +16,19 @@ def _snapshot_response(request: HttpRequest, group: str) -> HttpResponse:
 
 
 @require_safe
-@pagecache.cached()
+@pagecache.cached(params=("lang", "summary"))
 def status_snapshot(request: HttpRequest) -> HttpResponse:
     # ?summary=1: without the list of every area, as the socket (the widget polls this).
     return _snapshot_response(request, live.STATUS_SUMMARY if request.GET.get("summary") == "1" else live.STATUS_GROUP)
 
 
 @require_safe
-@pagecache.cached()
+@pagecache.cached(params=("lang",))
 def area_snapshot(request: HttpRequest, slug: str) -> HttpResponse:
     return _snapshot_response(request, live.area_group(slug))
 
 
 @require_safe
-@pagecache.cached()
+@pagecache.cached(params=("lang",))
 def incident_snapshot(request: HttpRequest, pk: int) -> HttpResponse:
     return _snapshot_response(request, live.incident_group(pk))

@@ -36,7 +36,7 @@ def incident_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_safe
-@pagecache.cached(htmx=True)
+@pagecache.cached(htmx=True, params=("q",))
 def search(request: HtmxHttpRequest) -> HttpResponse:
     query = queries.clean_query(request.GET.get("q", ""))
     context = {"query": query, "results": queries.search_areas(query)}
