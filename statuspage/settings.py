@@ -180,6 +180,10 @@ PAGE_CACHE_MAX_BYTES = env_int("PAGE_CACHE_MAX_BYTES", 2 * 1024 * 1024)
 # With Redis, each process re-reads the shared status version at most this often.
 PAGE_VERSION_MEMO_SECONDS = env_float("PAGE_VERSION_MEMO_SECONDS", 0.25)
 
+# Concurrent websockets per client address (an IPv4 address or an IPv6 /64) in
+# each server process; the excess is closed with 1008 (policy). 0: no cap.
+WEBSOCKETS_PER_ADDRESS = env_int("WEBSOCKETS_PER_ADDRESS", 1000)
+
 # Seconds between reads of the live-push outbox (see outages/live.py).
 LIVE_OUTBOX_POLL_SECONDS = env_float("LIVE_OUTBOX_POLL_SECONDS", 0.5)
 # Every this many seconds each server process logs its live clients, groups and
