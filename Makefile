@@ -1,5 +1,6 @@
 # `make run`: install, migrate, load demo data and serve on http://127.0.0.1:$(PORT)
 # `make test`: install and run the whole test suite.
+# `make lint`: ruff (lint and format) and the import contracts (lint-imports).
 SHELL := /bin/bash
 PORT ?= 8000
 VENV := .venv
@@ -8,7 +9,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: run test install install-dev migrate serve worker clean messages extract-messages
+.PHONY: run test lint format install install-dev migrate serve worker clean messages extract-messages
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (pyenv install 3.12)"; exit 1; }
@@ -32,11 +33,17 @@ messages: $(MO)
 extract-messages:
 	DEBUG=1 $(PY) manage.py makemessages --no-location -l hu -l he --ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=data --ignore=artifacts
 
+# Local settings for `make run` and the commands after it (git-ignored; the
+# real environment wins): DEBUG on and a key of its own. Production has none.
+.env:
+	@printf '# Written by make run for local use; never deploy it.\nDEBUG=1\nSECRET_KEY=%s\n' \
+		"$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
+	@echo "Wrote .env (DEBUG=1 and a generated SECRET_KEY) for local commands"
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-run: export DEBUG ?= 1
-run: install messages
+run: install messages .env
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py collectstatic --noinput -v0
@@ -47,6 +54,15 @@ run: install messages
 
 test: install-dev messages
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo
+
+format: install-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 clean:
 	rm -rf $(VENV) staticfiles data/*.sqlite3*

@@ -73,7 +73,8 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
-    from outages import area_import, services
+    from outages import services
+    from outages.services import area_import
     from outages.models import Impact, ServiceArea
 
     call_command("migrate", verbosity=0)

@@ -7,5 +7,12 @@ class OutagesConfig(AppConfig):
     verbose_name = _("Outages")
 
     def ready(self):
-        # Modules that register periodic jobs with outages.scheduler.
-        from . import checks, credits, live, ops_jobs, tasks  # noqa: F401
+        # Imported once the app registry is ready: system checks register on
+        # import, and the layers above the write side receive its events.
+        from . import checks, events  # noqa: F401
+        from .live.publish import publish_change
+        from .notify.confirm import enqueue_confirmation
+        from .notify.engine import enqueue
+
+        events.connect(events.Receivers(publish=publish_change, deliver=enqueue, confirm=enqueue_confirmation))
+

@@ -1,36 +1,81 @@
-"""What happens after a write commits: the live push and notifications.
+"""What happens after a write commits: the live push and the notifications.
 
-Services call these inside their transaction; the work is deferred with
-transaction.on_commit, so a rolled-back write announces nothing.
+The write side (outages.services) calls these inside its transaction. A
+notification event is recorded in that same transaction, so a committed
+update can never be forgotten; everything else waits for transaction.on_commit,
+so a rolled-back write announces nothing.
+
+The receivers belong to the layers above: outages.live renders and publishes
+the changed fragments, outages.notify delivers events and confirmation
+messages. OutagesConfig.ready() connects them, so the write side never
+imports the code that renders or sends.
+
+Imports: models only.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 
 from django.db import transaction
+from django.utils import timezone
+
+from .models import NotificationEvent
+
+
+@dataclass
+class Receivers:
+    # (incident_id=id or None, area_ids=...): render and push what changed.
+    publish: Callable[[int | None, frozenset[int]], object]
+    # (notification event id): tell the subscribers.
+    deliver: Callable[[int], object]
+    # (subscriber id, already confirmed): send the opt-in or manage message.
+    confirm: Callable[[int, bool], object]
+
+
+_receivers: Receivers | None = None
+
+
+def connect(receivers: Receivers) -> None:
+    global _receivers
+    _receivers = receivers
+
+
+def receivers() -> Receivers:
+    if _receivers is None:
+        raise RuntimeError("outages.events has no receivers: OutagesConfig.ready() connects them")
+    return _receivers
+
+
+def _publish(incident_id: int | None, area_ids: frozenset[int]) -> None:
+    receivers().publish(incident_id=incident_id, area_ids=area_ids)
+
+
+def _deliver(event_id: int) -> None:
+    receivers().deliver(event_id)
+
+
+def _confirm(subscriber_id: int, already_confirmed: bool) -> None:
+    receivers().confirm(subscriber_id, already_confirmed)
 
 
 def incident_changed(incident, *, area_ids: set[int], update=None) -> None:
     """`update`: the timeline entry this change posted (open, update, resolve), if
     any: subscribers are told about it. Edits of facts alone notify nobody."""
     if update is not None:
-        from . import notifications
-
-        # Recorded in this transaction; the task is enqueued on commit.
-        notifications.record_event(update, area_ids)
-    transaction.on_commit(partial(_announce, incident.pk, frozenset(area_ids)))
-
-
-def _announce(incident_id: int, area_ids: frozenset[int]) -> None:
-    # Imported late: the live layer renders templates and needs the app registry.
-    from . import live
-
-    live.publish_change(incident_id=incident_id, area_ids=area_ids)
+        event = NotificationEvent.objects.create(
+            update=update, incident_id=update.incident_id, area_ids=sorted(area_ids), due_at=timezone.now()
+        )
+        transaction.on_commit(partial(_deliver, event.pk))
+    transaction.on_commit(partial(_publish, incident.pk, frozenset(area_ids)))
 
 
 def area_changed(*, area_ids: set[int]) -> None:
     """Something an area page shows changed without an incident changing
     (the customer-reports notice): push the areas' status cards again."""
-    transaction.on_commit(partial(_announce, None, frozenset(area_ids)))
+    transaction.on_commit(partial(_publish, None, frozenset(area_ids)))
 
 
 def public_data_changed(*, area_ids=()) -> None:
@@ -38,4 +83,9 @@ def public_data_changed(*, area_ids=()) -> None:
     regions edited or imported, team contacts, credit policies, report
     thresholds...): on commit, bump the cached pages' status version and push
     the banner (and these areas' cards) again, like any change."""
-    transaction.on_commit(partial(_announce, None, frozenset(area_ids)))
+    transaction.on_commit(partial(_publish, None, frozenset(area_ids)))
+
+
+def confirmation_requested(subscriber_id: int, *, already_confirmed: bool) -> None:
+    """A subscription asked for its opt-in (or, already confirmed, its manage link)."""
+    transaction.on_commit(partial(_confirm, subscriber_id, already_confirmed))

@@ -260,26 +260,3 @@ def simplify(geometry: dict, tolerance: float = DISPLAY_TOLERANCE, decimals: int
 
 def count_positions(geometry: dict) -> int:
     return sum(len(ring) for polygon in polygons(geometry) for ring in polygon)
-
-
-# Lookup ---------------------------------------------------------------------
-
-def find_area(lon: float, lat: float):
-    """The service area at a point: bounding boxes narrow it down in the
-    database, point-in-polygon decides. Strictly inside beats on a boundary;
-    among overlapping areas the smallest (most specific) wins."""
-    from .models import ServiceArea
-
-    candidates = ServiceArea.objects.defer(None).select_related("region").filter(
-        bbox_west__lte=lon, bbox_east__gte=lon, bbox_south__lte=lat, bbox_north__gte=lat
-    )
-    best, best_key = None, None
-    for area in candidates:
-        where = locate_point(area.shape, lon, lat)
-        if where < 0:
-            continue
-        size = (area.bbox_east - area.bbox_west) * (area.bbox_north - area.bbox_south)
-        key = (-where, size, area.slug)
-        if best_key is None or key < best_key:
-            best, best_key = area, key
-    return best

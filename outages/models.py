@@ -1,20 +1,30 @@
 """Data and invariants. Nothing here talks to the network; every write that
-matters to customers goes through outages/services.py."""
+matters to customers goes through outages.services.
 
+One module on purpose, though it is long: the models reference each other
+(areas, incidents, their timeline, subscribers, deliveries, reports) and the
+status rules that derive one from another read best next to the fields they
+rule. Imports: outages.geo only (pure geometry).
+"""
+
+import base64
 import re
+import secrets
 import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.crypto import get_random_string
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
+
+from .geo import bbox
 
 
 def message_in_language(message: str, translations: dict | None, language: str | None = None) -> str:
     """An operator's text in `language` (default: the active one) where given, else the default text."""
-    from django.utils import translation
-
     code = (language or translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
     return ((translations or {}).get(code) or "").strip() or message
 
@@ -64,6 +74,16 @@ class AreaStatus(models.TextChoices):
     PARTIAL = "partial_outage", _("Partial outage")
     MAJOR = "major_outage", _("Major outage")
     MAINTENANCE = "under_maintenance", _("Under maintenance")
+
+
+# Every status has an icon as well as a colour and words: never colour alone.
+STATUS_ICONS = {
+    AreaStatus.OPERATIONAL: "✓",
+    AreaStatus.DEGRADED: "◐",
+    AreaStatus.PARTIAL: "▲",
+    AreaStatus.MAJOR: "✕",
+    AreaStatus.MAINTENANCE: "⚙",
+}
 
 
 class Cause(models.TextChoices):
@@ -188,8 +208,6 @@ class ServiceArea(models.Model):
         self.postcodes = self.pack_postcodes(self.postcodes)
 
     def save(self, *args, **kwargs):
-        from .geo import bbox
-
         self.postcodes = self.pack_postcodes(self.postcodes)
         if "shape" not in self.get_deferred_fields():
             self.bbox_west, self.bbox_south, self.bbox_east, self.bbox_north = (
@@ -341,8 +359,6 @@ class Incident(models.Model):
         return self.get_cause_display() if self.cause else ""
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("incident", args=[self.pk])
 
 
@@ -751,9 +767,12 @@ class Channel(models.TextChoices):
 
 
 def _link_key() -> str:
-    from django.utils.crypto import get_random_string
-
     return get_random_string(16)
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks signing secret: "whsec_" and 24 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
 class Subscriber(models.Model):

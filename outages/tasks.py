@@ -1,47 +1,12 @@
-"""Background work (django.tasks, run by `manage.py db_worker`)."""
+"""Where background tasks queued by an earlier release still find their code.
 
+django-tasks-db stores each queued task by its import path; tasks queued
+before the notify wing existed name "outages.tasks.deliver_event" and
+"outages.tasks.send_confirmation", so those paths keep resolving to the
+same task objects. New tasks are stored under outages.notify.
+"""
 
+from .notify.confirm import send_confirmation
+from .notify.engine import deliver_event
 
-from django.tasks import task
-from django.utils import timezone
-
-from . import notifications
-from .models import Subscriber
-from .scheduler import periodic
-from .sms import PermanentFailure, TemporaryFailure
-
-
-@task()
-def deliver_event(event_id: int) -> dict:
-    """Tell every subscriber of the affected areas about one incident update."""
-    return notifications.run_event(event_id)
-
-
-@task()
-def send_confirmation(subscriber_id: int, already_confirmed: bool = False, attempt: int = 1) -> str:
-    """The double opt-in message; retried with backoff while the server is unavailable."""
-    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
-    if subscriber is None:
-        return "gone"
-    try:
-        notifications.send_confirmation(subscriber, already_confirmed=already_confirmed)
-    except PermanentFailure:
-        return "failed"
-    except TemporaryFailure:
-        from django.conf import settings
-
-        if attempt >= settings.NOTIFY_MAX_ATTEMPTS:
-            return "failed"
-        retry_at = timezone.now() + notifications.backoff(attempt)
-        send_confirmation.using(run_after=retry_at).enqueue(subscriber_id, already_confirmed, attempt + 1)
-        return "retry"
-    return "sent"
-
-
-@periodic
-def revive_stalled_notifications(now) -> int:
-    """A worker that died mid-event: its event is picked up again (see notifications.sweep)."""
-    return notifications.sweep(now)
-
-
-
+__all__ = ["deliver_event", "send_confirmation"]

@@ -1,7 +1,12 @@
+"""Every public URL: pages for people (views), machine-readable answers (api)
+and the polling fallback on the websocket paths (live)."""
+
 from django.urls import path, re_path
 from django.views.i18n import set_language
 
-from .views import api, embed, feeds, health, history, ivr, live, manage_api, map, public, report, subscribe
+from .api import feeds, health, ivr, manage as manage_api, statuspage as api
+from .live import groups, poll as live
+from .views import embed, history, map, public, report, subscribe
 from .views.origin import same_origin_post
 
 urlpatterns = [
@@ -16,9 +21,9 @@ urlpatterns = [
     path("areas/<slug:slug>/report/", report.report, name="report"),
     path("areas/<slug:slug>/report/sent/", report.report_sent, name="report-sent"),
     # Plain GET on the websocket paths: the polling fallback.
-    path("ws/status/", live.status_snapshot, name="status-snapshot"),
-    path("ws/areas/<slug:slug>/", live.area_snapshot, name="area-snapshot"),
-    path("ws/incidents/<int:pk>/", live.incident_snapshot, name="incident-snapshot"),
+    path(groups.STATUS_ROUTE, live.status_snapshot, name="status-snapshot"),
+    path(groups.AREA_ROUTE, live.area_snapshot, name="area-snapshot"),
+    path(groups.INCIDENT_ROUTE, live.incident_snapshot, name="incident-snapshot"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     # The widget: the only pages other sites may frame.

@@ -1,4 +1,4 @@
-"""Settings, all from the environment (see .env.example and DESIGN.md).
+"""Settings, all from the environment (see .env.example and the README).
 
 The embedded default (no variables set) is SQLite under data/, the in-memory
 channel layer and a local-memory cache: one process, no services. Setting
@@ -54,6 +54,20 @@ def env_float(name: str, default: float) -> float:
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
+
+def read_dotenv(path: Path) -> None:
+    """KEY=VALUE lines of a local, git-ignored .env (`make run` writes one with
+    DEBUG on and a generated key), so commands work with nothing exported.
+    The real environment always wins; production has no such file."""
+    if not path.is_file():
+        return
+    for line in path.read_text().splitlines():
+        name, sep, value = line.strip().partition("=")
+        if sep and name and not name.startswith("#"):
+            os.environ.setdefault(name.strip(), value.strip())
+
+
+read_dotenv(BASE_DIR / ".env")
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
@@ -113,7 +127,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "outages.context_processors.site",
+                "outages.site.site",
             ],
         },
     }
@@ -161,7 +175,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Public responses (pages, widget, JSON, feeds, voice line) are rendered once
-# per change and kept in the cache above (see outages/pagecache.py):
+# per change and kept in the cache above (see outages/live/pagecache.py):
 # PAGE_CACHE_SECONDS bounds how old clock-dependent text may get (0 turns the
 # cache off); PAGE_MAX_AGE is how long a proxy, CDN or browser may keep them,
 # then serve them stale while revalidating or when the origin fails; the last
@@ -184,7 +198,7 @@ PAGE_VERSION_MEMO_SECONDS = env_float("PAGE_VERSION_MEMO_SECONDS", 0.25)
 # each server process; the excess is closed with 1008 (policy). 0: no cap.
 WEBSOCKETS_PER_ADDRESS = env_int("WEBSOCKETS_PER_ADDRESS", 1000)
 
-# Seconds between reads of the live-push outbox (see outages/live.py).
+# Seconds between reads of the live-push outbox (see outages/live/).
 LIVE_OUTBOX_POLL_SECONDS = env_float("LIVE_OUTBOX_POLL_SECONDS", 0.5)
 # Every this many seconds each server process logs its live clients, groups and
 # asyncio tasks ("live relay clients=... tasks=..."); 0 turns it off.
@@ -201,7 +215,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
-# Console sign-in throttle (outages/login_throttle.py): failures allowed per
+# Console sign-in throttle (outages/admin/login.py): failures allowed per
 # username and per client address within the window, then refused until it ends.
 LOGIN_FAILURES_PER_USERNAME = env_int("LOGIN_FAILURES_PER_USERNAME", 5)
 LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 20)
@@ -270,9 +284,9 @@ def mailer_from_url(url: str) -> dict:
 MAILERS = {"default": mailer_from_url(EMAIL_URL)}
 
 # Subscriptions and notifications ------------------------------------------------
-# SMS: a backend class (outages.sms.ConsoleBackend prints, or appends to
-# SMS_FILE_PATH; outages.sms.HttpGatewayBackend posts to SMS_GATEWAY_URL).
-SMS_BACKEND = env_str("SMS_BACKEND", "outages.sms.ConsoleBackend")
+# SMS: a backend class (outages.notify.sms.ConsoleBackend prints, or appends to
+# SMS_FILE_PATH; outages.notify.sms.HttpGatewayBackend posts to SMS_GATEWAY_URL).
+SMS_BACKEND = env_str("SMS_BACKEND", "outages.notify.sms.ConsoleBackend")
 SMS_FILE_PATH = env_str("SMS_FILE_PATH")
 SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL")
 SMS_GATEWAY_TOKEN = env_str("SMS_GATEWAY_TOKEN")
@@ -339,5 +353,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own default sends its loggers to a second console handler
+        # when DEBUG is on: one handler here, so each line is printed once.
+        "django": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO"), "propagate": False},
+        "django.channels.server": {"level": "WARNING"},
+    },
 }

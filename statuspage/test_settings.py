@@ -6,6 +6,8 @@ over plain HTTP needs is relaxed.
 
 import os
 
+# A developer's .env (DEBUG on) must not change what the tests see.
+os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789abcdef")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")

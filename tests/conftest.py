@@ -230,7 +230,7 @@ def page_cache(request, settings):
     make_server always run with it, as in production."""
     from django.core.cache import cache
 
-    from outages import pagecache
+    from outages.live import pagecache
 
     if request.node.get_closest_marker("page_cache") is None:
         settings.PAGE_CACHE_SECONDS = 0

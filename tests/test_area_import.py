@@ -6,7 +6,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from outages import area_import
+from outages.services import area_import
 from outages.models import Region, ServiceArea
 
 from . import factories

@@ -38,6 +38,7 @@ def _clear_cache():
 
 # The helper -------------------------------------------------------------------
 
+
 def test_without_trusted_proxies_the_header_is_never_read():
     assert client_address.choose("203.0.113.5", "198.51.100.1, 127.0.0.1", 0) == "203.0.113.5"
 
@@ -70,10 +71,13 @@ def test_a_websocket_scope_gives_the_same_address():
 
 # Its callers ------------------------------------------------------------------
 
+
 def _report(client, area, service, forwarded, address="203.0.113.5"):
     return client.post(
-        f"/areas/{area.slug}/report/", {"service": service.pk, "problem": Problem.NO_SERVICE, "postcode": ""},
-        headers={"X-Forwarded-For": forwarded, "User-Agent": f"agent {forwarded}"}, REMOTE_ADDR=address,
+        f"/areas/{area.slug}/report/",
+        {"service": service.pk, "problem": Problem.NO_SERVICE, "postcode": ""},
+        headers={"X-Forwarded-For": forwarded, "User-Agent": f"agent {forwarded}"},
+        REMOTE_ADDR=address,
     )
 
 
@@ -105,8 +109,12 @@ def test_the_subscribe_limit_counts_an_ipv6_64_and_ignores_the_header(settings):
 
 def _sign_in(username, password, address, forwarded="198.51.100.1"):
     client = Client()
-    response = client.post("/admin/login/?next=/admin/", {"username": username, "password": password},
-                           headers={"X-Forwarded-For": forwarded}, REMOTE_ADDR=address)
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": username, "password": password},
+        headers={"X-Forwarded-For": forwarded},
+        REMOTE_ADDR=address,
+    )
     return response
 
 
@@ -126,6 +134,7 @@ def test_an_attacker_cannot_lock_a_known_user_out(settings, django_user_model):
 
 
 # Through the shipped nginx -------------------------------------------------------
+
 
 def _shipped_daphne_flags() -> list[str]:
     unit = (ROOT / "deploy" / "statuspage@.service").read_text()
@@ -152,15 +161,22 @@ def nginx_config(work: Path, port: int, upstream_port: int) -> str:
     site = (ROOT / "deploy" / "nginx.conf").read_text()
     site = site.replace("/var/cache/nginx/statuspage", str(work / "cache"))
     site = site.replace("/srv/statuspage/staticfiles/", str(ROOT / "static") + "/")
-    site = re.sub(r"(upstream statuspage \{)(.*?)(keepalive)",
-                  lambda m: f"{m.group(1)}\n    server 127.0.0.1:{upstream_port} max_fails=0;\n    {m.group(3)}",
-                  site, flags=re.S)
+    site = re.sub(
+        r"(upstream statuspage \{)(.*?)(keepalive)",
+        lambda m: f"{m.group(1)}\n    server 127.0.0.1:{upstream_port} max_fails=0;\n    {m.group(3)}",
+        site,
+        flags=re.S,
+    )
     assert "listen 80;" in site and "proxy_set_header X-Forwarded-For" in site
     site = site.replace("listen 80;", f"listen 127.0.0.1:{port};")
-    temp = "\n".join(f"    {name}_temp_path {work / name};" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    temp = "\n".join(
+        f"    {name}_temp_path {work / name};" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     user = "user root;\n" if os.geteuid() == 0 else ""
-    return (f"{user}worker_processes 1;\npid {work / 'nginx.pid'};\nerror_log {work / 'error.log'} warn;\n"
-            f"events {{ worker_connections 256; }}\nhttp {{\n    access_log off;\n{temp}\n{site}\n}}\n")
+    return (
+        f"{user}worker_processes 1;\npid {work / 'nginx.pid'};\nerror_log {work / 'error.log'} warn;\n"
+        f"events {{ worker_connections 256; }}\nhttp {{\n    access_log off;\n{temp}\n{site}\n}}\n"
+    )
 
 
 @pytest.fixture
@@ -172,8 +188,11 @@ def nginx_in_front(make_server):
     work = Path(tempfile.mkdtemp(prefix="nginx-test-"))
     port = free_port()
     (work / "nginx.conf").write_text(nginx_config(work, port, server.port))
-    process = subprocess.Popen([binary, "-p", str(work), "-c", str(work / "nginx.conf"), "-g", "daemon off;"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [binary, "-p", str(work), "-c", str(work / "nginx.conf"), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 10
     while True:
@@ -210,8 +229,12 @@ def test_spoofed_x_forwarded_for_through_the_shipped_nginx_is_one_client(nginx_i
     fields = {"service": service.pk, "problem": Problem.NO_SERVICE, "postcode": ""}
     statuses = []
     for n in range(7):
-        headers = {"X-Forwarded-For": f"198.51.100.{n}, 127.0.0.1", "User-Agent": f"agent-{n}",
-                   "Sec-Fetch-Site": "same-origin", "Content-Type": "application/x-www-form-urlencoded"}
+        headers = {
+            "X-Forwarded-For": f"198.51.100.{n}, 127.0.0.1",
+            "User-Agent": f"agent-{n}",
+            "Sec-Fetch-Site": "same-origin",
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
         statuses.append(_post(f"{nginx_in_front}/areas/{area.slug}/report/", fields, headers))
     # Five reports per source, then 429: the seven came from one client, whatever it claimed.
     assert statuses == [302] * 5 + [429, 429]

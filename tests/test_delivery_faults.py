@@ -17,7 +17,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from outages import notifications, subscriptions
+from outages.notify import engine
+from outages.services import subscriptions
 from outages.models import Channel, Delivery, Subscriber
 
 from . import factories
@@ -144,7 +145,7 @@ def test_a_worker_killed_with_sigkill_mid_batch_and_restarted_loses_no_message()
         in_flight = Delivery.objects.filter(status=Delivery.Status.SENDING).count()
 
         # The scheduler's sweep hands the dead worker's claims back once they are stale.
-        assert notifications.sweep(timezone.now() + timedelta(minutes=6)) >= 1
+        assert engine.sweep(timezone.now() + timedelta(minutes=6)) >= 1
         workers.append(start_worker(sink))
         deadline = time.monotonic() + 90
         while Delivery.objects.exclude(status=Delivery.Status.SENT).exists():

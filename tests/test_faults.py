@@ -16,8 +16,9 @@ from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
-from outages import live, services
+from outages import services
 from outages.models import Incident, IncidentStatus
+from outages.live import publish
 
 from . import factories
 from .conftest import create_server_operator
@@ -72,10 +73,10 @@ def private_redis(settings):
             "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
         }
     }
-    live.LayerSender._skip_until = 0.0
+    publish.LayerSender._skip_until = 0.0
     yield redis
     redis.kill()
-    live.LayerSender._skip_until = 0.0
+    publish.LayerSender._skip_until = 0.0
 
 
 def test_redis_dying_and_returning_repeatedly_loses_no_save_no_page_and_no_live_change(make_server, private_redis):
@@ -144,7 +145,7 @@ def test_redis_dying_and_returning_repeatedly_loses_no_save_no_page_and_no_live_
             assert recovered is not None, "a client still differs from the database 30 s after Redis returned"
             print(f"cycle {cycle + 1}: every client matched the database {recovered:.2f}s after Redis returned")
 
-        time.sleep(live.LayerSender.BACKOFF)  # the publisher tries the layer again
+        time.sleep(publish.LayerSender.BACKOFF)  # the publisher tries the layer again
         for _ in range(4):
             post("up")
 

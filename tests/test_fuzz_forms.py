@@ -7,11 +7,10 @@ import re
 import pytest
 from django.core.cache import cache
 from django.test import Client
-from django.urls import get_resolver
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from outages import openapi
+from outages.api import openapi
 from outages.models import Incident
 
 from . import factories

@@ -3,6 +3,7 @@
 import pytest
 
 from outages import geo
+from outages.queries import current
 
 from . import factories
 
@@ -97,10 +98,10 @@ def test_find_area_uses_the_shapes_with_holes_and_prefers_strictly_inside():
     outer = factories.area("Ring town", shape=WITH_HOLE)
     inner = factories.area("Hole town", shape={"type": "Polygon", "coordinates": [HOLE]})
     neighbour = factories.area("East town", shape={"type": "Polygon", "coordinates": [[[10, 0], [20, 0], [20, 10], [10, 10], [10, 0]]]})
-    assert geo.find_area(1, 1) == outer
-    assert geo.find_area(5, 5) == inner
-    assert geo.find_area(15, 5) == neighbour
-    assert geo.find_area(10, 5) in {outer, neighbour}  # on the shared edge: one of the two, never none
-    assert geo.find_area(4.0, 5) == inner  # on the hole's edge: both touch it; the smaller wins
-    assert geo.find_area(50, 50) is None
+    assert current.find_area(1, 1) == outer
+    assert current.find_area(5, 5) == inner
+    assert current.find_area(15, 5) == neighbour
+    assert current.find_area(10, 5) in {outer, neighbour}  # on the shared edge: one of the two, never none
+    assert current.find_area(4.0, 5) == inner  # on the hole's edge: both touch it; the smaller wins
+    assert current.find_area(50, 50) is None
     assert (outer.bbox_west, outer.bbox_south, outer.bbox_east, outer.bbox_north) == (0, 0, 10, 10)

@@ -9,9 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from outages import history, services
-from outages.history import Day, Outcome, Span
+from outages import services
+from outages.queries.history import Day, Outcome, Span
 from outages.models import AreaStatus, Impact, IncidentStatus, MaintenanceStatus
+from outages.queries import history as read_history
 
 from . import factories
 
@@ -34,22 +35,22 @@ def bar(bars, day: date) -> Day:
 def test_there_are_ninety_days_oldest_first_ending_today_in_the_areas_zone():
     # 23:30 UTC on 1 June is already 2 June in Budapest and 2 June in Auckland.
     now = datetime(2026, 6, 1, 23, 30, tzinfo=UTC)
-    bars = history.day_bars([], BUDAPEST, now)
+    bars = read_history.day_bars([], BUDAPEST, now)
     assert len(bars) == 90
     assert bars[-1].day == date(2026, 6, 2) and bars[0].day == date(2026, 3, 5)
     assert all(item.status == AreaStatus.OPERATIONAL and not item.outage_minutes for item in bars)
-    assert history.day_bars([], zoneinfo.ZoneInfo("America/New_York"), now)[-1].day == date(2026, 6, 1)
+    assert read_history.day_bars([], zoneinfo.ZoneInfo("America/New_York"), now)[-1].day == date(2026, 6, 1)
 
 
 def test_an_outage_across_local_midnight_is_split_between_the_two_local_days():
     now = local(BUDAPEST, 2026, 6, 10, 12, 0)
     outage = Span(start=local(BUDAPEST, 2026, 6, 4, 23, 30), end=local(BUDAPEST, 2026, 6, 5, 0, 45), status=MAJOR)
-    bars = history.day_bars([outage], BUDAPEST, now)
+    bars = read_history.day_bars([outage], BUDAPEST, now)
     assert bar(bars, date(2026, 6, 4)).outage_minutes == 30
     assert bar(bars, date(2026, 6, 5)).outage_minutes == 45
     assert bar(bars, date(2026, 6, 4)).status == bar(bars, date(2026, 6, 5)).status == MAJOR
     # The same instants seen from Auckland (UTC+12) fall on one local day.
-    auckland = history.day_bars([outage], AUCKLAND, now)
+    auckland = read_history.day_bars([outage], AUCKLAND, now)
     assert bar(auckland, date(2026, 6, 5)).outage_minutes == 75
     assert bar(auckland, date(2026, 6, 4)).outage_minutes == 0
 
@@ -57,7 +58,7 @@ def test_an_outage_across_local_midnight_is_split_between_the_two_local_days():
 def test_an_outage_ending_exactly_at_local_midnight_does_not_touch_the_next_day():
     now = local(BUDAPEST, 2026, 6, 10, 12, 0)
     outage = Span(start=local(BUDAPEST, 2026, 6, 4, 22, 0), end=local(BUDAPEST, 2026, 6, 5, 0, 0), status=MAJOR)
-    bars = history.day_bars([outage], BUDAPEST, now)
+    bars = read_history.day_bars([outage], BUDAPEST, now)
     assert bar(bars, date(2026, 6, 4)).outage_minutes == 120
     assert bar(bars, date(2026, 6, 5)).status == AreaStatus.OPERATIONAL
 
@@ -66,26 +67,26 @@ def test_the_spring_change_makes_a_day_of_23_hours():
     # Budapest: clocks go from 02:00 to 03:00 on the last Sunday of March 2026 (29 March).
     now = local(BUDAPEST, 2026, 4, 2, 12, 0)
     whole_day = Span(start=local(BUDAPEST, 2026, 3, 28, 12, 0), end=local(BUDAPEST, 2026, 3, 30, 12, 0), status=MAJOR)
-    bars = history.day_bars([whole_day], BUDAPEST, now)
+    bars = read_history.day_bars([whole_day], BUDAPEST, now)
     assert bar(bars, date(2026, 3, 29)).outage_minutes == 23 * 60
     assert bar(bars, date(2026, 3, 28)).outage_minutes == bar(bars, date(2026, 3, 30)).outage_minutes == 12 * 60
     # 01:00 to 04:00 on the clock is two real hours.
     night = Span(start=local(BUDAPEST, 2026, 3, 29, 1, 0), end=local(BUDAPEST, 2026, 3, 29, 4, 0), status=MAJOR)
-    assert bar(history.day_bars([night], BUDAPEST, now), date(2026, 3, 29)).outage_minutes == 120
+    assert bar(read_history.day_bars([night], BUDAPEST, now), date(2026, 3, 29)).outage_minutes == 120
 
 
 def test_the_autumn_change_makes_a_day_of_25_hours():
     # Budapest: clocks go from 03:00 back to 02:00 on 25 October 2026.
     now = local(BUDAPEST, 2026, 11, 2, 12, 0)
     whole_day = Span(start=local(BUDAPEST, 2026, 10, 24, 0, 0), end=None, status=MAJOR)
-    bars = history.day_bars([whole_day], BUDAPEST, now)
+    bars = read_history.day_bars([whole_day], BUDAPEST, now)
     assert bar(bars, date(2026, 10, 25)).outage_minutes == 25 * 60
     assert bar(bars, date(2026, 10, 24)).outage_minutes == 24 * 60
     # Today counts only up to now.
     assert bars[-1].outage_minutes == 12 * 60
     # 01:00 to 04:00 on the clock is four real hours.
     night = Span(start=local(BUDAPEST, 2026, 10, 25, 1, 0), end=local(BUDAPEST, 2026, 10, 25, 4, 0), status=MAJOR)
-    assert bar(history.day_bars([night], BUDAPEST, now), date(2026, 10, 25)).outage_minutes == 240
+    assert bar(read_history.day_bars([night], BUDAPEST, now), date(2026, 10, 25)).outage_minutes == 240
 
 
 def test_a_day_takes_the_worst_status_and_overlaps_count_once():
@@ -96,7 +97,7 @@ def test_a_day_takes_the_worst_status_and_overlaps_count_once():
         Span(start=local(BUDAPEST, 2026, 6, 8, 10, 30), end=local(BUDAPEST, 2026, 6, 8, 12, 0), status=MAJOR),
         Span(start=local(BUDAPEST, 2026, 6, 8, 1, 0), end=local(BUDAPEST, 2026, 6, 8, 3, 0), status=AreaStatus.MAINTENANCE),
     ]
-    result = bar(history.day_bars(spans, BUDAPEST, now), day)
+    result = bar(read_history.day_bars(spans, BUDAPEST, now), day)
     assert result.status == MAJOR
     assert result.outage_minutes == 120  # 10:00-12:00, not 60 + 90
     assert result.maintenance_minutes == 120
@@ -106,32 +107,32 @@ def test_a_day_takes_the_worst_status_and_overlaps_count_once():
 def test_maintenance_colours_its_day_but_does_not_count_against_availability():
     now = local(BUDAPEST, 2026, 6, 10, 12, 0)
     window = Span(start=local(BUDAPEST, 2026, 6, 8, 1, 0), end=local(BUDAPEST, 2026, 6, 8, 5, 0), status=AreaStatus.MAINTENANCE)
-    bars = history.day_bars([window], BUDAPEST, now)
+    bars = read_history.day_bars([window], BUDAPEST, now)
     assert bar(bars, date(2026, 6, 8)).status == AreaStatus.MAINTENANCE
     assert bar(bars, date(2026, 6, 8)).outage_minutes == 0
-    assert history.availability([window], BUDAPEST, now) == 100.0
-    assert history.percent_text(history.availability([window], BUDAPEST, now)) == "100%"
+    assert read_history.availability([window], BUDAPEST, now) == 100.0
+    assert read_history.percent_text(read_history.availability([window], BUDAPEST, now)) == "100%"
 
 
 def test_availability_is_the_share_of_the_window_without_outage():
     now = local(BUDAPEST, 2026, 6, 10, 0, 0)
     outage = Span(start=local(BUDAPEST, 2026, 6, 1, 0, 0), end=local(BUDAPEST, 2026, 6, 1, 8, 54), status=MAJOR)
-    window = (now - history.window_start(BUDAPEST, now)).total_seconds()
+    window = (now - read_history.window_start(BUDAPEST, now)).total_seconds()
     # From local midnight 89 days back, less the hour lost on 29 March.
-    assert history.window_start(BUDAPEST, now) == local(BUDAPEST, 2026, 3, 13, 0, 0)
+    assert read_history.window_start(BUDAPEST, now) == local(BUDAPEST, 2026, 3, 13, 0, 0)
     assert window == 89 * 86400 - 3600
     expected = 100 * (1 - 8.9 * 3600 / window)
-    assert history.availability([outage], BUDAPEST, now) == pytest.approx(expected)
+    assert read_history.availability([outage], BUDAPEST, now) == pytest.approx(expected)
     # Rounded down: any outage at all never reads 100%.
     tiny = Span(start=local(BUDAPEST, 2026, 6, 1, 0, 0), end=local(BUDAPEST, 2026, 6, 1, 0, 0, 1), status=MAJOR)
-    assert history.percent_text(history.availability([tiny], BUDAPEST, now)) == "99.99%"
+    assert read_history.percent_text(read_history.availability([tiny], BUDAPEST, now)) == "99.99%"
 
 
 def test_outages_before_the_window_do_not_count():
     now = local(BUDAPEST, 2026, 6, 10, 12, 0)
     old = Span(start=local(BUDAPEST, 2025, 1, 1, 0, 0), end=local(BUDAPEST, 2025, 1, 5, 0, 0), status=MAJOR)
-    assert history.availability([old], BUDAPEST, now) == 100.0
-    assert not any(item.outage_minutes for item in history.day_bars([old], BUDAPEST, now))
+    assert read_history.availability([old], BUDAPEST, now) == 100.0
+    assert not any(item.outage_minutes for item in read_history.day_bars([old], BUDAPEST, now))
 
 
 # ETA honesty, pure -----------------------------------------------------------
@@ -145,7 +146,7 @@ def test_eta_honesty_counts_fixes_by_the_first_eta_and_the_median_slip():
         Outcome(resolved_at=at + timedelta(hours=2), first_eta=at),
     ]
     without = [Outcome(resolved_at=at, first_eta=None)]
-    honesty = history.eta_honesty(kept + late + without)
+    honesty = read_history.eta_honesty(kept + late + without)
     assert (honesty.given, honesty.kept, honesty.without_eta) == (10, 8, 1)
     assert honesty.median_slip == timedelta(hours=1, minutes=30)
     assert honesty.sentence().startswith(
@@ -156,10 +157,10 @@ def test_eta_honesty_counts_fixes_by_the_first_eta_and_the_median_slip():
 
 
 def test_eta_honesty_with_nothing_to_count_says_so():
-    assert history.eta_honesty([]).sentence() == (
+    assert read_history.eta_honesty([]).sentence() == (
         "In the last 90 days there was no outage here for which we gave a time."
     )
-    one = history.eta_honesty([Outcome(resolved_at=datetime(2026, 1, 1, tzinfo=UTC), first_eta=datetime(2026, 1, 1, tzinfo=UTC))])
+    one = read_history.eta_honesty([Outcome(resolved_at=datetime(2026, 1, 1, tzinfo=UTC), first_eta=datetime(2026, 1, 1, tzinfo=UTC))])
     assert one.sentence() == "In the last 90 days, 1 of 1 outage here was fixed by the first time we gave."
 
 
@@ -192,7 +193,7 @@ def test_first_eta_is_the_first_update_that_gave_one_not_a_later_revision():
     past_outage(district, started=started - timedelta(days=1), minutes=30, etas=[(1, 45)])
     # No ETA ever: not counted in the ETA figure.
     past_outage(district, started=started - timedelta(days=2), minutes=30)
-    honesty = history.area_history(district).eta
+    honesty = read_history.area_history(district).eta
     assert (honesty.given, honesty.kept, honesty.without_eta) == (2, 1, 1)
     assert honesty.median_slip == timedelta(minutes=90)
 
@@ -207,7 +208,7 @@ def test_maintenance_windows_have_no_eta_honesty_and_no_availability_cost():
     )
     services.post_update(window, status=MaintenanceStatus.IN_PROGRESS)
     services.resolve(window)
-    figures = history.area_history(district)
+    figures = read_history.area_history(district)
     assert figures.availability == 100.0 and figures.eta.given == 0 and figures.outages == 0
     day = timezone.localtime(start, district.tzinfo).date()
     assert any(item.day == day and item.status == AreaStatus.MAINTENANCE for item in figures.days)
@@ -220,7 +221,7 @@ def test_day_bars_from_the_database_follow_the_area_zone_across_the_autumn_chang
     started = local(BUDAPEST, 2025, 10, 25, 23, 0).astimezone(UTC)
     past_outage(district, started=started, minutes=26 * 60)  # 26 real hours
     now = local(BUDAPEST, 2025, 11, 1, 12, 0)
-    bars = history.area_history(district, now).days
+    bars = read_history.area_history(district, now).days
     assert bar(bars, date(2025, 10, 25)).outage_minutes == 60
     assert bar(bars, date(2025, 10, 26)).outage_minutes == 25 * 60
     assert bar(bars, date(2025, 10, 27)).outage_minutes == 0  # 23:00 + 26 h of real time = 00:00 on the 27th
@@ -234,8 +235,8 @@ def test_an_area_added_to_a_growing_incident_is_affected_from_then_on():
     incident = services.open_incident(title="Spreading outage", areas=[first], started_at=started)
     services.edit_incident(incident, areas=[first, second])  # added now
     services.resolve(incident)
-    assert 5 * 60 <= sum(day.outage_minutes for day in history.area_history(first).days) <= 5 * 60 + 2
-    assert sum(day.outage_minutes for day in history.area_history(second).days) <= 1
+    assert 5 * 60 <= sum(day.outage_minutes for day in read_history.area_history(first).days) <= 5 * 60 + 2
+    assert sum(day.outage_minutes for day in read_history.area_history(second).days) <= 1
 
 
 @pytest.mark.django_db
@@ -246,16 +247,16 @@ def test_overall_figures_count_each_area_once_and_each_outage_once():
     incident = services.open_incident(title="Both", areas=[a, b], started_at=started)
     services.post_update(incident, status=IncidentStatus.IDENTIFIED, eta=started + timedelta(hours=1), at=started)
     services.resolve(incident, at=started + timedelta(hours=2))
-    overall = history.eta_honesty_for_areas()
+    overall = read_history.eta_honesty_for_areas()
     assert (overall.given, overall.kept) == (1, 0)
-    assert history.eta_honesty_for_areas(region.areas.filter(pk=c.pk)).given == 0
-    assert history.eta_honesty_for_areas(region.areas.filter(pk__in=[a.pk, b.pk])).given == 1
+    assert read_history.eta_honesty_for_areas(region.areas.filter(pk=c.pk)).given == 0
+    assert read_history.eta_honesty_for_areas(region.areas.filter(pk__in=[a.pk, b.pk])).given == 1
     now = timezone.now()
-    per_area = [history.area_history(area, now).availability for area in (a, b, c)]
+    per_area = [read_history.area_history(area, now).availability for area in (a, b, c)]
     assert per_area[2] == 100.0 and per_area[0] == per_area[1] < 100.0
-    assert history.overall_availability(now) == pytest.approx(sum(per_area) / 3)
-    assert history.overall_availability(now, region.areas.filter(pk=c.pk)) == 100.0
-    assert history.mean_time_to_restore_for_areas(region.areas.all()) == timedelta(hours=2)
+    assert read_history.overall_availability(now) == pytest.approx(sum(per_area) / 3)
+    assert read_history.overall_availability(now, region.areas.filter(pk=c.pk)) == 100.0
+    assert read_history.mean_time_to_restore_for_areas(region.areas.all()) == timedelta(hours=2)
 
 
 # The area page ---------------------------------------------------------------

@@ -8,7 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from outages import history, services
+from outages import services
+from outages.queries import history as read_history
+from outages.queries import ops_history
 
 from . import factories
 
@@ -52,7 +54,7 @@ def test_history_report_shows_eta_honesty_and_time_to_restore_per_region_area_an
     # Older than 90 days: not counted.
     outage([village], started=timezone.now() - timedelta(days=120), minutes=600, eta_after=30)
 
-    report = history.ops_report()
+    report = ops_history.ops_report()
     rows = {row.label: row for row in [report.overall, *report.regions, *report.services]}
     assert (rows["All areas"].eta.given, rows["All areas"].eta.kept) == (2, 1)
     assert rows["All areas"].mean_time_to_restore == timedelta(minutes=120)
@@ -77,10 +79,10 @@ def test_eta_honesty_applies_to_any_set_of_areas_such_as_a_team(ops):
     outage([mine], started=started, minutes=30, eta_after=60)
     outage([theirs], started=started, minutes=90, eta_after=60)
     team_areas = region.areas.filter(pk=mine.pk)  # what a team's areas queryset looks like
-    assert history.eta_honesty_for_areas(team_areas).sentence(here=False).startswith(
+    assert read_history.eta_honesty_for_areas(team_areas).sentence(here=False).startswith(
         "In the last 90 days, 1 of 1 outage was fixed"
     )
-    assert history.mean_time_to_restore_for_areas(team_areas) == timedelta(minutes=30)
+    assert read_history.mean_time_to_restore_for_areas(team_areas) == timedelta(minutes=30)
 
 
 def test_history_report_query_count_does_not_grow_with_incidents(ops):
@@ -110,7 +112,7 @@ def test_history_report_has_a_row_per_team_covering_its_regions_and_subregions(o
     TeamRegion.objects.create(team=northern, region=north)
     southern = Team.objects.create(name="Southern crew", public_name="South")
     TeamRegion.objects.create(team=southern, region=south)
-    report = history.ops_report()
+    report = ops_history.ops_report()
     rows = {row.label: row for row in report.teams}
     assert (rows["Northern crew"].eta.kept, rows["Northern crew"].eta.given) == (1, 1)  # via the sub-region
     assert (rows["Southern crew"].eta.kept, rows["Southern crew"].eta.given) == (0, 1)

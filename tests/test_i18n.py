@@ -6,16 +6,15 @@ import shutil
 import subprocess
 import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from channels.db import database_sync_to_async as sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.utils import timezone
 
-from outages import live, services
+from outages import services
 from outages.models import Channel, IncidentStatus, LiveChange
+from outages.live import relay
 from statuspage.asgi import application
 
 from . import factories
@@ -257,8 +256,8 @@ async def test_a_live_push_is_rendered_once_per_language_and_each_client_gets_it
     finally:
         for communicator, _ in clients.values():
             await communicator.disconnect()
-        if live.Relay.current is not None:
-            await live.Relay.current.stop()
+        if relay.Relay.current is not None:
+            await relay.Relay.current.stop()
 
 
 @pytest.mark.django_db
@@ -275,7 +274,7 @@ def test_the_polling_fallback_answers_in_the_pages_language(client):
 def test_a_notification_carries_the_update_in_the_subscribers_language(settings):
     from django.core.cache import cache
 
-    from outages import subscriptions
+    from outages.services import subscriptions
 
     from .receivers import SMTPSink, run_worker, text_part
 

@@ -7,8 +7,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from outages import queries, services
+from outages import services
 from outages.models import AreaStatus, Impact, Incident, IncidentStatus
+from outages.queries import current
 
 from . import factories
 
@@ -105,17 +106,17 @@ def test_area_status_is_the_worst_over_its_active_incidents():
     other = factories.area()
     factories.incident(district, impact=Impact.MINOR)
     worst = factories.incident(district, impact=Impact.CRITICAL)
-    statuses = queries.area_statuses()
+    statuses = current.area_statuses()
     assert statuses[district.pk] == AreaStatus.MAJOR
     assert other.pk not in statuses
     services.resolve(worst)
-    assert queries.area_statuses()[district.pk] == AreaStatus.DEGRADED
+    assert current.area_statuses()[district.pk] == AreaStatus.DEGRADED
 
 
 def test_resolved_incident_leaves_area_operational():
     district = factories.area()
     services.resolve(factories.incident(district))
-    assert queries.area_statuses().get(district.pk, AreaStatus.OPERATIONAL) == AreaStatus.OPERATIONAL
+    assert current.area_statuses().get(district.pk, AreaStatus.OPERATIONAL) == AreaStatus.OPERATIONAL
 
 
 def test_area_added_to_a_growing_incident_counts_from_when_it_was_added():
@@ -130,8 +131,8 @@ def test_area_added_to_a_growing_incident_counts_from_when_it_was_added():
 def test_postcodes_are_normalised_for_lookup():
     district = factories.area(postcodes="1051, 1052\nsw1a 1aa")
     assert district.postcode_list == ["1051", "1052", "SW1A1AA"]
-    assert queries.areas_for_postcode("SW1A 1AA") == [district]
-    assert queries.areas_for_postcode("105") == []
+    assert current.areas_for_postcode("SW1A 1AA") == [district]
+    assert current.areas_for_postcode("105") == []
 
 
 def test_maintenance_window_puts_its_areas_under_maintenance_only_while_in_progress():
@@ -143,13 +144,13 @@ def test_maintenance_window_puts_its_areas_under_maintenance_only_while_in_progr
         title="Exchange upgrade", areas=[district], scheduled_for=start, scheduled_until=start + timedelta(hours=2)
     )
     assert window.status == MaintenanceStatus.SCHEDULED and not window.is_active
-    assert district.pk not in queries.area_statuses()
+    assert district.pk not in current.area_statuses()
     services.post_update(window, status=MaintenanceStatus.IN_PROGRESS, message="Started early")
     window.refresh_from_db()
     assert window.started_at <= timezone.now()
-    assert queries.area_statuses()[district.pk] == AreaStatus.MAINTENANCE
+    assert current.area_statuses()[district.pk] == AreaStatus.MAINTENANCE
     factories.incident(district, impact=Impact.MINOR)
-    assert queries.area_statuses()[district.pk] == AreaStatus.DEGRADED  # an outage outranks maintenance
+    assert current.area_statuses()[district.pk] == AreaStatus.DEGRADED  # an outage outranks maintenance
     services.resolve(window)
     window.refresh_from_db()
     assert window.status == MaintenanceStatus.COMPLETED and window.resolved_at is not None

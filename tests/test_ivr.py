@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone, translation
 
-from outages import announcements, queries, services
+from outages import services
 from outages.models import Impact
+from outages.queries import announcements
+from outages.queries import current
 
 from . import factories
 
@@ -25,7 +27,7 @@ def fiber_outage_in_district_5(eta: datetime):
 
 
 def active_incidents(area):
-    return queries.area_incidents_now([area.pk]).get(area.pk, [])
+    return current.area_incidents_now([area.pk]).get(area.pk, [])
 
 
 def test_says_what_is_wrong_and_when_it_will_be_fixed_in_the_areas_time():

@@ -14,8 +14,10 @@ from channels.testing import WebsocketCommunicator
 from django.db import transaction
 from django.utils import timezone
 
-from outages import live, services
+from outages import services
 from outages.models import IncidentStatus, LiveChange
+from outages.live import groups
+from outages.live import relay as live_relay
 from statuspage.asgi import application
 
 from . import factories
@@ -29,8 +31,8 @@ ORIGIN = [(b"origin", b"http://testserver")]
 @pytest.fixture(autouse=True)
 async def fresh_relay():
     yield
-    if live.Relay.current is not None:
-        await live.Relay.current.stop()
+    if live_relay.Relay.current is not None:
+        await live_relay.Relay.current.stop()
 
 
 async def connect(path: str) -> tuple[WebsocketCommunicator, str]:
@@ -69,7 +71,7 @@ async def test_committed_update_is_pushed_exactly_once_with_the_new_eta():
     home = await status_socket.receive_from(timeout=3)
     assert 'id="banner"' in home and f'id="area-row-{district.slug}"' in home
     # Through the local wake-up, the channel layer and the outbox poll: still once.
-    assert await nothing_more(communicator, wait=2 * live.poll_seconds() + 0.5)
+    assert await nothing_more(communicator, wait=2 * groups.poll_seconds() + 0.5)
     assert await nothing_more(status_socket, wait=0.2)
     await communicator.disconnect()
     await status_socket.disconnect()
@@ -88,7 +90,7 @@ async def test_rolled_back_write_pushes_nothing():
 
     with pytest.raises(RuntimeError):
         await sync_to_async(failing_write)()
-    assert await nothing_more(communicator, wait=2 * live.poll_seconds() + 0.5)
+    assert await nothing_more(communicator, wait=2 * groups.poll_seconds() + 0.5)
     assert await sync_to_async(LiveChange.objects.count)() == changes_before
     await communicator.disconnect()
 
@@ -109,10 +111,10 @@ async def test_push_goes_only_to_the_groups_that_show_the_change():
 async def test_consumer_does_not_query_the_database_when_a_push_arrives(django_db_blocker):
     district = await sync_to_async(factories.area)()
     communicator, _ = await connect(f"/ws/areas/{district.slug}/")
-    relay = live.Relay.current
+    relay = live_relay.Relay.current
     # Any database access, in any thread, raises while blocked.
     with django_db_blocker.block():
-        relay.deliver(10**9, {live.area_group(district.slug): {"en": '<p id="x">pushed</p>'}})
+        relay.deliver(10**9, {groups.area_group(district.slug): {"en": '<p id="x">pushed</p>'}})
         assert await communicator.receive_from(timeout=2) == '<p id="x">pushed</p>'
     await communicator.disconnect()
 
@@ -261,19 +263,19 @@ def _post_update_through_admin(server, incident_pk, area_pk, message):
 async def test_a_storm_of_first_connects_shares_one_relay():
     district = await sync_to_async(factories.area)()
     started = []
-    original = live.Relay.start
+    original = live_relay.Relay.start
 
     async def counting_start(self):
         started.append(self)
         await original(self)
 
-    live.Relay.start = counting_start
+    live_relay.Relay.start = counting_start
     try:
         results = await asyncio.gather(*[connect(f"/ws/areas/{district.slug}/") for _ in range(25)])
     finally:
-        live.Relay.start = original
+        live_relay.Relay.start = original
     assert len(started) == 1
-    assert len(live.Relay.current.members[(live.area_group(district.slug), "en")]) == 25
-    assert live.Relay.current.stats()["clients"] == 25
+    assert len(live_relay.Relay.current.members[(groups.area_group(district.slug), "en")]) == 25
+    assert live_relay.Relay.current.stats()["clients"] == 25
     for communicator, _ in results:
         await communicator.disconnect()

@@ -48,7 +48,7 @@ def test_area_page_shows_an_update_posted_in_the_admin_within_two_seconds_and_su
     saved_at = time.monotonic()
 
     expected = timezone.localtime(new_eta, district.tzinfo).strftime("%H:%M")
-    card = customer.locator(f"#area-status-district-5")
+    card = customer.locator("#area-status-district-5")
     card.get_by_text("Crew on site, splicing the cable").wait_for(timeout=2_000)
     assert expected in card.inner_text()
     assert time.monotonic() - saved_at < 2.0

@@ -7,8 +7,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from outages import queries, scheduler, services
+from outages import services
 from outages.models import AreaStatus, AuditEntry, Incident, LiveChange, MaintenanceStatus
+from outages import jobs
+from outages.queries import current
 
 from . import factories
 
@@ -32,7 +34,7 @@ def window():
 
 def _tick_at(moment):
     with time_machine.travel(moment, tick=False):
-        return scheduler.tick(moment)["advance_maintenance"]
+        return jobs.tick(moment)["advance_maintenance"]
 
 
 def _status(window):
@@ -43,14 +45,14 @@ def _status(window):
 def test_window_stays_scheduled_until_its_start(window):
     assert _tick_at(START - SECOND) == {"started": 0, "completed": 0}
     assert _status(window) == MaintenanceStatus.SCHEDULED
-    assert queries.area_statuses() == {}
+    assert current.area_statuses() == {}
 
 
 def test_window_starts_exactly_at_scheduled_for_and_area_is_under_maintenance(window):
     assert _tick_at(START) == {"started": 1, "completed": 0}
     assert _status(window) == MaintenanceStatus.IN_PROGRESS
     area = window.areas.get()
-    assert queries.area_statuses() == {area.pk: AreaStatus.MAINTENANCE}
+    assert current.area_statuses() == {area.pk: AreaStatus.MAINTENANCE}
     update = window.updates.first()
     assert update.status == MaintenanceStatus.IN_PROGRESS and update.created_at == START
     assert window.started_at == START
@@ -63,7 +65,7 @@ def test_window_completes_exactly_at_scheduled_until(window):
     assert _tick_at(END) == {"started": 0, "completed": 1}
     assert _status(window) == MaintenanceStatus.COMPLETED
     assert window.resolved_at == END
-    assert queries.area_statuses() == {}
+    assert current.area_statuses() == {}
 
 
 def test_transitions_are_idempotent(window):
@@ -108,7 +110,7 @@ def test_upcoming_windows_show_on_home_and_area_pages(client, window):
 
 def test_started_window_leaves_the_upcoming_list(client, window):
     _tick_at(START)
-    assert queries.upcoming_maintenance() == []
+    assert current.upcoming_maintenance() == []
 
 
 def test_operator_schedules_a_window_in_the_admin(admin_client):

@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from outages import api_tokens
 from outages.models import AlertmanagerAlert, ApiToken, Incident, IncidentStatus, Region, Team, TeamRegion
+from outages.services import api_tokens
 
 from . import factories
 

@@ -3,7 +3,6 @@ map in a real browser (rendering, live recolouring, geolocation, keyboard, CSP).
 
 import gzip
 import json
-import time
 
 import pytest
 from django.core.management import call_command

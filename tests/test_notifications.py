@@ -9,8 +9,12 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
-from outages import notifications, services, subscriptions
+from outages import services
 from outages.models import Channel, Delivery, IncidentStatus, NotificationEvent, Subscriber
+from outages.notify import compose
+from outages.notify import engine
+from outages.notify import webhook as notify_webhook
+from outages.services import subscriptions
 
 from . import factories
 from .receivers import HTTPReceiver, SMTPSink, html_part, run_worker, text_part, time_passes
@@ -113,7 +117,7 @@ def test_subscribe_confirm_then_an_update_brings_one_mail_and_one_signed_webhook
     headers = {key.lower(): value for key, value in request["headers"].items()}
     assert request["path"] == "/hooks/status"
     assert {"webhook-id", "webhook-timestamp", "webhook-signature"} <= headers.keys()
-    assert notifications.verify_webhook(secret, headers, request["body"])
+    assert notify_webhook.verify_webhook(secret, headers, request["body"])
     payload = json.loads(request["body"])
     assert payload["type"] == "incident.updated"
     assert payload["data"]["incident"]["status"] == "identified"
@@ -134,17 +138,17 @@ def test_subscribe_confirm_then_an_update_brings_one_mail_and_one_signed_webhook
 
 
 def test_a_tampered_webhook_is_detected_by_the_verifier():
-    secret = notifications.new_webhook_secret()
+    secret = notify_webhook.new_webhook_secret()
     body = b'{"type":"incident.updated"}'
     now = 1_800_000_000
     headers = {"webhook-id": "msg_1_1", "webhook-timestamp": str(now)}
-    headers["webhook-signature"] = notifications.sign_webhook(secret, "msg_1_1", now, body)
-    assert notifications.verify_webhook(secret, headers, body, now=now)
-    assert not notifications.verify_webhook(secret, headers, body.replace(b"updated", b"resolved"), now=now)
-    assert not notifications.verify_webhook(secret, {**headers, "webhook-id": "msg_1_2"}, body, now=now)
-    assert not notifications.verify_webhook(secret, {**headers, "webhook-timestamp": str(now + 1)}, body, now=now)
-    assert not notifications.verify_webhook(notifications.new_webhook_secret(), headers, body, now=now)
-    assert not notifications.verify_webhook(secret, headers, body, now=now + 3600)  # replayed an hour later
+    headers["webhook-signature"] = notify_webhook.sign_webhook(secret, "msg_1_1", now, body)
+    assert notify_webhook.verify_webhook(secret, headers, body, now=now)
+    assert not notify_webhook.verify_webhook(secret, headers, body.replace(b"updated", b"resolved"), now=now)
+    assert not notify_webhook.verify_webhook(secret, {**headers, "webhook-id": "msg_1_2"}, body, now=now)
+    assert not notify_webhook.verify_webhook(secret, {**headers, "webhook-timestamp": str(now + 1)}, body, now=now)
+    assert not notify_webhook.verify_webhook(notify_webhook.new_webhook_secret(), headers, body, now=now)
+    assert not notify_webhook.verify_webhook(secret, headers, body, now=now + 3600)  # replayed an hour later
 
 
 def test_smtp_down_for_a_while_loses_nothing_and_doubles_nothing(smtp, settings):
@@ -182,15 +186,15 @@ def test_a_worker_that_dies_mid_batch_is_taken_over_without_duplicates_or_gaps(s
 
     # A worker claims the task and a batch, sends one message, then is killed.
     DBTaskResult.objects.filter(status="READY").update(status="RUNNING", started_at=timezone.now())
-    notifications.plan(event)
-    batch = notifications.claim(event.pk, 3)
-    notifications.send_batch(event, batch[:1], notifications.Composer(event), lambda: None)
+    engine.plan(event)
+    batch = engine.claim(event.pk, 3)
+    engine.send_batch(event, batch[:1], compose.Composer(event), lambda: None)
     assert len(notices(smtp)) == 1
     run_worker()  # nothing ready: the dead worker's task is stuck "running"
     assert len(notices(smtp)) == 1
 
-    assert notifications.sweep(timezone.now()) == 0  # not stale yet
-    assert notifications.sweep(timezone.now() + timedelta(minutes=6)) == 1
+    assert engine.sweep(timezone.now()) == 0  # not stale yet
+    assert engine.sweep(timezone.now() + timedelta(minutes=6)) == 1
     run_worker()
     assert sorted(m["To"] for m in notices(smtp)) == sorted(p.address for p in people)
     assert Delivery.objects.filter(status=Delivery.Status.SENT).count() == 7
@@ -275,7 +279,7 @@ def test_a_failing_webhook_is_retried_with_backoff_then_delivered(receiver):
 
 def test_sms_subscribers_get_a_confirmation_then_alerts_through_the_http_gateway(receiver, settings, tmp_path):
     settings.SMS_ALLOWED_REGIONS = ["HU"]
-    settings.SMS_BACKEND = "outages.sms.ConsoleBackend"
+    settings.SMS_BACKEND = "outages.notify.sms.ConsoleBackend"
     settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
     district = factories.area("Pécs")
     response = Client().post("/subscribe/", {"channel": "sms", "phone": "+36 30 123 4567", "areas": [district.slug], "language": "en"})
@@ -285,7 +289,7 @@ def test_sms_subscribers_get_a_confirmation_then_alerts_through_the_http_gateway
     assert record["to"] == "+36301234567" and "/subscribe/confirm/" in record["text"]
     Client().post(path_of(record["text"].split()[-1]))
 
-    settings.SMS_BACKEND = "outages.sms.HttpGatewayBackend"
+    settings.SMS_BACKEND = "outages.notify.sms.HttpGatewayBackend"
     settings.SMS_GATEWAY_URL = receiver.url + "/send"
     settings.SMS_GATEWAY_TOKEN = "gateway-token"
     factories.incident(district)

@@ -15,8 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from outages import api_tokens, openapi, services
+from outages import services
 from outages.models import Impact
+from outages.api import openapi
+from outages.services import api_tokens
 
 from . import factories
 

@@ -16,8 +16,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from outages import area_import, services
-from outages.models import IncidentStatus, Problem, ProblemReport
+from outages import services
+from outages.models import Problem, ProblemReport
+from outages.services import area_import
 
 from . import factories
 from .conftest import missing

@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.db import OperationalError, connection
 from django.test import Client
 
-from outages import pagecache
+from outages.live import pagecache
 
 from . import factories
 

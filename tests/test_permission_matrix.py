@@ -14,7 +14,6 @@ nothing answers 500."""
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from datetime import timedelta
 
@@ -25,10 +24,19 @@ from django.test import Client, RequestFactory
 from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 
-from outages import api_tokens, permissions, reports, services
+from outages import permissions, services
 from outages.models import (
-    AlertmanagerAlert, ApiToken, AuditEntry, Incident, ProblemReport, Team, TeamRegion, UpdateTemplate,
+    AlertmanagerAlert,
+    AuditEntry,
+    Incident,
+    ProblemReport,
+    ReportSettings,
+    Team,
+    TeamRegion,
+    UpdateTemplate,
 )
+from outages.services import api_tokens
+from outages.services import problem_reports as reports
 
 from . import factories
 
@@ -52,6 +60,7 @@ def all_routes() -> list[str]:
 
 # The world -----------------------------------------------------------------------
 
+
 @pytest.fixture
 def world(django_user_model):
     group = permissions.operator_group()
@@ -70,14 +79,24 @@ def world(django_user_model):
         incident = factories.incident(area, title=f"{team_name.title()} secret outage")
         start = timezone.now() + timedelta(days=2)
         window = services.schedule_maintenance(
-            title=f"{team_name.title()} secret works", areas=[area], scheduled_for=start,
+            title=f"{team_name.title()} secret works",
+            areas=[area],
+            scheduled_for=start,
             scheduled_until=start + timedelta(hours=2),
         )
         for n in range(3):
-            reports.submit(area=quiet, service=service, problem="no_service",
-                           source=reports.Source(client=f"{team_name}-{n}", browser=f"{team_name}-{n}"))
+            reports.submit(
+                area=quiet,
+                service=service,
+                problem="no_service",
+                source=reports.Source(client=f"{team_name}-{n}", browser=f"{team_name}-{n}"),
+            )
         data[team_name] = {
-            "user": user, "area": area, "quiet": quiet, "incident": incident, "window": window,
+            "user": user,
+            "area": area,
+            "quiet": quiet,
+            "incident": incident,
+            "window": window,
             "report": ProblemReport.objects.filter(area=quiet).first(),
             "audit": AuditEntry.objects.filter(incident=incident).first(),
             "token_obj": None,
@@ -93,7 +112,7 @@ def world(django_user_model):
         data[name]["user"].user_permissions.add(
             *Permission.objects.filter(codename__in=["view_apitoken", "change_apitoken", "add_apitoken"])
         )
-    settings_row = reports.ReportSettings.load()
+    settings_row = ReportSettings.load()
     settings_row.hot_min_sources = 2
     settings_row.save()
     return data
@@ -139,52 +158,85 @@ MODEL_RULES = {
     "outages.updatetemplate": None,
     "outages.auditentry": "audit",
 }
-MODEL_SUFFIXES = ("", "add/", "<path:object_id>/history/", "<path:object_id>/delete/", "<path:object_id>/change/",
-                  "<path:object_id>/")
+MODEL_SUFFIXES = (
+    "",
+    "add/",
+    "<path:object_id>/history/",
+    "<path:object_id>/delete/",
+    "<path:object_id>/change/",
+    "<path:object_id>/",
+)
 
 # Every other route, by wing: the matrix names each one.
 ADMIN_ROUTES = {
-    "admin/", "admin/login/", "admin/logout/", "admin/password_change/", "admin/password_change/done/",
-    "admin/autocomplete/", "admin/jsi18n/", "admin/r/<path:content_type_id>/<path:object_id>/",
-    "admin/auth/user/<id>/password/", "admin/outages/creditpolicy/export/",
-    "admin/outages/problemreport/hot/", "admin/outages/problemreport/hot/fragment/",
-    "admin/outages/problemreport/hot/<int:area_id>/open/", "admin/outages/incident/history-report/",
+    "admin/",
+    "admin/login/",
+    "admin/logout/",
+    "admin/password_change/",
+    "admin/password_change/done/",
+    "admin/autocomplete/",
+    "admin/jsi18n/",
+    "admin/r/<path:content_type_id>/<path:object_id>/",
+    "admin/auth/user/<id>/password/",
+    "admin/outages/creditpolicy/export/",
+    "admin/outages/problemreport/hot/",
+    "admin/outages/problemreport/hot/fragment/",
+    "admin/outages/problemreport/hot/<int:area_id>/open/",
+    "admin/outages/incident/history-report/",
     "admin/outages/incident/<int:pk>/post-template/<int:template_id>/",
     "admin/outages/maintenancewindow/<int:pk>/post-template/<int:template_id>/",
-    "admin/outages/servicearea/import/", "admin/^(?P<app_label>auth|django_tasks_database|outages)/$",
+    "admin/outages/servicearea/import/",
+    "admin/^(?P<app_label>auth|django_tasks_database|outages)/$",
     "admin/(?P<url>.*)$",
 }
 PUBLIC_ROUTES = {
-    "": "/", "areas/<slug:slug>/": "/areas/{slug}/", "incidents/<int:pk>/": "/incidents/{pk}/",
-    "search/": "/search/?q=town", "history/": "/history/", "map/": "/map/", "map/areas.geojson": "/map/areas.geojson",
-    "map/locate/": "/map/locate/?lat=47.5&lon=19.05", "areas/<slug:slug>/report/": "/areas/{slug}/report/",
+    "": "/",
+    "areas/<slug:slug>/": "/areas/{slug}/",
+    "incidents/<int:pk>/": "/incidents/{pk}/",
+    "search/": "/search/?q=town",
+    "history/": "/history/",
+    "map/": "/map/",
+    "map/areas.geojson": "/map/areas.geojson",
+    "map/locate/": "/map/locate/?lat=47.5&lon=19.05",
+    "areas/<slug:slug>/report/": "/areas/{slug}/report/",
     "areas/<slug:slug>/report/sent/": "/areas/{slug}/report/sent/",
-    "subscribe/": "/subscribe/", "subscribe/confirm/<str:token>/": "/subscribe/confirm/bad/",
+    "subscribe/": "/subscribe/",
+    "subscribe/confirm/<str:token>/": "/subscribe/confirm/bad/",
     "subscribe/unsubscribe/<str:token>/": "/subscribe/unsubscribe/bad/",
     "subscribe/manage/<str:token>/": "/subscribe/manage/bad/",
-    "embed/": "/embed/", "embed/areas/<slug:slug>/": "/embed/areas/{slug}/", "embed.js": "/embed.js",
+    "embed/": "/embed/",
+    "embed/areas/<slug:slug>/": "/embed/areas/{slug}/",
+    "embed.js": "/embed.js",
 }
 LIVE_ROUTES = {
-    "ws/status/": "/ws/status/", "ws/areas/<slug:slug>/": "/ws/areas/{slug}/",
+    "ws/status/": "/ws/status/",
+    "ws/areas/<slug:slug>/": "/ws/areas/{slug}/",
     "ws/incidents/<int:pk>/": "/ws/incidents/{pk}/",
 }
 API_ROUTES = {
-    "healthz": "/healthz", "readyz": "/readyz",
-    "api/v2/summary.json": "/api/v2/summary.json", "api/v2/status.json": "/api/v2/status.json",
-    "api/v2/components.json": "/api/v2/components.json", "api/v2/incidents.json": "/api/v2/incidents.json",
+    "healthz": "/healthz",
+    "readyz": "/readyz",
+    "api/v2/summary.json": "/api/v2/summary.json",
+    "api/v2/status.json": "/api/v2/status.json",
+    "api/v2/components.json": "/api/v2/components.json",
+    "api/v2/incidents.json": "/api/v2/incidents.json",
     "api/v2/incidents/unresolved.json": "/api/v2/incidents/unresolved.json",
     "api/v2/scheduled-maintenances.json": "/api/v2/scheduled-maintenances.json",
     "api/v2/scheduled-maintenances/upcoming.json": "/api/v2/scheduled-maintenances/upcoming.json",
     "api/v2/scheduled-maintenances/active.json": "/api/v2/scheduled-maintenances/active.json",
-    "api/areas/": "/api/areas/", "api/areas/<slug:slug>/": "/api/areas/{slug}/",
-    "api/lookup/": "/api/lookup/?postcode=1051", "api/openapi.json": "/api/openapi.json",
+    "api/areas/": "/api/areas/",
+    "api/areas/<slug:slug>/": "/api/areas/{slug}/",
+    "api/lookup/": "/api/lookup/?postcode=1051",
+    "api/openapi.json": "/api/openapi.json",
     "^api/(?P<rest>[\\s\\S]*)\\Z": "/api/nothing-here/",
-    "history.atom": "/history.atom", "history.rss": "/history.rss",
+    "history.atom": "/history.atom",
+    "history.rss": "/history.rss",
     "areas/<slug:slug>/history.atom": "/areas/{slug}/history.atom",
     "areas/<slug:slug>/history.rss": "/areas/{slug}/history.rss",
     "areas/<slug:slug>/announcement.txt": "/areas/{slug}/announcement.txt",
     "areas/<slug:slug>/announcement.ssml": "/areas/{slug}/announcement.ssml",
-    "announcement.txt": "/announcement.txt?postcode=1051", "announcement.ssml": "/announcement.ssml?postcode=1051",
+    "announcement.txt": "/announcement.txt?postcode=1051",
+    "announcement.ssml": "/announcement.ssml?postcode=1051",
 }
 TOKEN_ROUTES = {"api/manage/incidents/", "api/manage/incidents/<int:pk>/updates/", "api/manage/alertmanager/"}
 I18N_ROUTES = {"i18n/setlang/", "language/"}
@@ -247,11 +299,15 @@ def test_the_matrix_lists_every_route_and_every_admin_model_and_action():
             offered[model._meta.label_lower] = names
     assert offered == ACTIONS, "admin actions the matrix does not cover"
     counts = Counter({name: len(wing()) for name, wing in WINGS.items()})
-    print("\npermission matrix, routes per wing: " + ", ".join(f"{name} {n}" for name, n in counts.items())
-          + f"; {sum(counts.values())} routes, {sum(len(a) for a in ACTIONS.values())} admin actions")
+    print(
+        "\npermission matrix, routes per wing: "
+        + ", ".join(f"{name} {n}" for name, n in counts.items())
+        + f"; {sum(counts.values())} routes, {sum(len(a) for a in ACTIONS.values())} admin actions"
+    )
 
 
 # Public, live and API routes: everyone alike ---------------------------------------
+
 
 def _public_url(template: str, world, team: str) -> str:
     return template.format(slug=world[team]["area"].slug, pk=world[team]["incident"].pk)
@@ -269,6 +325,7 @@ def test_public_routes_answer_every_actor_alike(world, route):
 
 # Token API: the token's user, on that user's team ----------------------------------
 
+
 def _token_post(world, actor, path, body):
     headers = {} if actor == "anonymous" else {"authorization": f"Bearer {world[f'{actor}_token']}"}
     return Client().post(path, json.dumps(body), content_type="application/json", headers=headers)
@@ -278,25 +335,41 @@ def _token_post(world, actor, path, body):
 def test_token_routes_act_only_on_the_tokens_team(world, route):
     for actor in ACTORS:
         # A session never counts: only the token does.
-        assert client_for(world, actor).post("/" + route.replace("<int:pk>", "1"), "{}",
-                                             content_type="application/json").status_code == 401
+        assert (
+            client_for(world, actor)
+            .post("/" + route.replace("<int:pk>", "1"), "{}", content_type="application/json")
+            .status_code
+            == 401
+        )
         for team in TEAMS:
             allowed = actor == "superuser" or actor == team
             if route == "api/manage/incidents/":
-                response = _token_post(world, actor, "/api/manage/incidents/",
-                                       {"title": f"{actor} opens", "areas": [world[team]["area"].slug]})
+                response = _token_post(
+                    world,
+                    actor,
+                    "/api/manage/incidents/",
+                    {"title": f"{actor} opens", "areas": [world[team]["area"].slug]},
+                )
                 expected = 401 if actor == "anonymous" else (201 if allowed else 403)
                 assert response.status_code == expected, (actor, team, response.content)
             elif route == "api/manage/incidents/<int:pk>/updates/":
                 incident = world[team]["incident"]
-                response = _token_post(world, actor, f"/api/manage/incidents/{incident.pk}/updates/",
-                                       {"status": "identified", "message": f"{actor} was here"})
+                response = _token_post(
+                    world,
+                    actor,
+                    f"/api/manage/incidents/{incident.pk}/updates/",
+                    {"status": "identified", "message": f"{actor} was here"},
+                )
                 expected = 401 if actor == "anonymous" else (201 if allowed else 404)
                 assert response.status_code == expected, (actor, team, response.content)
                 assert incident.updates.filter(message=f"{actor} was here").exists() == allowed
             else:
-                alert = {"status": "firing", "fingerprint": f"{actor}-{team}", "startsAt": "2026-01-01T10:00:00Z",
-                         "labels": {"area": world[team]["area"].slug, "alertname": "Down"}}
+                alert = {
+                    "status": "firing",
+                    "fingerprint": f"{actor}-{team}",
+                    "startsAt": "2026-01-01T10:00:00Z",
+                    "labels": {"area": world[team]["area"].slug, "alertname": "Down"},
+                }
                 response = _token_post(world, actor, "/api/manage/alertmanager/", {"alerts": [alert]})
                 if actor == "anonymous":
                     assert response.status_code == 401
@@ -307,6 +380,7 @@ def test_token_routes_act_only_on_the_tokens_team(world, route):
 
 
 # Admin model routes ----------------------------------------------------------------
+
 
 def _object_for(world, label, rule, team):
     if rule == "incident":
@@ -389,17 +463,25 @@ def test_admin_model_routes_follow_permissions_and_teams(world, route):
 
 # Other admin routes ----------------------------------------------------------------
 
+
 def _other_admin_url(route: str, world, team: str) -> tuple[str, str]:
     """(method, url) for a custom admin route, with the team's objects."""
     data = world[team]
     urls = {
         "admin/r/<path:content_type_id>/<path:object_id>/": None,
         "admin/auth/user/<id>/password/": ("get", f"/admin/auth/user/{data['user'].pk}/password/"),
-        "admin/outages/problemreport/hot/<int:area_id>/open/": ("post", f"/admin/outages/problemreport/hot/{data['quiet'].pk}/open/"),
-        "admin/outages/incident/<int:pk>/post-template/<int:template_id>/":
-            ("post", f"/admin/outages/incident/{data['incident'].pk}/post-template/{world['template'].pk}/"),
-        "admin/outages/maintenancewindow/<int:pk>/post-template/<int:template_id>/":
-            ("post", f"/admin/outages/maintenancewindow/{data['window'].pk}/post-template/{world['template'].pk}/"),
+        "admin/outages/problemreport/hot/<int:area_id>/open/": (
+            "post",
+            f"/admin/outages/problemreport/hot/{data['quiet'].pk}/open/",
+        ),
+        "admin/outages/incident/<int:pk>/post-template/<int:template_id>/": (
+            "post",
+            f"/admin/outages/incident/{data['incident'].pk}/post-template/{world['template'].pk}/",
+        ),
+        "admin/outages/maintenancewindow/<int:pk>/post-template/<int:template_id>/": (
+            "post",
+            f"/admin/outages/maintenancewindow/{data['window'].pk}/post-template/{world['template'].pk}/",
+        ),
         "admin/^(?P<app_label>auth|django_tasks_database|outages)/$": ("get", "/admin/outages/"),
         "admin/(?P<url>.*)$": ("get", "/admin/no-such-page/"),
         "admin/logout/": ("post", "/admin/logout/"),
@@ -424,7 +506,10 @@ def test_custom_admin_routes_follow_permissions_and_teams(world, route):
             before = Incident.objects.count(), sum(i.updates.count() for i in Incident.objects.all())
             response = getattr(client_for(world, actor), method)(url, data)
             assert response.status_code < 500 or route == "admin/(?P<url>.*)$" and response.status_code == 404, (
-                url, actor, response.status_code)
+                url,
+                actor,
+                response.status_code,
+            )
             if route in ("admin/login/", "admin/(?P<url>.*)$", "admin/logout/"):
                 continue
             if actor == "anonymous":
@@ -432,17 +517,23 @@ def test_custom_admin_routes_follow_permissions_and_teams(world, route):
                 continue
             changed = (Incident.objects.count(), sum(i.updates.count() for i in Incident.objects.all())) != before
             foreign = actor not in ("superuser", team)
-            if route in ("admin/outages/problemreport/hot/<int:area_id>/open/",
-                         "admin/outages/incident/<int:pk>/post-template/<int:template_id>/",
-                         "admin/outages/maintenancewindow/<int:pk>/post-template/<int:template_id>/"):
+            if route in (
+                "admin/outages/problemreport/hot/<int:area_id>/open/",
+                "admin/outages/incident/<int:pk>/post-template/<int:template_id>/",
+                "admin/outages/maintenancewindow/<int:pk>/post-template/<int:template_id>/",
+            ):
                 if foreign:
                     assert response.status_code in (403, 404) and not changed, (url, actor, response.status_code)
                 if actor == "superuser":
                     assert response.status_code == 302 and (changed or "maintenancewindow" in route), (url, actor)
             if route == "admin/auth/user/<id>/password/" and actor != "superuser":
                 assert response.status_code == 403
-            if route in ("admin/outages/problemreport/hot/", "admin/outages/problemreport/hot/fragment/",
-                         "admin/outages/creditpolicy/export/", "admin/outages/servicearea/import/"):
+            if route in (
+                "admin/outages/problemreport/hot/",
+                "admin/outages/problemreport/hot/fragment/",
+                "admin/outages/creditpolicy/export/",
+                "admin/outages/servicearea/import/",
+            ):
                 assert response.status_code == (200 if actor == "superuser" else 403), (url, actor)
             if route == "admin/outages/incident/history-report/":
                 assert response.status_code == 200
@@ -450,26 +541,37 @@ def test_custom_admin_routes_follow_permissions_and_teams(world, route):
 
 @pytest.mark.parametrize("route", sorted(I18N_ROUTES))
 def test_language_routes_answer_everyone_alike(world, route):
-    answers = {actor: client_for(world, actor).post("/" + route, {"language": "hu", "next": "/"},
-                                                    headers={"Sec-Fetch-Site": "same-origin"}).status_code
-               for actor in ACTORS}
+    answers = {
+        actor: client_for(world, actor)
+        .post("/" + route, {"language": "hu", "next": "/"}, headers={"Sec-Fetch-Site": "same-origin"})
+        .status_code
+        for actor in ACTORS
+    }
     assert set(answers.values()) == {302}, answers
 
 
 # Admin actions -----------------------------------------------------------------------
 
+
 def _snapshot(model) -> list:
     # Signing in writes last_login: everything else must stay as it was.
-    return [{k: v for k, v in row.items() if k != "last_login"} for row in model._default_manager.order_by("pk").values()]
+    return [
+        {k: v for k, v in row.items() if k != "last_login"} for row in model._default_manager.order_by("pk").values()
+    ]
 
 
-@pytest.mark.parametrize("label, action", sorted((label, action) for label, names in ACTIONS.items() for action in names))
+@pytest.mark.parametrize(
+    "label, action", sorted((label, action) for label, names in ACTIONS.items() for action in names)
+)
 def test_admin_actions_never_reach_another_teams_objects(world, label, action):
     rule = MODEL_RULES[label]
     model = next(m for m in admin.site._registry if m._meta.label_lower == label)
     changelist = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
-    extra = {"apply": "1", "message": "closed by a stranger", "areas": [world["north"]["area"].pk,
-                                                                          world["south"]["area"].pk]}
+    extra = {
+        "apply": "1",
+        "message": "closed by a stranger",
+        "areas": [world["north"]["area"].pk, world["south"]["area"].pk],
+    }
     for actor, team in (("north", "south"), ("south", "north"), ("anonymous", "north"), ("anonymous", "south")):
         obj = _object_for(world, label, rule, team) if rule else model._default_manager.first()
         if obj is None:

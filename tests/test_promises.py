@@ -8,8 +8,10 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from outages import queries, scheduler, services
+from outages import services
 from outages.models import CrewStatus, LiveChange
+from outages import jobs
+from outages.queries import current
 
 from . import factories
 
@@ -63,19 +65,19 @@ def test_public_page_stops_showing_a_promise_that_passed(client, promised):
 
 def test_overdue_is_detected_only_after_the_promise_passes(promised):
     at = promised.next_update_at
-    assert not queries.is_overdue(promised, at - timedelta(seconds=1))
-    assert queries.is_overdue(promised, at)
-    assert list(queries.overdue_incidents(at)) == [promised]
+    assert not current.is_overdue(promised, at - timedelta(seconds=1))
+    assert current.is_overdue(promised, at)
+    assert list(current.overdue_incidents(at)) == [promised]
     services.post_update(promised, status="identified", message="New update")
     promised.refresh_from_db()
-    assert not queries.is_overdue(promised, at + timedelta(hours=1))
+    assert not current.is_overdue(promised, at + timedelta(hours=1))
 
 
 def test_resolved_incident_is_never_overdue(promised):
     services.resolve(promised, message="Fixed")
     promised.refresh_from_db()
     assert promised.next_update_at is None
-    assert list(queries.overdue_incidents(timezone.now() + timedelta(days=1))) == []
+    assert list(current.overdue_incidents(timezone.now() + timedelta(days=1))) == []
 
 
 def test_admin_list_flags_overdue_incidents(admin_client, promised):
@@ -92,8 +94,8 @@ def test_lapsed_promise_pushes_the_pages_once(promised, django_capture_on_commit
     before = LiveChange.objects.count()
     later = promised.next_update_at + timedelta(seconds=5)
     with time_machine.travel(later, tick=False), django_capture_on_commit_callbacks(execute=True):
-        assert scheduler.tick(later)["announce_lapsed_promises"] == 1
-        assert scheduler.tick(later)["announce_lapsed_promises"] == 0
+        assert jobs.tick(later)["announce_lapsed_promises"] == 1
+        assert jobs.tick(later)["announce_lapsed_promises"] == 0
     assert LiveChange.objects.count() == before + 1
     fragment = LiveChange.objects.order_by("-id").first().fragments[f"incident-{promised.pk}"]["en"]
     assert "Next update" not in fragment
@@ -102,11 +104,11 @@ def test_lapsed_promise_pushes_the_pages_once(promised, django_capture_on_commit
 def test_incident_facts_for_the_api(promised):
     area = promised.areas.get()
     services.edit_incident(promised, area_customers={area.pk: 800})
-    incident = queries.with_card_data(type(promised).objects.filter(pk=promised.pk)).get()
-    facts = queries.incident_facts(incident, area=area)
+    incident = current.with_card_data(type(promised).objects.filter(pk=promised.pk)).get()
+    facts = current.incident_facts(incident, area=area)
     assert facts["crew_status"] == "en_route"
     assert facts["customers_affected"] == 800
-    assert queries.incident_facts(incident)["customers_affected"] == 1200
+    assert current.incident_facts(incident)["customers_affected"] == 1200
     assert facts["next_update_at"] == promised.next_update_at.isoformat()
     assert facts["cause"] is None
-    assert queries.incident_facts(incident, now=promised.next_update_at)["next_update_at"] is None
+    assert current.incident_facts(incident, now=promised.next_update_at)["next_update_at"] is None

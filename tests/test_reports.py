@@ -12,8 +12,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from outages import live, queries, reports, services
+from outages import services
 from outages.models import Impact, LiveChange, Problem, ProblemReport, ReportSettings
+from outages import jobs
+from outages.live import groups
+from outages.queries import current
+from outages.queries import problem_reports as report_counts
+from outages.services import problem_reports
 
 from . import factories
 
@@ -38,17 +43,17 @@ def post_report(client, area, chosen, *, ip="10.0.0.1", agent="Firefox", htmx=Fa
 
 
 def report_from(area, service, ip: str, *, agent="Firefox", problem=Problem.NO_SERVICE, now=None):
-    """A report straight through reports.submit, as the view takes it from this address."""
+    """A report straight through problem_reports.submit, as the view takes it from this address."""
     request = Client().get("/healthz").wsgi_request
     request.META.update(REMOTE_ADDR=ip, HTTP_USER_AGENT=agent)
     now = now or timezone.now()
-    return reports.submit(area=area, service=service, problem=problem, source=reports.source_for(request, now), now=now)
+    return problem_reports.submit(area=area, service=service, problem=problem, source=problem_reports.source_for(request, now), now=now)
 
 
 def reports_from_distinct_sources(area, service, count: int, *, now=None, start=0):
     for n in range(start, start + count):
-        source = reports.Source(client=f"client-{n}", browser=f"browser-{n}")
-        reports.submit(area=area, service=service, problem=Problem.NO_SERVICE, source=source, now=now)
+        source = problem_reports.Source(client=f"client-{n}", browser=f"browser-{n}")
+        problem_reports.submit(area=area, service=service, problem=Problem.NO_SERVICE, source=source, now=now)
 
 
 def set_thresholds(**fields):
@@ -202,11 +207,11 @@ def test_other_browsers_other_services_and_later_reports_are_not_folded(client):
     post_report(client, district, fiber, agent="Chrome")  # same network, another browser
     post_report(client, district, mobile, agent="Firefox")  # same browser, another service
     assert ProblemReport.objects.count() == 3
-    later = timezone.now() + reports.FOLD_WINDOW + timedelta(minutes=1)
+    later = timezone.now() + problem_reports.FOLD_WINDOW + timedelta(minutes=1)
     source = ProblemReport.objects.filter(service=fiber).first()
-    outcome = reports.submit(
+    outcome = problem_reports.submit(
         area=district, service=fiber, problem=Problem.SLOW,
-        source=reports.Source(client=source.client, browser=source.browser), now=later,
+        source=problem_reports.Source(client=source.client, browser=source.browser), now=later,
     )
     assert not outcome.folded and ProblemReport.objects.count() == 4
 
@@ -225,7 +230,7 @@ def test_sources_are_networks_hashed_with_a_daily_salt():
     def source(ip, agent="Firefox", now=None):
         request = Client().get("/healthz").wsgi_request
         request.META.update(REMOTE_ADDR=ip, HTTP_USER_AGENT=agent)
-        return reports.source_for(request, now or timezone.now())
+        return problem_reports.source_for(request, now or timezone.now())
 
     # One IPv6 /64 is one household: rotating the low bits does not make new sources.
     assert source("2001:db8:1:2::1").client == source("2001:db8:1:2:ffff::9").client
@@ -270,15 +275,15 @@ def test_an_area_over_its_limit_gets_429_while_other_areas_do_not(client, settin
 
 def test_rate_limit_window_passes():
     district = factories.area()
-    source = reports.Source(client="c", browser="b")
+    source = problem_reports.Source(client="c", browser="b")
     now = timezone.now()
-    limit, period = reports.DEFAULT_RATE_PER_SOURCE
+    limit, period = problem_reports.DEFAULT_RATE_PER_SOURCE
     for _ in range(limit):
-        reports.check_rate_limits(source, district, now)
-    with pytest.raises(reports.RateLimited) as refused:
-        reports.check_rate_limits(source, district, now)
+        problem_reports.check_rate_limits(source, district, now)
+    with pytest.raises(problem_reports.RateLimited) as refused:
+        problem_reports.check_rate_limits(source, district, now)
     assert 0 < refused.value.retry_after <= period
-    reports.check_rate_limits(source, district, now + timedelta(seconds=period))
+    problem_reports.check_rate_limits(source, district, now + timedelta(seconds=period))
 
 
 # The public notice ------------------------------------------------------------
@@ -305,7 +310,7 @@ def test_a_flood_from_one_source_does_not_raise_the_notice(client):
     for n in range(30):  # one network, a new user agent each time: never folded, still one source
         report_from(district, fiber, "198.51.100.7", agent=f"bot-{n}")
     assert ProblemReport.objects.count() == 30
-    assert not reports.notice_shown(district)
+    assert not report_counts.notice_shown(district)
     assert NOTICE not in client.get(f"/areas/{district.slug}/").text
 
 
@@ -314,18 +319,18 @@ def test_notice_ignores_old_reports_and_reports_already_on_an_incident():
     district = factories.area()
     fiber = factories.service()
     reports_from_distinct_sources(district, fiber, 2, now=timezone.now() - timedelta(minutes=16))
-    assert not reports.notice_shown(district)
+    assert not report_counts.notice_shown(district)
     reports_from_distinct_sources(district, fiber, 2, start=10)
-    assert reports.notice_shown(district)
+    assert report_counts.notice_shown(district)
     ProblemReport.objects.update(incident=factories.incident(factories.area()))
-    assert not reports.notice_shown(district)
+    assert not report_counts.notice_shown(district)
 
 
 def test_ops_can_turn_the_notice_off_with_zero():
     set_thresholds(notice_min_sources=0)
     district = factories.area()
     reports_from_distinct_sources(district, factories.service(), 10)
-    assert not reports.notice_shown(district)
+    assert not report_counts.notice_shown(district)
 
 
 def test_notice_threshold_defaults_until_ops_save_it():
@@ -334,9 +339,9 @@ def test_notice_threshold_defaults_until_ops_save_it():
     district = factories.area()
     fiber = factories.service()
     reports_from_distinct_sources(district, fiber, 4)
-    assert not reports.notice_shown(district)
+    assert not report_counts.notice_shown(district)
     reports_from_distinct_sources(district, fiber, 1, start=4)
-    assert reports.notice_shown(district)
+    assert report_counts.notice_shown(district)
 
 
 def test_the_report_that_crosses_the_threshold_pushes_the_notice_live(django_capture_on_commit_callbacks):
@@ -350,7 +355,7 @@ def test_the_report_that_crosses_the_threshold_pushes_the_notice_live(django_cap
         reports_from_distinct_sources(district, fiber, 1, start=1)
     assert len(second) == 1
     change = LiveChange.objects.get()
-    assert NOTICE in change.fragments[live.area_group(district.slug)]["en"]
+    assert NOTICE in change.fragments[groups.area_group(district.slug)]["en"]
     with django_capture_on_commit_callbacks(execute=True) as third:
         reports_from_distinct_sources(district, fiber, 1, start=2)
     assert not third  # already showing: no push per report
@@ -363,16 +368,16 @@ def test_scheduler_pushes_the_notice_away_when_it_runs_out(django_capture_on_com
 
     def tick():
         with django_capture_on_commit_callbacks(execute=True):
-            changed = reports.refresh_report_notices(timezone.now())
+            changed = jobs.refresh_report_notices(timezone.now())
         return changed
 
     assert tick() == 1  # first tick: shown now
-    assert NOTICE in LiveChange.objects.latest("id").fragments[live.area_group(district.slug)]["en"]
+    assert NOTICE in LiveChange.objects.latest("id").fragments[groups.area_group(district.slug)]["en"]
     assert tick() == 0  # nothing changed, nothing pushed
-    ProblemReport.objects.update(created_at=timezone.now() - reports.WINDOW - timedelta(minutes=1))
+    ProblemReport.objects.update(created_at=timezone.now() - report_counts.WINDOW - timedelta(minutes=1))
     assert tick() == 1  # ran out
     assert LiveChange.objects.count() == 2
-    assert NOTICE not in LiveChange.objects.latest("id").fragments[live.area_group(district.slug)]["en"]
+    assert NOTICE not in LiveChange.objects.latest("id").fragments[groups.area_group(district.slug)]["en"]
 
 
 def test_area_page_query_count_does_not_grow_with_reports(client):
@@ -387,7 +392,7 @@ def test_area_page_query_count_does_not_grow_with_reports(client):
 
     def snapshot_count():
         with CaptureQueriesContext(connection) as captured:
-            queries.area_snapshot(district)
+            current.area_snapshot(district)
         return len(captured)
 
     before, snapshot_before = count(), snapshot_count()
@@ -403,9 +408,9 @@ def test_quiet_area_is_hot_once_the_minimum_of_distinct_sources_report():
     district = factories.area()
     fiber = factories.service()
     reports_from_distinct_sources(district, fiber, 2)
-    assert reports.hot_areas() == []
+    assert report_counts.hot_areas() == []
     reports_from_distinct_sources(district, fiber, 1, start=2)
-    [hot] = reports.hot_areas()
+    [hot] = report_counts.hot_areas()
     assert (hot.area, hot.sources, hot.reports, hot.normal_rate) == (district, 3, 3, 0)
     assert hot.services == [(fiber.name, 3)] and hot.problems == [("No service at all", 3)]
 
@@ -419,12 +424,12 @@ def test_busy_area_is_hot_only_above_its_normal_rate():
     ProblemReport.objects.bulk_create(
         ProblemReport(area=busy, service=fiber, problem=Problem.SLOW, client=f"old-{n}", browser=f"old-{n}",
                       created_at=now - timedelta(minutes=16 + 7.5 * n))
-        for n in range(int(reports.BASELINE_WINDOWS * 2) - 4)
+        for n in range(int(report_counts.BASELINE_WINDOWS * 2) - 4)
     )
     reports_from_distinct_sources(busy, fiber, 5, now=now)
-    assert reports.hot_areas(now) == []  # 5 < 3 × 2
+    assert report_counts.hot_areas(now) == []  # 5 < 3 × 2
     reports_from_distinct_sources(busy, fiber, 1, start=5, now=now)
-    [hot] = reports.hot_areas(now)
+    [hot] = report_counts.hot_areas(now)
     assert hot.sources == 6 and hot.threshold == pytest.approx(6, abs=0.05)
     assert hot.normal_rate == pytest.approx(2, abs=0.05) and hot.times_normal == pytest.approx(3, abs=0.1)
 
@@ -434,7 +439,7 @@ def test_a_flood_from_one_source_does_not_make_an_area_hot():
     district = factories.area()
     for n in range(20):
         report_from(district, factories.service(f"Service {n}"), "198.51.100.7", agent=f"bot-{n}")
-    assert reports.hot_areas() == []
+    assert report_counts.hot_areas() == []
 
 
 def test_hot_areas_take_a_fixed_number_of_queries():
@@ -443,14 +448,14 @@ def test_hot_areas_take_a_fixed_number_of_queries():
 
     def count():
         with CaptureQueriesContext(connection) as captured:
-            reports.hot_areas()
+            report_counts.hot_areas()
         return len(captured)
 
     reports_from_distinct_sources(factories.area(), fiber, 2)
     small = count()
     for n in range(10):
         reports_from_distinct_sources(factories.area(), fiber, 2, start=10 * n)
-    assert count() == small and len(reports.hot_areas()) == 11
+    assert count() == small and len(report_counts.hot_areas()) == 11
 
 
 def test_opening_an_incident_from_reports_goes_through_the_services_and_takes_them_up(
@@ -462,19 +467,19 @@ def test_opening_an_incident_from_reports_goes_through_the_services_and_takes_th
     fiber, mobile = factories.service("Fiber"), factories.service("Mobile")
     reports_from_distinct_sources(district, fiber, 3)
     reports_from_distinct_sources(district, mobile, 1, start=3)
-    assert reports.notice_shown(district) and reports.hot_areas()
+    assert report_counts.notice_shown(district) and report_counts.hot_areas()
     with django_capture_on_commit_callbacks(execute=True):
-        incident = reports.open_incident_from_reports(district, author=operator)
+        incident = problem_reports.open_incident_from_reports(district, author=operator)
     assert "District 5" in incident.title and incident.impact == Impact.MAJOR
     assert list(incident.areas.all()) == [district]
     assert set(incident.services.all()) == {fiber, mobile}
     assert incident.updates.get().author == operator  # the first update, as services.open_incident posts it
     assert incident.problem_reports.count() == 4
-    assert not reports.notice_shown(district) and reports.hot_areas() == []
+    assert not report_counts.notice_shown(district) and report_counts.hot_areas() == []
     # The live push went out with the incident and without the notice.
-    assert NOTICE not in LiveChange.objects.latest("id").fragments[live.area_group(district.slug)]["en"]
+    assert NOTICE not in LiveChange.objects.latest("id").fragments[groups.area_group(district.slug)]["en"]
     with pytest.raises(ValidationError):
-        reports.open_incident_from_reports(district)
+        problem_reports.open_incident_from_reports(district)
 
 
 # The admin -------------------------------------------------------------------
@@ -565,11 +570,11 @@ def test_reports_list_in_the_admin_is_read_only(ops):
 def test_old_reports_no_incident_took_up_are_pruned():
     district = factories.area()
     fiber = factories.service()
-    old = timezone.now() - reports.KEEP - timedelta(days=1)
+    old = timezone.now() - problem_reports.KEEP - timedelta(days=1)
     reports_from_distinct_sources(district, fiber, 2, now=old)
     reports_from_distinct_sources(district, fiber, 1, start=5)
-    kept = ProblemReport.objects.filter(created_at__lt=timezone.now() - reports.KEEP).first()
+    kept = ProblemReport.objects.filter(created_at__lt=timezone.now() - problem_reports.KEEP).first()
     kept.incident = factories.incident(district)
     kept.save()
-    assert reports.prune_reports(timezone.now()) == 1
+    assert problem_reports.prune_reports(timezone.now()) == 1
     assert ProblemReport.objects.count() == 2

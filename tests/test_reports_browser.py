@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connections
 
-from outages import reports
+from outages.services import problem_reports
 from outages.models import Problem, ProblemReport, ReportSettings
 
 from . import factories
@@ -49,8 +49,8 @@ def test_admin_page_shows_a_new_hot_area_without_reloading(browser, server, orm_
     page.evaluate("window.notReloaded = true")
 
     for n in range(3):
-        reports.submit(area=district, service=fiber, problem=Problem.NO_SERVICE,
-                       source=reports.Source(client=f"c{n}", browser=f"b{n}"))
+        problem_reports.submit(area=district, service=fiber, problem=Problem.NO_SERVICE,
+                       source=problem_reports.Source(client=f"c{n}", browser=f"b{n}"))
 
     row = page.wait_for_selector(f"#hot-area-{district.slug}", timeout=25_000)  # polled every 10 s
     assert "District 5" in row.inner_text() and "Fiber (3)" in row.inner_text()
@@ -58,7 +58,7 @@ def test_admin_page_shows_a_new_hot_area_without_reloading(browser, server, orm_
     assert violations == []
 
     page.click(f"#hot-area-{district.slug} button")
-    page.wait_for_url(f"**/admin/outages/incident/*/change/")
+    page.wait_for_url("**/admin/outages/incident/*/change/")
     incident = district.incidents.get()
     assert incident.problem_reports.count() == 3
 

@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from outages import scheduler
+from outages import jobs
 from outages.models import LiveChange
 
 pytestmark = pytest.mark.django_db
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def test_tick_prunes_old_outbox_rows_and_keeps_recent_ones():
     old = LiveChange.objects.create(fragments={}, created_at=timezone.now() - timedelta(hours=2))
     recent = LiveChange.objects.create(fragments={})
-    results = scheduler.tick()
+    results = jobs.tick()
     assert results["prune_outbox"] == 1
     assert list(LiveChange.objects.values_list("pk", flat=True)) == [recent.pk]
     assert not LiveChange.objects.filter(pk=old.pk).exists()
@@ -30,8 +30,8 @@ def test_one_failing_job_does_not_stop_the_others(monkeypatch):
         ran.append(now)
         return "ok"
 
-    monkeypatch.setattr(scheduler, "JOBS", [broken, fine])
-    assert scheduler.tick() == {"broken": "failed", "fine": "ok"}
+    monkeypatch.setattr(jobs, "JOBS", [broken, fine])
+    assert jobs.tick() == {"broken": "failed", "fine": "ok"}
     assert len(ran) == 1
 
 

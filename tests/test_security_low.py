@@ -15,7 +15,8 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 
-from outages import live, ssrf
+from outages import ssrf
+from outages.live import relay as live_relay
 from statuspage.asgi import application
 
 from . import factories
@@ -39,14 +40,17 @@ def test_a_template_id_in_other_digits_is_ignored_not_a_500(admin_client):
 # NAT64 ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("address", [
-    "64:ff9b::a9fe:a9fe",          # RFC 6052 well-known prefix: 169.254.169.254
-    "64:ff9b::a00:1",              # 10.0.0.1
-    "64:ff9b:1::a9fe:a9fe",        # RFC 8215 local-use prefix, /96 layout
-    "64:ff9b:1:a9fe:a9:fe00::",    # the same, /48 layout (the u octet skipped)
-    "64:ff9b:1:a:0:100::",         # 10.0.0.1, /56 layout
-    "64:ff9b:1::7f:0:1:0",         # 127.0.0.1, /64 layout
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::a9fe:a9fe",  # RFC 6052 well-known prefix: 169.254.169.254
+        "64:ff9b::a00:1",  # 10.0.0.1
+        "64:ff9b:1::a9fe:a9fe",  # RFC 8215 local-use prefix, /96 layout
+        "64:ff9b:1:a9fe:a9:fe00::",  # the same, /48 layout (the u octet skipped)
+        "64:ff9b:1:a:0:100::",  # 10.0.0.1, /56 layout
+        "64:ff9b:1::7f:0:1:0",  # 127.0.0.1, /64 layout
+    ],
+)
 def test_addresses_behind_both_nat64_prefixes_are_refused(address, settings):
     settings.WEBHOOK_ALLOW_LOOPBACK = False
     assert ssrf.forbidden(ipaddress.ip_address(address))
@@ -65,7 +69,9 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path, tag", [("/history.rss", "./channel/item/description"), ("/history.atom", f"./{ATOM}entry/{ATOM}summary")])
+@pytest.mark.parametrize(
+    "path, tag", [("/history.rss", "./channel/item/description"), ("/history.atom", f"./{ATOM}entry/{ATOM}summary")]
+)
 def test_feeds_escape_operator_text_once_and_keep_their_own_markup(client, path, tag):
     area = factories.area("Town & Co")
     factories.incident(area, title="Cut", message="Crew <b>on</b> site")
@@ -112,8 +118,8 @@ async def test_one_address_past_the_websocket_cap_is_closed_with_1008(settings):
         for communicator, _output in v6[:2]:
             await communicator.disconnect()
     finally:
-        if live.Relay.current is not None:
-            await live.Relay.current.stop()
+        if live_relay.Relay.current is not None:
+            await live_relay.Relay.current.stop()
 
 
 def test_the_websocket_cap_is_generous_by_default_and_listed():

@@ -5,8 +5,11 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from outages import notifications, ssrf, subscriptions
+from outages import ssrf
 from outages.models import Channel, Subscriber
+from outages.notify import engine
+from outages.notify import links as notify_links
+from outages.services import subscriptions
 
 from . import factories
 
@@ -82,7 +85,7 @@ def test_signed_links_never_change_anything_on_get(client):
     district = factories.area()
     subscriber = subscriptions.subscribe(channel=Channel.EMAIL, address="g@example.com", areas=[district], language="en").subscriber
     for purpose in ["confirm", "unsubscribe", "manage"]:
-        response = client.get(path_of(notifications.link(subscriber, purpose)))
+        response = client.get(path_of(notify_links.link(subscriber, purpose)))
         assert response.status_code == 200
         assert "<form" in response.content.decode() and 'method="post"' in response.content.decode()
     subscriber.refresh_from_db()
@@ -92,7 +95,7 @@ def test_signed_links_never_change_anything_on_get(client):
 def test_forged_expired_or_revoked_links_are_refused_with_400(client):
     district = factories.area()
     subscriber = subscriptions.subscribe(channel=Channel.EMAIL, address="r@example.com", areas=[district], language="en").subscriber
-    good = notifications.make_token(subscriber, "manage")
+    good = notify_links.make_token(subscriber, "manage")
     assert client.get(f"/subscribe/manage/{good}x/").status_code == 400
     # A token for one purpose does not work for another.
     assert client.post(f"/subscribe/confirm/{good}/").status_code == 400
@@ -105,7 +108,7 @@ def test_the_manage_page_changes_areas_and_language_pauses_and_deletes(client):
     north, south = factories.area("North"), factories.area("South")
     subscriber = subscriptions.subscribe(channel=Channel.EMAIL, address="m@example.com", areas=[north], language="en").subscriber
     subscriptions.confirm(subscriber)
-    url = path_of(notifications.link(subscriber, "manage"))
+    url = path_of(notify_links.link(subscriber, "manage"))
     page = client.get(url).content.decode()
     assert "m@example.com" not in page and "m…@example.com" in page
     response = client.post(url, {"action": "save", "areas": [south.slug], "language": "hu", "paused": "on"})
@@ -157,7 +160,7 @@ def test_a_webhook_subscription_shows_its_secret_once(client, settings):
     subscriber = Subscriber.objects.get()
     assert subscriber.confirmed_at is not None
     assert subscriber.secret in response.content.decode()
-    manage = client.get(path_of(notifications.link(subscriber, "manage"))).content.decode()
+    manage = client.get(path_of(notify_links.link(subscriber, "manage"))).content.decode()
     assert subscriber.secret not in manage
     again = post_subscribe(client, district, channel="webhook", url="http://127.0.0.1:9/hook")
     assert again.status_code == 400 and "already subscribed" in again.content.decode()
@@ -240,7 +243,7 @@ def test_ops_see_subscribers_and_the_delivery_log_in_the_admin(admin_client, dja
     with django_capture_on_commit_callbacks(execute=False):
         incident = factories.incident(district)
     event = incident.notifications.get()
-    notifications.plan(event)
+    engine.plan(event)
     assert "ops-visible@example.com" in admin_client.get("/admin/outages/subscriber/").content.decode()
     events_page = admin_client.get("/admin/outages/notificationevent/")
     assert events_page.status_code == 200 and f"?event__id__exact={event.pk}" in events_page.content.decode()

@@ -7,8 +7,10 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from outages import api_tokens, permissions, reports
+from outages import permissions
 from outages.models import AlertmanagerAlert, ApiToken, Incident, ReportSettings, Team, TeamRegion
+from outages.services import api_tokens
+from outages.services import problem_reports as reports
 
 from . import factories
 
@@ -30,7 +32,10 @@ def world(django_user_model):
         user.groups.add(group)
         team.members.add(user)
     return {
-        "north": north_area, "south": south_area, "north_op": north_op, "south_op": south_op,
+        "north": north_area,
+        "south": south_area,
+        "north_op": north_op,
+        "south_op": south_op,
         "north_incident": factories.incident(north_area, title="North outage"),
         "south_incident": factories.incident(south_area, title="South outage"),
         "north_token": api_tokens.create_token(user=north_op, name="north monitoring")[1],
@@ -44,35 +49,55 @@ def post(client, path, body, token):
 
 # Management API --------------------------------------------------------------
 
+
 def test_a_token_opens_incidents_only_on_its_teams_areas(client, world):
     refused = post(client, "/api/manage/incidents/", {"title": "Cut", "areas": ["southtown"]}, world["north_token"])
     assert refused.status_code == 403 and "southtown" in refused.json()["error"]["message"]
-    mixed = post(client, "/api/manage/incidents/", {"title": "Cut", "areas": ["northtown", "southtown"]},
-                 world["north_token"])
+    mixed = post(
+        client, "/api/manage/incidents/", {"title": "Cut", "areas": ["northtown", "southtown"]}, world["north_token"]
+    )
     assert mixed.status_code == 403
     assert not Incident.objects.filter(title="Cut").exists()
-    assert post(client, "/api/manage/incidents/", {"title": "Cut", "areas": ["northtown"]},
-                world["north_token"]).status_code == 201
+    assert (
+        post(
+            client, "/api/manage/incidents/", {"title": "Cut", "areas": ["northtown"]}, world["north_token"]
+        ).status_code
+        == 201
+    )
 
 
 def test_a_token_cannot_update_or_resolve_another_teams_incident(client, world):
     south = world["south_incident"]
     for status in ("identified", "resolved"):
-        response = post(client, f"/api/manage/incidents/{south.pk}/updates/", {"status": status, "message": "x"},
-                        world["north_token"])
+        response = post(
+            client,
+            f"/api/manage/incidents/{south.pk}/updates/",
+            {"status": status, "message": "x"},
+            world["north_token"],
+        )
         assert response.status_code == 404
     south.refresh_from_db()
     assert south.is_active and south.updates.count() == 1
-    own = post(client, f"/api/manage/incidents/{world['north_incident'].pk}/updates/", {"status": "resolved"},
-               world["north_token"])
+    own = post(
+        client,
+        f"/api/manage/incidents/{world['north_incident'].pk}/updates/",
+        {"status": "resolved"},
+        world["north_token"],
+    )
     assert own.status_code == 201
 
 
 # Alertmanager ---------------------------------------------------------------
 
+
 def alert(status, fingerprint, area, starts="2026-01-01T10:00:00Z"):
-    return {"status": status, "fingerprint": fingerprint, "labels": {"area": area, "alertname": "FiberDown"},
-            "annotations": {}, "startsAt": starts}
+    return {
+        "status": status,
+        "fingerprint": fingerprint,
+        "labels": {"area": area, "alertname": "FiberDown"},
+        "annotations": {},
+        "startsAt": starts,
+    }
 
 
 def webhook(client, token, *alerts):
@@ -109,6 +134,7 @@ def test_a_link_from_before_scopes_is_adopted_only_by_a_team_that_manages_its_in
 
 # Reports ----------------------------------------------------------------------
 
+
 def _hot(area, count=3):
     settings_row = ReportSettings.load()
     settings_row.hot_min_sources = 2
@@ -116,8 +142,13 @@ def _hot(area, count=3):
     fiber = factories.service()
     now = timezone.now()
     for n in range(count):
-        reports.submit(area=area, service=fiber, problem="no_service",
-                       source=reports.Source(client=f"c-{area.pk}-{n}", browser=f"b-{area.pk}-{n}"), now=now)
+        reports.submit(
+            area=area,
+            service=fiber,
+            problem="no_service",
+            source=reports.Source(client=f"c-{area.pk}-{n}", browser=f"b-{area.pk}-{n}"),
+            now=now,
+        )
 
 
 def test_open_incident_from_reports_needs_the_permission_and_the_team(client, world):
@@ -149,6 +180,7 @@ def test_report_thresholds_are_added_only_with_the_permission(client, world):
 
 
 # API tokens -------------------------------------------------------------------
+
 
 def test_the_token_admin_shows_and_revokes_only_the_users_own_tokens(client, world):
     north_op = world["north_op"]

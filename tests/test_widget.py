@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from outages import live, services
+from outages import services
 from outages.models import IncidentStatus
+from outages.live import fragments as live_fragments
 
 from . import factories
 
@@ -84,12 +85,12 @@ def test_widget_joins_the_same_socket_and_holds_the_same_fragments_as_the_pages(
     factories.incident(district)
     area_page = client.get(f"/embed/areas/{district.slug}/").text
     assert f'ws-connect="/ws/areas/{district.slug}/?lang=en"' in area_page
-    assert top_level_ids(live.render_area_snapshot(district)) <= ids(area_page)
+    assert top_level_ids(live_fragments.render_area_snapshot(district)) <= ids(area_page)
     status_page = client.get("/embed/").text
     # The whole service: the status socket, with a snapshot that leaves out
     # the list of every area (the widget does not show it; it grows with the areas).
     assert 'ws-connect="/ws/status/?summary=1&amp;lang=en"' in status_page
-    summary = top_level_ids(live.render_status_summary_snapshot())
+    summary = top_level_ids(live_fragments.render_status_summary_snapshot())
     assert summary == {"banner", "active-incidents", "last-updated"}
     assert summary <= ids(status_page)
 

@@ -16,7 +16,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from outages import services
-from outages.consumers import MAX_CLIENT_FRAME, MAX_CLIENT_FRAMES_PER_MINUTE, POLICY_VIOLATION
+from outages.live.consumers import MAX_CLIENT_FRAME, MAX_CLIENT_FRAMES_PER_MINUTE, POLICY_VIOLATION
 from outages.models import Incident
 
 from . import factories

@@ -12,11 +12,12 @@ from collections import Counter
 
 import html5lib
 import pytest
-from django.test import Client
 
-from outages import live, services
+from outages import services
 from outages.models import Impact, Incident, NotificationEvent, Region, ServiceArea, Subscriber, Team, TeamRegion
-from outages.notifications import Composer
+from outages.notify.compose import Composer
+from outages.live import fragments as live_fragments
+from outages.live import groups
 
 from . import factories
 from .xss_corpus import PROBE, payloads, short
@@ -141,12 +142,12 @@ def test_six_hundred_payloads_render_inert_on_every_channel(client, hostile):
 
     # The live push: the fragments a change sends, and every group's snapshot.
     for incident in incidents[:3]:
-        for group, by_language in live.render_change(incident.pk, {a.pk for a in incident.areas.all()}).items():
+        for group, by_language in live_fragments.render_change(incident.pk, {a.pk for a in incident.areas.all()}).items():
             for language, html in by_language.items():
                 figures["live elements"] += assert_inert(html, f"push {group} ({language})", page=False)
-    for group in [live.STATUS_GROUP, live.STATUS_SUMMARY, *(live.area_group(a.slug) for a in areas[::3]),
-                  *(live.incident_group(i.pk) for i in incidents[1::3])]:
-        figures["live elements"] += assert_inert(live.render_group_snapshot(group), f"snapshot {group}", page=False)
+    for group in [groups.STATUS_GROUP, groups.STATUS_SUMMARY, *(groups.area_group(a.slug) for a in areas[::3]),
+                  *(groups.incident_group(i.pk) for i in incidents[1::3])]:
+        figures["live elements"] += assert_inert(live_fragments.render_group_snapshot(group), f"snapshot {group}", page=False)
         figures["live snapshots"] += 1
 
     # JSON: well-formed, served as JSON with nosniff, and the text comes back exactly as typed.

@@ -2,9 +2,18 @@
 does exactly what the command line and the API do; every incident queryset
 goes through outages.permissions (regional teams).
 
-incidents.py: incidents and maintenance windows (views, actions, one-click
-template updates); forms.py: their forms and filters. Here: areas, regions, services, teams, update templates
-and the audit log."""
+- incidents, forms: incidents and maintenance windows (views, actions,
+  one-click template updates) and their forms and filters
+- ops_history: the history report; credits: credit policies and the billing export
+- notifications: subscribers and the delivery log; problem_reports: customer
+  reports, unusual areas and their thresholds
+- api_tokens, area_import, public_data: tokens, the import page, the
+  "public data changed" push
+- login: the sign-in throttle
+- here: the site's titles and sign-in form; areas, regions, services, teams, update templates and the audit log
+
+Imports: the write side, the read side, live and notify. Never views or api.
+"""
 
 from django.contrib import admin
 from django.db.models import Count
@@ -14,11 +23,17 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import permissions, templating
 from ..models import AuditEntry, Region, Service, ServiceArea, Team, TeamRegion, UpdateTemplate, normalize_postcode
-from . import api_tokens, credits  # noqa: F401 (register ApiTokenAdmin, CreditPolicyAdmin)
-from .. import admin_notifications, admin_reports  # noqa: F401 (subscribers and delivery log; customer reports)
-from ..admin_import import AreaImportMixin
+# Each module registers its ModelAdmins when imported.
+from . import api_tokens, credits, notifications, problem_reports  # noqa: F401
+from .area_import import AreaImportMixin
 from .incidents import IncidentAdmin, IncidentForm, MaintenanceAdmin  # noqa: F401 (registers them)
+from .login import ThrottledAdminAuthenticationForm
 from .public_data import PublicDataAdmin
+
+# The console's site: its titles, and a sign-in throttled per username and per address.
+admin.site.site_header = admin.site.site_title = "Status page · ops console"
+admin.site.index_title = "Incidents and areas"
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 @admin.register(Region)
@@ -138,10 +153,3 @@ class AuditEntryAdmin(admin.ModelAdmin):
     @admin.display(description=_("changes"))
     def change_summary(self, obj):
         return "; ".join(f"{name}: {old or '—'} → {new or '—'}" for name, (old, new) in obj.changes.items())
-
-# Sign-in to the console is throttled per username and per address (outages/login_throttle.py).
-from django.contrib import admin as _admin  # noqa: E402
-
-from outages.login_throttle import ThrottledAdminAuthenticationForm  # noqa: E402
-
-_admin.site.login_form = ThrottledAdminAuthenticationForm

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 
-from .. import api_tokens
+from ..services import api_tokens
 from ..models import ApiToken
 
 

@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from .. import credits
+from ..queries import credit_export as credits
 from ..models import CreditPolicy
 from .public_data import PublicDataAdmin
 class CreditExportForm(forms.Form):

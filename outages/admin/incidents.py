@@ -29,6 +29,7 @@ from ..models import (
     MaintenanceWindow,
     UpdateTemplate,
 )
+from .ops_history import report_view
 from .forms import (
     MESSAGE_TRANSLATION_FIELDS,
     message_translations,
@@ -292,8 +293,6 @@ class IncidentAdmin(BaseIncidentAdmin):
                        "audit_log"]
 
     def get_urls(self):
-        from ..admin_history import report_view
-
         report = path(
             "history-report/", self.admin_site.admin_view(report_view(self)), name="outages_incident_history_report"
         )

@@ -2,7 +2,7 @@
 
 from django import template
 
-from .. import credits
+from ..queries import credits
 from ..models import ServiceArea
 
 register = template.Library()

@@ -1,8 +1,8 @@
-"""Template helpers for the facts of issue 8 (crew, customers, promises)."""
+"""Template helpers for an incident's facts: crew, customers affected, promises."""
 
 from django import template
 
-from .. import queries
+from ..queries import current
 
 register = template.Library()
 
@@ -10,10 +10,10 @@ register = template.Library()
 @register.filter
 def promise_open(incident) -> bool:
     """True while the incident's "next update by" promise has not passed."""
-    return queries.promise_open(incident)
+    return current.promise_open(incident)
 
 
 @register.simple_tag
 def customers_for(incident, area=None):
     """The estimate of customers affected, for the area if ops gave one per area."""
-    return queries.customers_affected(incident, area or None)
+    return current.customers_affected(incident, area or None)

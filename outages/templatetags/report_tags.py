@@ -2,6 +2,8 @@
 
 from django import forms, template
 
+from ..views.report import ReportForm
+
 register = template.Library()
 
 
@@ -10,6 +12,4 @@ def report_form_for(area, form=None):
     """The form given (with the customer's input and errors), or a fresh one for the area."""
     if isinstance(form, forms.Form):
         return form
-    from ..views.report import ReportForm
-
     return ReportForm(area=area)

@@ -9,18 +9,11 @@ from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils import timezone
 from django.utils.html import format_html
 
-from ..announcements import When
-from ..models import AreaStatus
+from ..queries.announcements import When
+from ..models import STATUS_ICONS, AreaStatus
 
 register = template.Library()
 
-STATUS_ICONS = {
-    AreaStatus.OPERATIONAL: "✓",
-    AreaStatus.DEGRADED: "◐",
-    AreaStatus.PARTIAL: "▲",
-    AreaStatus.MAJOR: "✕",
-    AreaStatus.MAINTENANCE: "⚙",
-}
 
 
 def _zone(tz_name: str | None) -> zoneinfo.ZoneInfo:

@@ -28,7 +28,9 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
 
-from .. import live, pagecache, queries
+from .. import i18n
+from ..live import groups, pagecache
+from ..queries import current
 from ..models import ServiceArea
 
 THEMES = ("auto", "light", "dark")
@@ -91,7 +93,7 @@ def _language(request: HttpRequest) -> str:
         except LookupError:
             choices = ", ".join(code for code, _name in settings.LANGUAGES)
             raise BadOption(f"Unsupported lang={code[:20]!r}; use one of: {choices}.") from None
-    return live.accepted_language(request.headers.get("Accept-Language", ""))
+    return i18n.accepted_language(request.headers.get("Accept-Language", ""))
 
 
 def _cache_language(request: HttpRequest) -> str:
@@ -122,7 +124,7 @@ def _widget(request: HttpRequest, area_slug: str | None) -> HttpResponse:
         return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
     with translation.override(options["language"]):
         if area_slug is None:
-            context = {**queries.home_snapshot(), "live_url": live.live_url("/ws/status/?summary=1"), "full_url": reverse("home")}
+            context = {**current.home_snapshot(), "live_url": groups.live_url(groups.status_path(summary=True)), "full_url": reverse("home")}
         else:
             area = ServiceArea.objects.select_related("region").filter(slug=area_slug).first()
             if area is None:
@@ -130,8 +132,8 @@ def _widget(request: HttpRequest, area_slug: str | None) -> HttpResponse:
                 response.headers["Content-Language"] = options["language"]
                 return response
             context = {
-                **queries.area_snapshot(area),
-                "live_url": live.live_url(f"/ws/areas/{area.slug}/"),
+                **current.area_snapshot(area),
+                "live_url": groups.live_url(groups.area_path(area.slug)),
                 "full_url": reverse("area", args=[area.slug]),
             }
         context.update(options, now=timezone.now())

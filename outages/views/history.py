@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_safe
 
-from .. import history as figures, pagecache
+from ..live import pagecache
+from ..queries import history as figures
 from ..models import Incident, MaintenanceStatus, Service, ServiceArea
 
 PER_PAGE = 20

@@ -23,9 +23,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
 
-from .. import geo, live, pagecache, queries
-from ..models import AreaStatus, ServiceArea
-from ..templatetags.status_tags import STATUS_ICONS
+from .. import geo
+from ..live import groups, pagecache
+from ..queries import current
+from ..models import STATUS_ICONS, AreaStatus, ServiceArea
 
 GEOJSON_MAX_AGE = 300
 GEOJSON_CACHE_SECONDS = 24 * 3600
@@ -48,13 +49,14 @@ def _with_tile_policy(response: HttpResponse) -> HttpResponse:
 @require_safe
 @pagecache.cached()
 def map_page(request: HttpRequest) -> HttpResponse:
-    snapshot = queries.home_snapshot()
+    snapshot = current.home_snapshot()
     # The statuses the map starts with, so it can draw before the area list
     # below it has loaded; from then on that list (kept live) is the truth.
     affected = [row for group in snapshot["regions"] for row in group.rows if row.status != AreaStatus.OPERATIONAL]
     context = {
         **snapshot,
-        "live_url": live.live_url("/ws/status/"),
+        "live_url": groups.live_url(groups.status_path()),
+        "snapshot_prefix": groups.AREA_PREFIX,
         "statuses": [(status, status.label) for status in AreaStatus],
         "initial_statuses": " ".join(f"{row.area.slug}:{row.status}" for row in affected),
         "status_icons": " ".join(f"{status}:{icon}" for status, icon in STATUS_ICONS.items()),
@@ -133,7 +135,7 @@ def locate(request: HttpRequest) -> HttpResponse:
             _("Give a location as ?lat=47.5&lon=19.05 (latitude -90 to 90, longitude -180 to 180)."),
             content_type="text/plain; charset=utf-8",
         )
-    area = geo.find_area(lon, lat)
+    area = current.find_area(lon, lat)
     if area is not None:
         response = redirect("area", slug=area.slug)
     else:

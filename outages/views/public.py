@@ -1,11 +1,12 @@
-"""Public pages: thin, read-only; their context comes from outages.queries."""
+"""Public pages: thin, read-only; their context comes from outages.current."""
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 from django_htmx.middleware import HtmxDetails
 
-from .. import history, live, pagecache, queries
+from ..live import groups, pagecache
+from ..queries import current, history
 from ..models import Incident, ServiceArea
 
 
@@ -16,14 +17,14 @@ class HtmxHttpRequest(HttpRequest):
 @require_safe
 @pagecache.cached()
 def home(request: HtmxHttpRequest) -> HttpResponse:
-    return render(request, "outages/home.html", {**queries.home_snapshot(), "live_url": live.live_url("/ws/status/")})
+    return render(request, "outages/home.html", {**current.home_snapshot(), "live_url": groups.live_url(groups.status_path())})
 
 
 @require_safe
 @pagecache.cached()
 def area_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     area = get_object_or_404(ServiceArea.objects.select_related("region"), slug=slug)
-    context = {**queries.area_snapshot(area), **history.area_page_context(area), "live_url": live.live_url(f"/ws/areas/{area.slug}/")}
+    context = {**current.area_snapshot(area), **history.area_page_context(area), "live_url": groups.live_url(groups.area_path(area.slug))}
     return render(request, "outages/area.html", context)
 
 
@@ -31,15 +32,15 @@ def area_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 @pagecache.cached()
 def incident_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=pk)
-    context = {**queries.incident_snapshot(incident), "live_url": live.live_url(f"/ws/incidents/{incident.pk}/")}
+    context = {**current.incident_snapshot(incident), "live_url": groups.live_url(groups.incident_path(incident.pk))}
     return render(request, "outages/incident.html", context)
 
 
 @require_safe
 @pagecache.cached(htmx=True, params=("q",))
 def search(request: HtmxHttpRequest) -> HttpResponse:
-    query = queries.clean_query(request.GET.get("q", ""))
-    context = {"query": query, "results": queries.search_areas(query)}
+    query = current.clean_query(request.GET.get("q", ""))
+    context = {"query": query, "results": current.search_areas(query)}
     if request.htmx:
         return render(request, "outages/search.html#results", context)
     return render(request, "outages/search.html", context)

@@ -2,7 +2,7 @@
 
 Works without JavaScript (a plain POST, then a redirect to the answer:
 post/redirect/get); with htmx the form posts in place and only its
-result is swapped. The logic is in outages/reports.py.
+result is swapped. The logic is in outages.services.problem_reports.
 
 The form carries no CSRF token, so the area page that embeds it can be
 cached for everyone: a POST from another site is refused by its origin
@@ -17,7 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from .. import pagecache, queries, reports
+from ..live import pagecache
+from ..queries import current
+from ..services import problem_reports as reports
 from ..models import Incident, Problem, ProblemReport, Service, ServiceArea, normalize_postcode
 from .origin import same_origin_post
 from .public import HtmxHttpRequest
@@ -62,7 +64,7 @@ def _area(slug: str) -> ServiceArea:
 def _answer_context(area: ServiceArea, report: ProblemReport | None, folded: bool) -> dict:
     incident = None
     if report is not None and report.incident_id:
-        incident = queries.with_card_data(Incident.objects.filter(pk=report.incident_id)).first()
+        incident = current.with_card_data(Incident.objects.filter(pk=report.incident_id)).first()
     return {
         "area": area,
         "report": report,

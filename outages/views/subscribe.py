@@ -13,13 +13,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import get_language, gettext_lazy as _
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from .. import client_address, notifications, subscriptions
+from .. import client_address
 from ..models import Channel, ServiceArea, Subscriber
+from ..notify import links
+from ..services import subscriptions
 
 
 class AreaChoiceField(forms.ModelMultipleChoiceField):
@@ -128,7 +131,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         return render(request, "outages/subscribe.html", {"form": form}, status=400)
     context = {"channel": data["channel"], "areas": data["areas"]}
     if outcome.secret:
-        context.update(secret=outcome.secret, manage_url=notifications.link(outcome.subscriber, "manage"))
+        context.update(secret=outcome.secret, manage_url=links.link(outcome.subscriber, "manage"))
     response = render(request, "outages/subscribe_sent.html", context)
     response["Cache-Control"] = "no-store"
     return response
@@ -138,7 +141,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
-    subscriber = notifications.read_token(token, "confirm")
+    subscriber = links.read_token(token, "confirm")
     if subscriber is None:
         return _bad_link(request)
     if request.method != "POST":
@@ -150,7 +153,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         {
             "heading": _("Subscription confirmed"),
             "text": _("You will hear from us when something happens in your areas."),
-            "manage_url": notifications.link(subscriber, "manage"),
+            "manage_url": links.link(subscriber, "manage"),
         },
     )
 
@@ -159,7 +162,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    subscriber = notifications.read_token(token, "unsubscribe")
+    subscriber = links.read_token(token, "unsubscribe")
     if request.method != "POST":
         if subscriber is None:
             return _bad_link(request)
@@ -167,7 +170,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     # One-click (RFC 8058): a POST with List-Unsubscribe=One-Click, or the page's button.
     if subscriber is not None:
         subscriptions.delete(subscriber)
-    elif not _was_signed(token):
+    elif not links.was_signed(token, "unsubscribe"):
         return _bad_link(request)
     return render(
         request,
@@ -176,21 +179,10 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-def _was_signed(token: str) -> bool:
-    """A genuine token whose subscriber is already gone: unsubscribing twice is fine."""
-    from django.core import signing
-
-    try:
-        signing.loads(token, salt="outages.subscription.unsubscribe")
-    except signing.BadSignature:
-        return False
-    return True
-
-
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def manage(request: HttpRequest, token: str) -> HttpResponse:
-    subscriber = notifications.read_token(token, "manage")
+    subscriber = links.read_token(token, "manage")
     if subscriber is None:
         return _bad_link(request)
     if request.method == "POST" and request.POST.get("action") == "delete":

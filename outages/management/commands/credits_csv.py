@@ -4,7 +4,7 @@ import io
 
 from django.core.management.base import BaseCommand, CommandError
 
-from outages import credits
+from outages.queries import credit_export as credits
 
 
 class Command(BaseCommand):

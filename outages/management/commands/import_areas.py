@@ -1,4 +1,4 @@
-"""Create or update service areas from a GeoJSON or CSV file (see outages/area_import.py).
+"""Create or update service areas from a GeoJSON or CSV file (see outages.services.area_import).
 
     python manage.py import_areas areas.geojson
     python manage.py import_areas areas.csv --skip-invalid
@@ -8,11 +8,12 @@ Every bad row is reported with its line (CSV) or feature (GeoJSON) number;
 by default one bad row means nothing is imported and the exit status is 1.
 """
 
+import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from outages import area_import
+from outages.services import area_import
 
 BAR_WIDTH = 30
 
@@ -50,8 +51,6 @@ class Command(BaseCommand):
 
     def _read(self, file: str) -> tuple[bytes, str]:
         if file == "-":
-            import sys
-
             return sys.stdin.buffer.read(), "<stdin>"
         path = Path(file)
         try:

@@ -1,11 +1,11 @@
-"""Run the periodic jobs of outages.scheduler in a loop (or once, with --once)."""
+"""Run the periodic jobs of outages.jobs in a loop (or once, with --once)."""
 
 import time
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from outages import scheduler
+from outages import jobs
 
 
 class Command(BaseCommand):
@@ -17,7 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, interval, once, **options):
         while True:
-            results = scheduler.tick()
+            results = jobs.tick()
             if once:
                 for name, result in results.items():
                     self.stdout.write(f"{name}: {result}")

@@ -12,7 +12,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from outages import area_import, permissions, services
+from outages import permissions, services
+from outages.services import area_import
 from outages.models import (
     Cause,
     CreditPolicy,

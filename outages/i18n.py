@@ -1,0 +1,68 @@
+"""Languages: which ones we offer, what a client asked for, and "in every language".
+
+Pure helpers on settings.LANGUAGES and Django's translation machinery; no
+models. The live push renders each fragment once per language with
+in_every_language, and fixed texts of our own (an update the system posts)
+are stored in every language the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation.trans_real import parse_accept_lang_header
+
+
+def languages() -> list[str]:
+    return [code for code, _name in settings.LANGUAGES]
+
+
+def other_languages() -> list[str]:
+    """Every offered language but the default one (whose text is the plain field)."""
+    return [code for code in languages() if code != settings.LANGUAGE_CODE]
+
+
+def client_language(code: str | None) -> str:
+    """A supported language code for what a client asked for; the default otherwise."""
+    if code:
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            pass
+    return settings.LANGUAGE_CODE
+
+
+def accepted_language(header: str) -> str:
+    """The first supported language of an Accept-Language header; the default otherwise."""
+    for accepted, _quality in parse_accept_lang_header(header):
+        if accepted == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(accepted)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
+
+
+def in_every_language[T](render: Callable[[], T], codes: list[str] | None = None) -> dict[str, T]:
+    """{"en": render(), "hu": render(), "he": render()}: one call per language, each
+    with that language active."""
+    rendered = {}
+    for code in languages() if codes is None else codes:
+        with translation.override(code):
+            rendered[code] = render()
+    return rendered
+
+
+def in_default_language(text) -> str:
+    """Our own fixed text (a lazy translation) as an update's default message,
+    whatever language the operator's request is in."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text)
+
+
+def translations_of(text) -> dict[str, str]:
+    """Our own fixed text (a lazy translation) in each non-default language, for an update's message."""
+    return in_every_language(lambda: str(text), other_languages())

@@ -1,0 +1,116 @@
+"""Live fragments: the HTML a change touches, rendered once per change and
+per language, never once per client.
+
+Fragments are shared by every visitor of a language: rendered without a
+request (so no CSRF token or nonce can leak in). The page, the widget, the
+polling fallback and the push render the same template partials.
+"""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from .. import i18n
+from ..models import Incident, ServiceArea
+from ..queries import current
+from .groups import STATUS_GROUP, STATUS_SUMMARY, area_group, incident_group
+
+
+def _render(template: str, context: dict) -> str:
+    """A fragment in the active language (callers choose it with translation.override)."""
+    return render_to_string(template, context).strip()
+
+
+def _last_updated() -> str:
+    return _render("outages/live.html#last-updated", {"now": timezone.now()})
+
+
+def _status_html(snapshot: dict, *, summary: bool = False) -> str:
+    parts = [
+        _render("outages/home.html#banner", snapshot),
+        _render("outages/home.html#active-incidents", snapshot),
+    ]
+    if not summary:
+        parts.append(_render("outages/home.html#regions", snapshot))
+    return "\n".join([*parts, _last_updated()])
+
+
+def _area_html(snapshot: dict) -> str:
+    return "\n".join([_render("outages/area.html#status-card", snapshot), _last_updated()])
+
+
+def _incident_html(snapshot: dict) -> str:
+    return "\n".join(
+        [
+            _render("outages/incident.html#card", {**snapshot, "heading": True}),
+            _render("outages/incident.html#timeline", snapshot),
+            _last_updated(),
+        ]
+    )
+
+
+def render_status_snapshot() -> str:
+    return _status_html(current.home_snapshot())
+
+
+def render_status_summary_snapshot() -> str:
+    return _status_html(current.home_snapshot(), summary=True)
+
+
+def render_area_snapshot(area: ServiceArea) -> str:
+    return _area_html(current.area_snapshot(area))
+
+
+def render_incident_snapshot(incident: Incident) -> str:
+    return _incident_html(current.incident_snapshot(incident))
+
+
+def render_group_snapshot(group: str, language: str | None = None) -> str | None:
+    """The fresh state a (re)connecting client of this group needs, in its
+    language (default: the site's), or None if the group is unknown."""
+    with translation.override(i18n.client_language(language)):
+        if group == STATUS_GROUP:
+            return render_status_snapshot()
+        if group == STATUS_SUMMARY:
+            return render_status_summary_snapshot()
+        if group.startswith("area-"):
+            area = ServiceArea.objects.select_related("region").filter(slug=group.removeprefix("area-")).first()
+            return render_area_snapshot(area) if area else None
+        if group.startswith("incident-"):
+            incident = Incident.objects.filter(pk=int(group.removeprefix("incident-"))).first()
+            return render_incident_snapshot(incident) if incident else None
+    return None
+
+
+def render_change(incident_id: int, area_ids) -> dict[str, dict[str, str]]:
+    """Every fragment a change touches, keyed by the group that shows it and
+    then by language: {group: {"en": html, "hu": html, "he": html}}.
+
+    The data is read once; each language is one render of it."""
+    fragments: dict[str, dict[str, str]] = {}
+    snapshot = current.home_snapshot()
+    rows = {row.area.pk: row for group in snapshot["regions"] for row in group.rows}
+    changed_rows = [rows[pk] for pk in sorted(area_ids) if pk in rows]
+
+    def status_html() -> str:
+        return "\n".join(
+            [
+                _render("outages/home.html#banner", snapshot),
+                _render("outages/home.html#active-incidents", snapshot),
+                *[_render("outages/home.html#area-row", {"row": row}) for row in changed_rows],
+                _last_updated(),
+            ]
+        )
+
+    fragments[STATUS_GROUP] = i18n.in_every_language(status_html)
+    for area in ServiceArea.objects.select_related("region").filter(pk__in=list(area_ids)):
+        area_data = current.area_snapshot(area)
+        fragments[area_group(area.slug)] = i18n.in_every_language(lambda: _area_html(area_data))
+    incident = Incident.objects.filter(pk=incident_id).first()
+    if incident is not None:
+        incident_data = current.incident_snapshot(incident)
+        fragments[incident_group(incident_id)] = i18n.in_every_language(lambda: _incident_html(incident_data))
+    return fragments
+
+

@@ -1,0 +1,227 @@
+"""The relay: one per server process, it receives each change once (from the
+channel layer, or from the outbox poll if that message was lost) and hands
+the ready frames to the consumers of that process, without touching the
+database. See outages.live.publish for the publishing side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import connections
+from django.db.models import Q
+from django.utils import timezone
+
+from ..models import LiveChange
+from .fragments import render_group_snapshot
+from .groups import POLL_WINDOW, RELAY_GROUP, poll_seconds
+
+log = logging.getLogger(__name__)
+
+
+
+def text_frame(text: str) -> bytes:
+    """One unfragmented websocket text frame (RFC 6455 §5.2).
+
+    Server-to-client frames are not masked, so the same bytes are valid on
+    every connection: a change is framed once, not once per client.
+    """
+    payload = text.encode()
+    size = len(payload)
+    if size < 126:
+        header = bytes([0x81, size])
+    elif size < 1 << 16:
+        header = bytes([0x81, 126]) + size.to_bytes(2, "big")
+    else:
+        header = bytes([0x81, 127]) + size.to_bytes(8, "big")
+    return header + payload
+
+
+class Relay:
+    """One per server process: receives changes once, fans out to local consumers."""
+
+    current: Relay | None = None
+
+    def __init__(self):
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.started: asyncio.Task | None = None
+        # Consumers by (group, language): each gets its language's fragments.
+        self.members: dict[tuple[str, str], set] = defaultdict(set)
+        self.seen: dict[int, float] = {}
+        self.snapshots: dict[tuple[str, str], str] = {}
+        self.snapshot_locks: dict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.tasks: list[asyncio.Task] = []
+        self.last_id = 0
+        # One thread, one database connection, kept open: the outbox poll runs
+        # twice a second and must not pay for a new connection each time.
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-relay")
+
+    async def db(self, function, *args):
+        """Run a database function on the relay's own thread; drop a broken connection."""
+
+        def run():
+            try:
+                return function(*args)
+            except Exception:
+                connections.close_all()
+                raise
+
+        return await self.loop.run_in_executor(self.executor, run)
+
+
+    @classmethod
+    async def get(cls) -> Relay:
+        """The process's one Relay, started by the first client. Clients that
+        connect while it starts (hundreds at once after a restart) wait for
+        that same start instead of each starting a Relay of their own."""
+        loop = asyncio.get_running_loop()
+        relay = cls.current
+        if relay is None or relay.loop is not loop or loop.is_closed():
+            # Registered before the first await: a storm of connects at start-up
+            # shares one relay instead of each starting its own.
+            relay = cls.current = cls()
+            relay.loop = loop
+            relay.started = loop.create_task(relay.start())
+        try:
+            await asyncio.shield(relay.started)
+        except Exception:
+            # The database was unreachable at start: the next connect tries again.
+            if cls.current is relay:
+                cls.current = None
+            raise
+        return relay
+
+    async def start(self) -> None:
+        # What happened before this process listened is in the snapshots.
+        self.last_id, already = await self.db(_changes_so_far)
+        self.seen = dict.fromkeys(already, self.loop.time())
+        self.tasks = [self.loop.create_task(self._listen()), self.loop.create_task(self._poll())]
+        if settings.LIVE_STATS_SECONDS > 0:
+            self.tasks.append(self.loop.create_task(self._report()))
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.loop.run_in_executor(self.executor, connections.close_all)
+        self.executor.shutdown(wait=False)
+        if Relay.current is self:
+            Relay.current = None
+
+    def join(self, consumer, group: str, language: str = "") -> None:
+        self.members[(group, language or settings.LANGUAGE_CODE)].add(consumer)
+
+    def leave(self, consumer, group: str, language: str = "") -> None:
+        key = (group, language or settings.LANGUAGE_CODE)
+        members = self.members.get(key)
+        if members is not None:
+            members.discard(consumer)
+            if not members:
+                del self.members[key]
+
+    async def snapshot(self, group: str, language: str = "") -> str | None:
+        """A fresh rendering for a connecting client; rendered once per change
+        and language, not per client."""
+        key = (group, language or settings.LANGUAGE_CODE)
+        if key in self.snapshots:
+            return self.snapshots[key]
+        async with self.snapshot_locks[key]:
+            if key not in self.snapshots:
+                html = await self.db(render_group_snapshot, *key)
+                if html is None:
+                    return None
+                self.snapshots[key] = html
+            return self.snapshots[key]
+
+    def deliver(self, change_id: int, fragments: dict[str, dict[str, str]]) -> None:
+        """Hand a change to every local member of each group it touches, once,
+        each in its language: one frame per group and language."""
+        if change_id in self.seen:
+            return
+        self.seen[change_id] = self.loop.time()
+        self.last_id = max(self.last_id, change_id)
+        # Any change may alter what a snapshot shows (the banner counts areas).
+        self.snapshots.clear()
+        for group, by_language in fragments.items():
+            for language, html in by_language.items():
+                members = self.members.get((group, language))
+                if not members:
+                    continue
+                frame = text_frame(html)
+                for consumer in list(members):
+                    consumer.push(html, frame)
+
+    async def _listen(self) -> None:
+        """Changes announced on the channel layer: the fast path."""
+        layer = get_channel_layer()
+        while True:
+            try:
+                channel = await layer.new_channel()
+                await layer.group_add(RELAY_GROUP, channel)
+                while True:
+                    message = await layer.receive(channel)
+                    if message.get("type") == "live.change":
+                        self.deliver(message["id"], message["fragments"])
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("channel layer receive failed; retrying", exc_info=True)
+                await asyncio.sleep(1 + random.random())
+
+    async def _poll(self) -> None:
+        """The outbox: the slow path that nothing can lose."""
+        while True:
+            await asyncio.sleep(poll_seconds())
+            try:
+                rows = await self.db(_unseen_changes, self.last_id, set(self.seen))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("outbox poll failed; retrying", exc_info=True)
+                continue
+            for change_id, fragments in rows:
+                self.deliver(change_id, fragments)
+            self._forget_old()
+
+    def stats(self) -> dict:
+        """What this process holds: for the soak benchmark and for diagnosis."""
+        return {
+            "clients": sum(len(members) for members in self.members.values()),
+            "groups": len(self.members),
+            "tasks": len(asyncio.all_tasks(self.loop)),
+            "seen": len(self.seen),
+            "snapshots": len(self.snapshots),
+            "last_id": self.last_id,
+        }
+
+    async def _report(self) -> None:
+        """One log line every LIVE_STATS_SECONDS: flat numbers mean nothing leaks."""
+        while True:
+            await asyncio.sleep(settings.LIVE_STATS_SECONDS)
+            log.info("live relay %s", " ".join(f"{key}={value}" for key, value in self.stats().items()))
+
+    def _forget_old(self) -> None:
+        horizon = self.loop.time() - 2 * POLL_WINDOW.total_seconds()
+        for change_id in [cid for cid, seen_at in self.seen.items() if seen_at < horizon]:
+            del self.seen[change_id]
+
+
+def _changes_so_far() -> tuple[int, list[int]]:
+    recent = list(LiveChange.objects.filter(created_at__gte=timezone.now() - POLL_WINDOW).values_list("id", flat=True))
+    latest = LiveChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    return latest, recent
+
+
+def _unseen_changes(last_id: int, seen: set[int]) -> list[tuple[int, dict]]:
+    recent = Q(created_at__gte=timezone.now() - POLL_WINDOW) | Q(id__gt=last_id)
+    ids = set(LiveChange.objects.filter(recent).values_list("id", flat=True))
+    unseen = sorted(ids - seen)
+    if not unseen:
+        return []
+    return list(LiveChange.objects.filter(id__in=unseen).order_by("id").values_list("id", "fragments"))

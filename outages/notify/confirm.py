@@ -1,0 +1,86 @@
+"""Confirmation and "manage" messages: the double opt-in (or, for someone
+already subscribed, their manage link), by email or SMS, as a background task
+retried with the engine's backoff while the server is unavailable.
+"""
+
+from __future__ import annotations
+
+import smtplib
+
+from django.conf import settings
+from django.core import mail
+from django.core.mail import EmailMultiAlternatives
+from django.tasks import task
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from ..models import Channel, Subscriber
+from .email import smtp_error
+from .links import link
+from .outcomes import PermanentFailure, TemporaryFailure, backoff
+from .sms import get_backend
+
+
+@task()
+def send_confirmation(subscriber_id: int, already_confirmed: bool = False, attempt: int = 1) -> str:
+    """The opt-in message as a task; retried with backoff while the server is unavailable."""
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None:
+        return "gone"
+    try:
+        send_confirmation_message(subscriber, already_confirmed=already_confirmed)
+    except PermanentFailure:
+        return "failed"
+    except TemporaryFailure:
+        if attempt >= settings.NOTIFY_MAX_ATTEMPTS:
+            return "failed"
+        retry_at = timezone.now() + backoff(attempt)
+        send_confirmation.using(run_after=retry_at).enqueue(subscriber_id, already_confirmed, attempt + 1)
+        return "retry"
+    return "sent"
+
+
+def enqueue_confirmation(subscriber_id: int, already_confirmed: bool) -> None:
+    send_confirmation.enqueue(subscriber_id, already_confirmed)
+
+
+def send_confirmation_message(subscriber: Subscriber, *, already_confirmed: bool = False) -> None:
+    """The double opt-in message (or, for someone already subscribed, their manage link).
+
+    Raises TemporaryFailure / PermanentFailure like the SMS backends."""
+    with translation.override(subscriber.language):
+        context = {
+            "site_name": settings.SITE_NAME,
+            "confirm_url": link(subscriber, "confirm"),
+            "manage_url": link(subscriber, "manage"),
+            "already_confirmed": already_confirmed,
+            "areas": list(subscriber.areas.order_by("name").values_list("name", flat=True)),
+        }
+        if subscriber.channel == Channel.SMS:
+            url = context["manage_url"] if already_confirmed else context["confirm_url"]
+            text = (
+                _("%(site)s: manage your outage alerts: %(url)s")
+                if already_confirmed
+                else _("%(site)s: confirm outage alerts by text message: %(url)s")
+            ) % {"site": settings.SITE_NAME, "url": url}
+            get_backend().send(subscriber.address, text)
+            return
+        subject = _("Your outage alerts") if already_confirmed else _("Confirm your outage alerts")
+        email = EmailMultiAlternatives(
+            subject=f"{settings.SITE_NAME}: {subject}",
+            body=render_to_string("emails/confirm.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[subscriber.address],
+            headers={"Auto-Submitted": "auto-generated"},
+        )
+        email.attach_alternative(render_to_string("emails/confirm.html", context), "text/html")
+    try:
+        mail.mailers.default.send_messages([email])
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
+        description, permanent = smtp_error(error)
+        raise (PermanentFailure if permanent else TemporaryFailure)(description) from None
+    except (OSError, smtplib.SMTPException) as error:
+        raise TemporaryFailure(smtp_error(error)[0]) from None
+    except ValueError:
+        raise PermanentFailure("invalid address") from None
