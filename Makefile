@@ -50,7 +50,7 @@ run: install messages .env
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (ops console: /admin/); background worker and scheduler alongside"
 	$(PY) manage.py db_worker & worker=$$!; $(PY) manage.py scheduler & sched=$$!; \
 	trap 'kill $$worker $$sched 2>/dev/null' EXIT INT TERM; \
-	$(PY) -m daphne -b 127.0.0.1 -p $(PORT) statuspage.asgi:application
+	$(PY) manage.py serve --port $(PORT)
 
 test: install-dev messages
 	$(PY) -m pytest $(PYTEST_ARGS)

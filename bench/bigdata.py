@@ -36,8 +36,9 @@ def ensure_database(url: str) -> None:
     import subprocess
 
     if url.startswith("postgres"):
-        import psycopg
         from urllib.parse import urlsplit
+
+        import psycopg
 
         parts = urlsplit(url)
         name = parts.path.lstrip("/")

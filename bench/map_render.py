@@ -74,8 +74,8 @@ def main() -> None:
     from django.core.management import call_command
 
     from outages import services
-    from outages.services import area_import
     from outages.models import Impact, ServiceArea
+    from outages.services import area_import
 
     call_command("migrate", verbosity=0)
     data = make_areas(args.areas)
@@ -87,7 +87,7 @@ def main() -> None:
         services.open_incident(title=f"Bench {impact}", areas=ServiceArea.objects.filter(slug__in=chunk), impact=impact)
 
     server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(args.port), "statuspage.asgi:application"],
+        [sys.executable, "manage.py", "serve", "--port", str(args.port)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{args.port}"

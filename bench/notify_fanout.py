@@ -27,8 +27,6 @@ sys.path.insert(0, str(ROOT))
 from bench.common import free_port  # noqa: E402
 
 
-
-
 class CountingSink:
     def __init__(self):
         self.count = 0
@@ -91,10 +89,10 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
     from django.db import transaction
+    from django.utils import timezone
 
     from outages import services
     from outages.models import Channel, Region, ServiceArea, Subscriber
-    from django.utils import timezone
 
     call_command("migrate", verbosity=0)
     region = Region.objects.create(name="Bench", slug="bench")

@@ -41,6 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.common import free_port, wait_http  # noqa: E402
+
 MARKER = re.compile(r"soak-update-(\d+)")
 STATS = re.compile(r"live relay clients=(\d+) groups=(\d+) tasks=(\d+) seen=(\d+) snapshots=(\d+)")
 AREAS = 20
@@ -97,7 +98,7 @@ async def swarm(base: str, paths: list[str], clients: int, out: str, ready: str,
             await asyncio.sleep(random.random() * 2 ** min(attempt, 6))
             attempt += 1
 
-    running = [asyncio.create_task(client(i)) for i in range(clients)]  # referenced, so none is collected
+    running = [asyncio.create_task(client(i)) for i in range(clients)]  # noqa: F841 (referenced, so none is collected)
     started = time.time()
     while sum(1 for c in connects if c) < clients and time.time() - started < 300:
         await asyncio.sleep(0.5)
@@ -209,8 +210,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     log_path = workdir / "daphne.log"
     server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "--ping-interval", "600",
-         "statuspage.asgi:application"],
+        [sys.executable, "manage.py", "serve", "--port", str(port)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(log_path, "w"),
     )
     swarm_process = None

@@ -40,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.common import free_port, wait_http  # noqa: E402
+
 PY = sys.executable
 SERVER_CORE, LOAD_CORE = "0", "1"
 
@@ -65,8 +66,7 @@ class Daphne:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            ["taskset", "-c", SERVER_CORE, PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-             "statuspage.asgi:application"],
+            ["taskset", "-c", SERVER_CORE, PY, "manage.py", "serve", "--port", str(self.port)],
             cwd=ROOT, env={**env, **{k: str(v) for k, v in extra.items()}},
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
@@ -111,8 +111,9 @@ def row(label: str, result: dict, extra: str = "") -> None:
 
 
 def recreate_postgres(url: str) -> None:
-    import psycopg
     from urllib.parse import urlsplit
+
+    import psycopg
 
     parts = urlsplit(url)
     name = parts.path.lstrip("/")

@@ -1,6 +1,6 @@
 """How much the widget transfers on a first load, compressed, as a browser sees it.
 
-Budget: under 40 KB (issue 4). Production-like: DEBUG=0, collectstatic with
+Budget: under 40 KB. Production-like: DEBUG=0, collectstatic with
 WhiteNoise's compressed storage (it serves the .gz files), the demo data,
 one daphne; headless Chromium with an empty cache loads the area widget of the
 demo area with the most active incidents (and the whole-service widget), and
@@ -60,7 +60,7 @@ def main() -> int:
         .first()
     )
     server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "statuspage.asgi:application"],
+        [sys.executable, "manage.py", "serve", "--port", str(port)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:

@@ -35,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.common import free_port, wait_http  # noqa: E402
+
 MARKER = re.compile(r"bench-update-(\d+)")
 AREA = "bench-area"
 
@@ -216,10 +217,11 @@ def bench_ours(args, redis_url: str) -> dict:
     import django
 
     django.setup()
+    from datetime import timedelta
+
     from django.core.management import call_command
     from django.db import transaction
     from django.utils import timezone
-    from datetime import timedelta
 
     from outages import services
     from outages.models import Incident, Region, ServiceArea
@@ -233,11 +235,8 @@ def bench_ours(args, redis_url: str) -> dict:
 
     port = free_port()
     server = subprocess.Popen(
-        # A deep listen backlog (Twisted's default is 50): a storm of connects
-        # must queue, not be dropped and retried seconds later.
-        [*pinned(args.server_core), sys.executable, "-m", "daphne",
-         "-e", f"tcp:port={port}:interface=127.0.0.1:backlog=4096",
-         "--ping-interval", "600", "statuspage.asgi:application"],
+        # Started as `make run` and the deploy units start it.
+        [*pinned(args.server_core), sys.executable, "manage.py", "serve", "--port", str(port)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:

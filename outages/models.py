@@ -18,7 +18,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import get_random_string
-from django.utils.translation import gettext_lazy as _, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .geo import bbox
 
@@ -289,7 +290,7 @@ class Incident(models.Model):
     eta = models.DateTimeField(_("estimated restoration"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    # Facts for customers (issue 8). customers_affected is an estimate;
+    # Facts for customers. customers_affected is an estimate;
     # crew_status and next_update_at follow the latest update, like eta.
     customers_affected = models.PositiveIntegerField(_("customers affected (estimate)"), null=True, blank=True)
     crew_status = models.CharField(
@@ -442,7 +443,7 @@ class LiveChange(models.Model):
         ordering = ["id"]
 
 
-# Issue 8: the ops console -------------------------------------------------
+# The ops console ---------------------------------------------------------
 
 
 class Team(models.Model):

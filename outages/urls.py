@@ -4,8 +4,11 @@ and the polling fallback on the websocket paths (live)."""
 from django.urls import path, re_path
 from django.views.i18n import set_language
 
-from .api import feeds, health, ivr, manage as manage_api, statuspage as api
-from .live import groups, poll as live
+from .api import feeds, health, ivr
+from .api import manage as manage_api
+from .api import statuspage as api
+from .live import groups
+from .live import poll as live
 from .views import embed, history, map, public, report, subscribe
 from .views.origin import same_origin_post
 

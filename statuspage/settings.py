@@ -79,6 +79,17 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 PORT = env_int("PORT", 8000)
+# The web process (`manage.py serve`, which `make run` and the deploy units use):
+# a listen backlog deep enough for a storm of connects (the kernel caps it at
+# net.core.somaxconn), time for a websocket handshake on a busy server, and a
+# ping rare enough not to cost much at 10,000 clients yet below any proxy's
+# idle timeout. WEB_BEHIND_PROXY: behind the nginx in deploy/, which sets
+# X-Forwarded-For to the address it saw: one trusted proxy (TRUSTED_PROXIES).
+WEB_LISTEN_BACKLOG = env_int("WEB_LISTEN_BACKLOG", 4096)
+WEB_WEBSOCKET_CONNECT_TIMEOUT = env_int("WEB_WEBSOCKET_CONNECT_TIMEOUT", 30)
+WEB_PING_INTERVAL = env_int("WEB_PING_INTERVAL", 60)
+WEB_PING_TIMEOUT = env_int("WEB_PING_TIMEOUT", 60)
+WEB_BEHIND_PROXY = env_bool("WEB_BEHIND_PROXY", False)
 SITE_NAME = env_str("SITE_NAME", "Service status")
 # Absolute base URL for links that leave the page (feeds, emails, API shortlinks).
 SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
@@ -223,7 +234,7 @@ LOGIN_THROTTLE_SECONDS = env_int("LOGIN_THROTTLE_SECONDS", 900)
 # How many reverse proxies we run in front of the app (outages/client_address.py):
 # 0 (default) takes the connection's address; N takes the address our Nth
 # proxy from the app saw, from X-Forwarded-For. The shipped nginx is one: 1.
-TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 1 if WEB_BEHIND_PROXY else 0)
 if TRUSTED_PROXIES < 0:
     raise ImproperlyConfigured("TRUSTED_PROXIES must be 0 or more")
 

@@ -222,8 +222,19 @@ def server(make_server):
 
 
 @pytest.fixture(autouse=True)
+def fresh_cache():
+    """Rate-limit counters, sign-in throttles and cached pages live in the
+    cache (local memory, or Redis): every test starts and ends with it empty."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def page_cache(request, settings):
-    """The cache of public responses (outages/pagecache.py), off in-process
+    """The cache of public responses (outages/live/pagecache.py), off in-process
     unless a test is marked `page_cache`: inside a test's transaction the
     writes' on_commit hooks (which bump the status version) never run, so a
     page cached before a write would hide it. Servers started with

@@ -88,7 +88,7 @@ class LiveClient:
                             first = False
             except asyncio.CancelledError:
                 raise
-            except (OSError, websockets.WebSocketException, asyncio.TimeoutError):
+            except (TimeoutError, OSError, websockets.WebSocketException):
                 pass
             self.connected.clear()
             self.closed_at.append(time.monotonic())

@@ -17,13 +17,12 @@ from django.test import Client
 from django.utils import timezone
 
 from outages import services
-from outages.models import Incident, IncidentStatus
 from outages.live import publish
-
-from . import factories
-from .conftest import create_server_operator
-from .faults import PrivateRedis, Swarm, percentile
-from .livecheck import ids_under
+from outages.models import Incident, IncidentStatus
+from tests import factories
+from tests.conftest import create_server_operator
+from tests.faults import PrivateRedis, Swarm, percentile
+from tests.livecheck import ids_under
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 

@@ -13,12 +13,11 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
 from outages import services
-from outages.models import Channel, IncidentStatus, LiveChange
 from outages.live import relay
+from outages.models import Channel, IncidentStatus, LiveChange
 from statuspage.asgi import application
-
-from . import factories
-from .conftest import ROOT, missing
+from tests import factories
+from tests.conftest import ROOT, missing
 
 TRANSLATED = ["hu", "he"]
 MESSAGES = {"en": "Crew on site, cable being spliced", "hu": "A szerelők a helyszínen, a kábelt toldják", "he": "הצוות באתר, הכבל מחובר מחדש"}
@@ -275,8 +274,7 @@ def test_a_notification_carries_the_update_in_the_subscribers_language(settings)
     from django.core.cache import cache
 
     from outages.services import subscriptions
-
-    from .receivers import SMTPSink, run_worker, text_part
+    from tests.receivers import SMTPSink, run_worker, text_part
 
     cache.clear()
     sink = SMTPSink().start()
@@ -306,7 +304,7 @@ def test_a_notification_carries_the_update_in_the_subscribers_language(settings)
 
 @pytest.mark.browser
 def test_screenshots_of_home_area_and_widget_in_each_language_read_in_the_right_direction(server, browser):
-    from .test_widget_browser import off_loop
+    from tests.views.test_widget_browser import off_loop
 
     district = off_loop(factories.area, "Budapest District V", slug="district-5", time_zone="Europe/Budapest",
                         postcodes="1051, 1052")

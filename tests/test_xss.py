@@ -14,13 +14,12 @@ import html5lib
 import pytest
 
 from outages import services
-from outages.models import Impact, Incident, NotificationEvent, Region, ServiceArea, Subscriber, Team, TeamRegion
-from outages.notify.compose import Composer
 from outages.live import fragments as live_fragments
 from outages.live import groups
-
-from . import factories
-from .xss_corpus import PROBE, payloads, short
+from outages.models import Impact, Incident, NotificationEvent, Region, ServiceArea, Subscriber, Team, TeamRegion
+from outages.notify.compose import Composer
+from tests import factories
+from tests.xss_corpus import PROBE, payloads, short
 
 pytestmark = pytest.mark.django_db
 

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import permissions, templating
 from ..models import AuditEntry, Region, Service, ServiceArea, Team, TeamRegion, UpdateTemplate, normalize_postcode
+
 # Each module registers its ModelAdmins when imported.
 from . import api_tokens, credits, notifications, problem_reports  # noqa: F401
 from .area_import import AreaImportMixin

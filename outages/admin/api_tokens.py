@@ -7,8 +7,8 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 
-from ..services import api_tokens
 from ..models import ApiToken
+from ..services import api_tokens
 
 
 @admin.register(ApiToken)

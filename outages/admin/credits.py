@@ -8,9 +8,11 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from ..queries import credit_export as credits
 from ..models import CreditPolicy
+from ..queries import credit_export as credits
 from .public_data import PublicDataAdmin
+
+
 class CreditExportForm(forms.Form):
     since = forms.DateField(label=_("From (UTC, inclusive)"), widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("Until (UTC, exclusive)"), widget=forms.DateInput(attrs={"type": "date"}))

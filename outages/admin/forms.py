@@ -27,7 +27,7 @@ from ..models import (
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-# The update's message in each language besides the default one (issue 9):
+# The update's message in each language besides the default one:
 # update_message_hu, update_message_he... optional; customers read their
 # language where given and the default message otherwise.
 OTHER_LANGUAGES = [(code, name) for code, name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]

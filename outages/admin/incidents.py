@@ -16,7 +16,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext_lazy as _, ngettext
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .. import permissions, services, templating
 from ..models import (
@@ -29,17 +30,17 @@ from ..models import (
     MaintenanceWindow,
     UpdateTemplate,
 )
-from .ops_history import report_view
 from .forms import (
     MESSAGE_TRANSLATION_FIELDS,
-    message_translations,
     AddAreasForm,
     IncidentForm,
     MaintenanceForm,
     OverdueFilter,
     ResolveForm,
     UpcomingFilter,
+    message_translations,
 )
+from .ops_history import report_view
 
 
 def _when(value) -> str:

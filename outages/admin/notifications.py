@@ -7,8 +7,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from ..notify import engine
 from ..models import Delivery, NotificationEvent, Subscriber
+from ..notify import engine
 
 
 @admin.register(Subscriber)

@@ -13,10 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from .. import permissions
+from ..models import ProblemReport, ReportSettings, ServiceArea
 from ..queries import problem_reports as reports
 from ..services import problem_reports
 from .public_data import PublicDataAdmin
-from ..models import ProblemReport, ReportSettings, ServiceArea
 
 
 @admin.register(ProblemReport)

@@ -24,8 +24,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from .. import permissions, services
-from .serializers import parse_timestamp
 from ..models import AlertmanagerAlert, Impact, Incident, Service, ServiceArea
+from .serializers import parse_timestamp
 
 SEVERITY_TO_IMPACT = {
     "critical": Impact.CRITICAL,

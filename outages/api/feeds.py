@@ -16,8 +16,8 @@ from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from ..queries import current
 from ..models import Incident, ServiceArea
+from ..queries import current
 from .http import json_error, public_get
 
 FEED_MAX_AGE = 60

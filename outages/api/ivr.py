@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from ..queries import announcements, current
 from ..models import AREA_STATUS_RANK, AreaStatus, ServiceArea
+from ..queries import announcements, current
 from .http import json_error, public_get
 
 CONTENT_TYPES = {"txt": "text/plain; charset=utf-8", "ssml": "application/ssml+xml; charset=utf-8"}

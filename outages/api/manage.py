@@ -21,11 +21,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from .. import permissions, services
-from ..site import absolute
+from ..models import Incident, Service, ServiceArea
 from ..queries import current
 from ..services import api_tokens
-from . import alertmanager, serializers as s
-from ..models import Incident, Service, ServiceArea
+from ..site import absolute
+from . import alertmanager
+from . import serializers as s
 from .http import json_error, json_response
 
 MAX_BODY = 1024 * 1024

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from ..queries.current import POSTCODE_PATTERN
 from ..models import AreaStatus, Cause, CrewStatus, Impact, IncidentStatus, Kind, MaintenanceStatus
+from ..queries.current import POSTCODE_PATTERN
 
 STATUSES = IncidentStatus.values + MaintenanceStatus.values
 

@@ -11,9 +11,10 @@ from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from ..queries import current
-from . import openapi, serializers as s
 from ..models import ServiceArea
+from ..queries import current
+from . import openapi
+from . import serializers as s
 from .http import json_error, json_response, public_get
 
 POSTCODE = re.compile(current.POSTCODE_PATTERN.removesuffix("$"))

@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from ..models import Incident
 from .credits import Credit, credits_for, with_credit_data
 
-
 # Billing export--------------------------------------------------------
 
 CSV_COLUMNS = [

@@ -31,7 +31,8 @@ from datetime import datetime, timedelta
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.text import get_text_list
-from django.utils.translation import gettext as _, ngettext
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ..models import (
     ACTIVE_STATUSES,

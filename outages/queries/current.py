@@ -13,15 +13,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-
 from datetime import datetime
 
 from django.db.models import JSONField, Max, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
-from django.utils.translation import gettext as _, ngettext
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .. import geo
-from . import credits, problem_reports
 from ..models import (
     ACTIVE_STATUSES,
     AREA_STATUS_RANK,
@@ -37,6 +36,7 @@ from ..models import (
     area_status_for,
     normalize_postcode,
 )
+from . import credits, problem_reports
 
 SEARCH_MAX_LENGTH = 100
 SEARCH_LIMIT = 20
@@ -189,7 +189,7 @@ def areas_for_postcode(raw: str) -> list[ServiceArea]:
     return list(ServiceArea.objects.select_related("region").filter(postcodes__contains=f",{postcode},"))
 
 
-# Issue 8: facts, promises, maintenance, teams ------------------------------
+# Facts, promises, maintenance, teams --------------------------------------
 
 UPCOMING_MAINTENANCE_LIMIT = 10
 

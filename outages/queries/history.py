@@ -35,7 +35,8 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import formats, timezone
 from django.utils.timesince import timesince
-from django.utils.translation import gettext as _, ngettext
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ..models import (
     ACTIVE_STATUSES,
@@ -231,7 +232,7 @@ def duration_text(value: timedelta | None) -> str:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class EtaOutcome:
     """How one incident ended against the first time we gave for it."""
 
     resolved_at: datetime
@@ -288,7 +289,7 @@ class EtaHonesty:
         return text
 
 
-def eta_honesty(outcomes: Iterable[Outcome], days: int = HISTORY_DAYS) -> EtaHonesty:
+def eta_honesty(outcomes: Iterable[EtaOutcome], days: int = HISTORY_DAYS) -> EtaHonesty:
     outcomes = list(outcomes)
     with_eta = [outcome for outcome in outcomes if outcome.first_eta is not None]
     slips = [outcome.slip for outcome in with_eta if outcome.slip is not None]
@@ -346,8 +347,8 @@ class Link:
         return self.kind == Kind.INCIDENT and self.resolved_at is not None
 
     @property
-    def outcome(self) -> Outcome:
-        return Outcome(resolved_at=self.resolved_at, first_eta=self.first_eta)
+    def outcome(self) -> EtaOutcome:
+        return EtaOutcome(resolved_at=self.resolved_at, first_eta=self.first_eta)
 
 
 def links(*, since: datetime, now: datetime, areas=None) -> list[Link]:

@@ -20,16 +20,14 @@ from .history import (
     EtaHonesty,
     Link,
     availabilities,
-    resolved_in_window,
-    per_incident,
-
     duration_text,
     eta_honesty,
     links,
     mean_duration,
+    per_incident,
     percent_text,
+    resolved_in_window,
 )
-
 
 # The report ----------------------------------------------------
 

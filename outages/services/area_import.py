@@ -22,8 +22,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug

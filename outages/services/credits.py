@@ -15,7 +15,6 @@ from .. import events
 from ..models import CreditCrossing, Incident
 from ..queries.credits import credits_for, with_credit_data
 
-
 # Recording crossings --------------------------------------
 
 def push_credit_crossings(now: datetime) -> int:

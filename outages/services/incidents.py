@@ -16,16 +16,16 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _, gettext_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .. import events, i18n
-from . import audit
 from ..models import (
     CLOSED_STATUSES,
-    AuditAction,
-    CrewStatus,
     CLOSING_STATUS,
     STATUSES_BY_KIND,
+    AuditAction,
+    CrewStatus,
     Impact,
     Incident,
     IncidentArea,
@@ -36,6 +36,7 @@ from ..models import (
     Service,
     ServiceArea,
 )
+from . import audit
 
 # post_update(eta=KEEP) carries the current ETA forward; eta=None clears it.
 KEEP = object()

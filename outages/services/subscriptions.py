@@ -18,9 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import events, ssrf
+from ..models import Channel, Subscriber, new_webhook_secret
 from . import limits
 from .limits import RateLimited
-from ..models import Channel, Subscriber, new_webhook_secret
 
 RATE_WINDOW_SECONDS = 3600
 
@@ -84,14 +84,14 @@ NORMALIZERS = {Channel.EMAIL: normalize_email, Channel.SMS: normalize_phone, Cha
 
 
 @dataclass
-class Outcome:
+class Subscribed:
     subscriber: Subscriber
     # Webhooks only: the signing secret, shown once and never again.
     secret: str = ""
 
 
 @transaction.atomic
-def subscribe(*, channel: str, address: str, areas, language: str) -> Outcome:
+def subscribe(*, channel: str, address: str, areas, language: str) -> Subscribed:
     """Start a subscription. Email and SMS wait for confirmation; a webhook is live at once.
 
     `address` is already normalised (see NORMALIZERS). Raises RateLimited, ValidationError."""
@@ -113,7 +113,7 @@ def subscribe(*, channel: str, address: str, areas, language: str) -> Outcome:
             confirmed_at=timezone.now(),
         )
         subscriber.areas.set(areas)
-        return Outcome(subscriber, secret=subscriber.secret)
+        return Subscribed(subscriber, secret=subscriber.secret)
 
     limit_address(channel, address)
     subscriber = Subscriber.objects.select_for_update().filter(channel=channel, address=address).first()
@@ -131,7 +131,7 @@ def subscribe(*, channel: str, address: str, areas, language: str) -> Outcome:
         subscriber.save(update_fields=["language", "updated_at"])
         subscriber.areas.add(*areas)
     events.confirmation_requested(subscriber.pk, already_confirmed=already_confirmed)
-    return Outcome(subscriber)
+    return Subscribed(subscriber)
 
 
 def confirm(subscriber: Subscriber) -> Subscriber:

@@ -2,8 +2,8 @@
 
 from django import template
 
-from ..queries import credits
 from ..models import ServiceArea
+from ..queries import credits
 
 register = template.Library()
 

@@ -9,8 +9,8 @@ from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils import timezone
 from django.utils.html import format_html
 
-from ..queries.announcements import When
 from ..models import STATUS_ICONS, AreaStatus
+from ..queries.announcements import When
 
 register = template.Library()
 

@@ -30,8 +30,8 @@ from django.views.decorators.http import require_safe
 
 from .. import i18n
 from ..live import groups, pagecache
-from ..queries import current
 from ..models import ServiceArea
+from ..queries import current
 
 THEMES = ("auto", "light", "dark")
 # The page is correct for a minute at most before the socket's snapshot

@@ -8,12 +8,13 @@ from django.core.paginator import EmptyPage, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext as _, gettext_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from ..live import pagecache
-from ..queries import history as figures
 from ..models import Incident, MaintenanceStatus, Service, ServiceArea
+from ..queries import history as figures
 
 PER_PAGE = 20
 

@@ -25,8 +25,8 @@ from django.views.decorators.http import require_safe
 
 from .. import geo
 from ..live import groups, pagecache
-from ..queries import current
 from ..models import STATUS_ICONS, AreaStatus, ServiceArea
+from ..queries import current
 
 GEOJSON_MAX_AGE = 300
 GEOJSON_CACHE_SECONDS = 24 * 3600

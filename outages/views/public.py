@@ -6,8 +6,8 @@ from django.views.decorators.http import require_safe
 from django_htmx.middleware import HtmxDetails
 
 from ..live import groups, pagecache
-from ..queries import current, history
 from ..models import Incident, ServiceArea
+from ..queries import current, history
 
 
 class HtmxHttpRequest(HttpRequest):

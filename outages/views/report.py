@@ -18,9 +18,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from ..live import pagecache
+from ..models import Incident, Problem, ProblemReport, Service, ServiceArea, normalize_postcode
 from ..queries import current
 from ..services import problem_reports as reports
-from ..models import Incident, Problem, ProblemReport, Service, ServiceArea, normalize_postcode
 from .origin import same_origin_post
 from .public import HtmxHttpRequest
 

@@ -13,7 +13,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from outages import permissions, services
-from outages.services import area_import
 from outages.models import (
     Cause,
     CreditPolicy,
@@ -30,6 +29,7 @@ from outages.models import (
     TeamRegion,
     UpdateTemplate,
 )
+from outages.services import area_import
 
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV",
          "XVI", "XVII", "XVIII", "XIX", "XX", "XXI", "XXII", "XXIII"]
