@@ -179,6 +179,8 @@ def main() -> None:
         "DATABASE_URL": args.database_url or f"sqlite:///{workdir}/soak.sqlite3",
         "REDIS_URL": redis_url,
         "LOG_LEVEL": "INFO",
+        # Every client comes from 127.0.0.1: no per-address websocket cap.
+        "WEBSOCKETS_PER_ADDRESS": "0",
         "LIVE_STATS_SECONDS": str(args.sample),
     }
     os.environ.update(env)

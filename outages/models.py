@@ -783,7 +783,12 @@ class ApiToken(models.Model):
 class AlertmanagerAlert(models.Model):
     """The incident an Alertmanager alert (by fingerprint) opened: what makes the receiver idempotent."""
 
-    fingerprint = models.CharField(max_length=64, unique=True)
+    # Whose alert it is ("user:<id>" of the token's user): fingerprints are
+    # unique per scope, so one team's alert never reaches another team's
+    # incident. "" for links made before scopes (adopted by the first token
+    # whose user may manage the incident).
+    scope = models.CharField(max_length=40, default="", editable=False)
+    fingerprint = models.CharField(max_length=64)
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="alerts")
     # When the firing that opened the incident started; a later firing of the
     # same alert (after it resolved) opens a new incident.
@@ -793,6 +798,7 @@ class AlertmanagerAlert(models.Model):
     class Meta:
         verbose_name = _("Alertmanager alert")
         verbose_name_plural = _("Alertmanager alerts")
+        constraints = [models.UniqueConstraint(fields=["scope", "fingerprint"], name="alert_fingerprint_per_scope")]
 
     def __str__(self) -> str:
         return self.fingerprint

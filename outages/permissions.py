@@ -5,8 +5,10 @@ operator sees and edits only incidents that touch at least one area of
 their teams' regions, and can only pick those areas. Superusers see all.
 A staff user in no team sees no incident.
 
-The admin calls these in its querysets, forms, actions and views, so a
-crafted POST gets what the menus show: nothing outside the team's regions.
+Every path asks these: the admin in its querysets, forms, actions and
+views, the management API and the Alertmanager receiver (a token acts as its
+user), the report actions. So a crafted POST or a token gets what the menus
+show: nothing outside the team's regions.
 """
 
 from __future__ import annotations
@@ -86,6 +88,21 @@ def incidents_for(user, queryset: QuerySet | None = None) -> QuerySet:
 
 def can_manage(user, incident: Incident) -> bool:
     return incidents_for(user, Incident.objects.filter(pk=incident.pk)).exists()
+
+
+def areas_outside(user, areas) -> list[ServiceArea]:
+    """The areas of `areas` the user may not pick (none for a superuser): a write
+    naming any of them is refused, whichever path it comes by."""
+    ids = region_ids(user)
+    return [] if ids is None else [area for area in areas if area.region_id not in ids]
+
+
+def may_use_areas(user, areas) -> bool:
+    return not areas_outside(user, areas)
+
+
+def may_use_area(user, area: ServiceArea) -> bool:
+    return may_use_areas(user, [area])
 
 
 def hidden_area_ids(user, incident: Incident) -> set[int]:

@@ -56,21 +56,54 @@ def parse(url: str) -> Target:
     return Target(parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80), path)
 
 
-def _unwrap(ip: ipaddress._BaseAddress) -> ipaddress._BaseAddress:
-    """The IPv4 address hidden in an IPv6 one (::ffff:10.0.0.1, 6to4, NAT64), if any."""
+NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052
+NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215
+# Where RFC 6052 puts the IPv4 address for each prefix length: (start bit, bits)
+# runs, bit 0 the most significant; bits 64-71 (the "u" octet) are skipped.
+NAT64_LAYOUTS = {
+    48: ((48, 16), (72, 16)),
+    56: ((56, 8), (72, 24)),
+    64: ((72, 32),),
+    96: ((96, 32),),
+}
+
+
+def _bits(value: int, start: int, length: int) -> int:
+    return (value >> (128 - start - length)) & ((1 << length) - 1)
+
+
+def _nat64(ip: ipaddress.IPv6Address, lengths) -> list[ipaddress.IPv4Address]:
+    found = []
+    for length in lengths:
+        v4 = 0
+        for start, count in NAT64_LAYOUTS[length]:
+            v4 = (v4 << count) | _bits(int(ip), start, count)
+        found.append(ipaddress.IPv4Address(v4))
+    return found
+
+
+def _unwrap(ip: ipaddress._BaseAddress) -> list[ipaddress._BaseAddress]:
+    """The IPv4 addresses an IPv6 one may stand for (::ffff:10.0.0.1, 6to4,
+    NAT64), else the address itself. The local-use NAT64 prefix may be used
+    with any RFC 6052 prefix length inside it, so every layout counts."""
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped:
-            return ip.ipv4_mapped
+            return [ip.ipv4_mapped]
         if ip.sixtofour:
-            return ip.sixtofour
-        if ip in ipaddress.ip_network("64:ff9b::/96"):
-            return ipaddress.ip_address(int(ip) & 0xFFFFFFFF)
-    return ip
+            return [ip.sixtofour]
+        if ip in NAT64_WELL_KNOWN:
+            return _nat64(ip, [96])
+        if ip in NAT64_LOCAL_USE:
+            return _nat64(ip, NAT64_LAYOUTS)
+    return [ip]
 
 
 def forbidden(ip: ipaddress._BaseAddress) -> bool:
     """True for anything but a public unicast address (loopback only if allowed)."""
-    ip = _unwrap(ip)
+    return any(_forbidden(candidate) for candidate in _unwrap(ip))
+
+
+def _forbidden(ip: ipaddress._BaseAddress) -> bool:
     if ip in METADATA:
         return True
     if ip.is_loopback and settings.WEBHOOK_ALLOW_LOOPBACK:

@@ -84,8 +84,8 @@ PORT = env_int("PORT", 8000)
 # a listen backlog deep enough for a storm of connects (the kernel caps it at
 # net.core.somaxconn), time for a websocket handshake on a busy server, and a
 # ping rare enough not to cost much at 10,000 clients yet below any proxy's
-# idle timeout. WEB_BEHIND_PROXY: take the client's address from the proxy's
-# X-Forwarded-For (only behind the nginx in deploy/, which sets it).
+# idle timeout. WEB_BEHIND_PROXY: behind the nginx in deploy/, which sets
+# X-Forwarded-For to the address it saw: one trusted proxy (TRUSTED_PROXIES).
 WEB_LISTEN_BACKLOG = env_int("WEB_LISTEN_BACKLOG", 4096)
 WEB_WEBSOCKET_CONNECT_TIMEOUT = env_int("WEB_WEBSOCKET_CONNECT_TIMEOUT", 30)
 WEB_PING_INTERVAL = env_int("WEB_PING_INTERVAL", 60)
@@ -197,8 +197,18 @@ PAGE_MAX_AGE = env_int("PAGE_MAX_AGE", 5)
 PAGE_STALE_WHILE_REVALIDATE = env_int("PAGE_STALE_WHILE_REVALIDATE", 30)
 PAGE_STALE_IF_ERROR = env_int("PAGE_STALE_IF_ERROR", 86400)
 PAGE_LAST_GOOD_SECONDS = env_int("PAGE_LAST_GOOD_SECONDS", 7 * 86400)
+# Bounds, whatever clients send: slots for pages with query parameters, last
+# good copies of pages without and with parameters, and the largest copy kept.
+PAGE_CACHE_QUERY_ENTRIES = env_int("PAGE_CACHE_QUERY_ENTRIES", 512)
+PAGE_LAST_GOOD_ENTRIES = env_int("PAGE_LAST_GOOD_ENTRIES", 1024)
+PAGE_LAST_GOOD_QUERY_ENTRIES = env_int("PAGE_LAST_GOOD_QUERY_ENTRIES", 128)
+PAGE_CACHE_MAX_BYTES = env_int("PAGE_CACHE_MAX_BYTES", 2 * 1024 * 1024)
 # With Redis, each process re-reads the shared status version at most this often.
 PAGE_VERSION_MEMO_SECONDS = env_float("PAGE_VERSION_MEMO_SECONDS", 0.25)
+
+# Concurrent websockets per client address (an IPv4 address or an IPv6 /64) in
+# each server process; the excess is closed with 1008 (policy). 0: no cap.
+WEBSOCKETS_PER_ADDRESS = env_int("WEBSOCKETS_PER_ADDRESS", 1000)
 
 # Seconds between reads of the live-push outbox (see outages/live/).
 LIVE_OUTBOX_POLL_SECONDS = env_float("LIVE_OUTBOX_POLL_SECONDS", 0.5)
@@ -227,6 +237,12 @@ LOGIN_URL = "admin:login"
 LOGIN_FAILURES_PER_USERNAME = env_int("LOGIN_FAILURES_PER_USERNAME", 5)
 LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 20)
 LOGIN_THROTTLE_SECONDS = env_int("LOGIN_THROTTLE_SECONDS", 900)
+# How many reverse proxies we run in front of the app (outages/client_address.py):
+# 0 (default) takes the connection's address; N takes the address our Nth
+# proxy from the app saw, from X-Forwarded-For. The shipped nginx is one: 1.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 1 if WEB_BEHIND_PROXY else 0)
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXIES must be 0 or more")
 
 # Internationalisation -------------------------------------------------------
 # Our own date/time formats (24-hour clock in English too): see statuspage/formats.

@@ -23,6 +23,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     actions = ["revoke_selected"]
 
+    def get_queryset(self, request):
+        # A user sees (and can revoke) only their own tokens; a superuser sees all.
+        queryset = super().get_queryset(request)
+        return queryset if request.user.is_superuser else queryset.filter(user=request.user)
+
     def get_fields(self, request, obj=None):
         return ["name", "user"] if obj is None else ["name", "user", "prefix_shown", "created_at", "last_used_at", "revoked_at"]
 

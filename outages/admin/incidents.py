@@ -371,7 +371,7 @@ class IncidentAdmin(BaseIncidentAdmin):
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
         template = UpdateTemplate.objects.filter(pk=request.GET.get("template") or None).first() if (
-            request.GET.get("template", "").isdigit()
+            request.GET.get("template", "").isascii() and request.GET.get("template", "").isdigit()
         ) else None
         if template is not None:
             initial.update(

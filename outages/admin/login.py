@@ -1,10 +1,16 @@
 """Brute-force protection for the ops console login.
 
-Failed logins are counted in the cache per username and per client address
-over a window; past the limit every attempt (even with the right password) is
-refused with the same clear message, whether or not the account exists, so
-the throttle tells an attacker nothing about which usernames are real. A
-successful login clears its username's count.
+Failed logins are counted in the cache over a window, per username *from
+one client address* and per client address (all usernames); past either
+limit, attempts from that address (even with the right password) are refused
+with the same clear message, whether or not the account exists, so the
+throttle tells an attacker nothing about which usernames are real. Only the
+attacking address is paused: the account's owner, signing in from anywhere
+else, is never locked out by someone else's guesses. A successful login
+clears the count of its username from that address.
+
+The address is outages.client_address's (an IPv4 address or an IPv6 /64,
+TRUSTED_PROXIES): X-Forwarded-For from the client does not reset it.
 
 If the cache (Redis) is unavailable the counters start from nothing: the
 login keeps working, unthrottled, until it is back (see outages/cache.py).
@@ -20,14 +26,20 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from .. import client_address
+
 
 def _key(kind: str, value: str) -> str:
     return "login-fail:" + kind + ":" + hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
+def _user_key(username: str, address: str) -> str:
+    return _key("user", (username or "").strip().lower() + "\n" + (address or "unknown"))
+
+
 def _keys(username: str, address: str) -> list[tuple[str, int]]:
     return [
-        (_key("user", (username or "").strip().lower()), settings.LOGIN_FAILURES_PER_USERNAME),
+        (_user_key(username, address), settings.LOGIN_FAILURES_PER_USERNAME),
         (_key("ip", address or "unknown"), settings.LOGIN_FAILURES_PER_ADDRESS),
     ]
 
@@ -45,8 +57,8 @@ def record_failure(username: str, address: str) -> None:
             cache.set(key, 1, settings.LOGIN_THROTTLE_SECONDS)
 
 
-def record_success(username: str) -> None:
-    cache.delete(_key("user", (username or "").strip().lower()))
+def record_success(username: str, address: str) -> None:
+    cache.delete(_user_key(username, address))
 
 
 class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
@@ -60,7 +72,7 @@ class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
-        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
+        address = client_address.network_of_request(self.request) if self.request else ""
         if blocked(username, address):
             raise ValidationError(
                 self.error_messages["throttled"],
@@ -72,5 +84,5 @@ class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
         except ValidationError:
             record_failure(username, address)
             raise
-        record_success(username)
+        record_success(username, address)
         return cleaned

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from .. import permissions
 from ..models import ProblemReport, ReportSettings, ServiceArea
 from ..queries import problem_reports as reports
 from ..services import problem_reports
@@ -35,6 +36,12 @@ class ProblemReportAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        # Reports of the user's teams' areas only (outages.permissions).
+        visible = permissions.areas_for(request.user).values("pk")
+        queryset = super().get_queryset(request)
+        return queryset if permissions.sees_everything(request.user) else queryset.filter(area__in=visible)
+
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
@@ -49,7 +56,7 @@ class ProblemReportAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         return {
-            "hot_areas": reports.hot_areas(),
+            "hot_areas": [hot for hot in reports.hot_areas() if permissions.may_use_area(request.user, hot.area)],
             "now": timezone.now(),
             "settings": ReportSettings.load(),
             "can_open": request.user.has_perm("outages.add_incident"),
@@ -77,9 +84,11 @@ class ProblemReportAdmin(admin.ModelAdmin):
         )
 
     def open_from_reports(self, request, area_id: int):
-        if not request.user.has_perm("outages.add_incident"):
+        if not (self.has_view_permission(request) and request.user.has_perm("outages.add_incident")):
             raise PermissionDenied
         area = get_object_or_404(ServiceArea, pk=area_id)
+        if not permissions.may_use_area(request.user, area):
+            raise PermissionDenied
         try:
             incident = problem_reports.open_incident_from_reports(area, author=request.user)
         except ValidationError as error:
@@ -99,7 +108,8 @@ class ReportSettingsAdmin(PublicDataAdmin, admin.ModelAdmin):
     """One row of thresholds: the list goes straight to it."""
 
     def has_add_permission(self, request):
-        return not ReportSettings.objects.exists()
+        # The one row, once, and only by someone allowed to add it.
+        return super().has_add_permission(request) and not ReportSettings.objects.exists()
 
     def has_delete_permission(self, request, obj=None):
         return False

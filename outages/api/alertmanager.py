@@ -7,6 +7,11 @@ Labels read: `area` (area slugs separated by commas, required), `service`
 major). Annotations read: `summary` (title; else the alertname label) and
 `description` (the first update's message).
 
+A token acts as its user, on that user's teams' areas only (outages.permissions,
+the admin's rule): an alert naming another team's area is ignored. Fingerprints
+are scoped per token user, so another team's fingerprint, firing or resolved,
+never reaches this team's incidents.
+
 Every write goes through outages.services, as the admin's do.
 """
 
@@ -18,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from .. import services
+from .. import permissions, services
 from ..models import AlertmanagerAlert, Impact, Incident, Service, ServiceArea
 from .serializers import parse_timestamp
 
@@ -121,10 +126,29 @@ def receive(payload, *, user) -> Result:
     return result
 
 
+def scope_of(user) -> str:
+    return f"user:{user.pk}"
+
+
+def _link(fingerprint: str, user) -> AlertmanagerAlert | None:
+    """This user's link for the fingerprint; a link from before scopes is
+    adopted only if the user may manage its incident."""
+    links = AlertmanagerAlert.objects.select_for_update().select_related("incident")
+    link = links.filter(scope=scope_of(user), fingerprint=fingerprint).first()
+    if link is not None:
+        return link
+    legacy = links.filter(scope="", fingerprint=fingerprint).first()
+    if legacy is not None and permissions.can_manage(user, legacy.incident):
+        legacy.scope = scope_of(user)
+        legacy.save(update_fields=["scope", "updated_at"])
+        return legacy
+    return None
+
+
 def _fire(alert: dict, *, user, result: Result) -> None:
     fingerprint, labels = text(alert["fingerprint"], 64), alert["labels"]
     annotations, starts_at = alert.get("annotations", {}), parse_timestamp(alert["startsAt"])
-    link = AlertmanagerAlert.objects.select_for_update().select_related("incident").filter(fingerprint=fingerprint).first()
+    link = _link(fingerprint, user)
     if link and (link.incident.is_active or starts_at <= link.starts_at):
         # Still open, or a replay of a firing that has since resolved.
         result.unchanged.append(link.incident_id)
@@ -137,6 +161,11 @@ def _fire(alert: dict, *, user, result: Result) -> None:
     if len(areas) != len(set(slugs)):
         unknown = sorted(set(slugs) - {area.slug for area in areas})
         result.ignore(fingerprint, _("Unknown area: %(slugs)s.") % {"slugs": ", ".join(unknown)})
+        return
+    outside = permissions.areas_outside(user, areas)
+    if outside:
+        slugs = ", ".join(sorted(area.slug for area in outside))
+        result.ignore(fingerprint, _("This token's user does not work on: %(slugs)s.") % {"slugs": slugs})
         return
     impact = labels.get("impact", "")
     if impact not in Impact.values:
@@ -154,14 +183,16 @@ def _fire(alert: dict, *, user, result: Result) -> None:
         link.incident, link.starts_at = incident, starts_at
         link.save(update_fields=["incident", "starts_at", "updated_at"])
     else:
-        AlertmanagerAlert.objects.create(fingerprint=fingerprint, incident=incident, starts_at=starts_at)
+        AlertmanagerAlert.objects.create(
+            scope=scope_of(user), fingerprint=fingerprint, incident=incident, starts_at=starts_at
+        )
     result.opened.append(incident.pk)
 
 
 def _resolve(alert: dict, *, user, result: Result) -> None:
     fingerprint, annotations = text(alert["fingerprint"], 64), alert.get("annotations", {})
-    link = AlertmanagerAlert.objects.select_for_update().filter(fingerprint=fingerprint).first()
-    if link is None:
+    link = _link(fingerprint, user)
+    if link is None or not permissions.can_manage(user, link.incident):
         result.ignore(fingerprint, _("No incident was opened for this alert."))
         return
     incident = Incident.objects.get(pk=link.incident_id)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.formats import date_format
 from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from ..models import Incident, ServiceArea
@@ -89,7 +90,8 @@ class HistoryFeed(Feed):
             ),
         )
         return format_html(
-            "<p>{}</p><ol>{}</ol>", format_html_join("<br>", "{}: {}", facts), updates
+            # The separator is markup: a plain "<br>" would be escaped (readers showed "&lt;br&gt;").
+            "<p>{}</p><ol>{}</ol>", format_html_join(mark_safe("<br>"), "{}: {}", facts), updates
         )
 
     def item_link(self, incident: Incident) -> str:

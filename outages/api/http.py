@@ -47,7 +47,9 @@ def public_get(
     allow_header = ", ".join(SAFE_METHODS + (("OPTIONS",) if cors else ()))
 
     def decorator(view):
-        cached_view = pagecache.cached(max_age, cache_errors=True, language=language)(_with_last_modified(view))
+        cached_view = pagecache.cached(max_age, cache_errors=True, params=allowed, language=language)(
+            _with_last_modified(view)
+        )
 
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:

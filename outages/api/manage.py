@@ -4,7 +4,9 @@ and the Alertmanager webhook receiver.
 Authenticated by API token only (Authorization: Bearer sp_…): a browser's
 session cookie never counts, which is why these views can be csrf_exempt.
 A token can do what its user may do (outages.add_incident to open,
-outages.change_incident to update). Every write goes through outages.services.
+outages.change_incident to update), on its user's teams' areas only
+(outages.permissions, the rule the admin follows): another team's incident is
+a 404, another team's area a 403. Every write goes through outages.services.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from .. import services
+from .. import permissions, services
 from ..models import Incident, Service, ServiceArea
 from ..queries import current
 from ..services import api_tokens
@@ -163,9 +165,16 @@ def incidents(request: HttpRequest, token, data: dict) -> HttpResponse:
     if not data.get("areas"):
         raise BadRequest(_("areas is required: a list of area slugs."), {"areas": [_("Required.")]})
     eta = _eta(data)
+    areas = _slug_list(data, "areas", ServiceArea)
+    outside = permissions.areas_outside(token.user, areas)
+    if outside:
+        message = _("This token's user does not work on: %(slugs)s.") % {
+            "slugs": ", ".join(sorted(area.slug for area in outside))
+        }
+        return json_error(403, message, fields={"areas": [message]})
     incident = services.open_incident(
         title=_string(data, "title", max_length=200),
-        areas=_slug_list(data, "areas", ServiceArea),
+        areas=areas,
         services=_slug_list(data, "services", Service),
         impact=_string(data, "impact", "major"),
         status=_string(data, "status", "investigating"),
@@ -185,7 +194,8 @@ def incidents(request: HttpRequest, token, data: dict) -> HttpResponse:
 @token_api("outages.change_incident")
 def incident_updates(request: HttpRequest, token, data: dict, pk: int) -> HttpResponse:
     """Post an update; status "resolved" (or "completed" for maintenance) resolves."""
-    incident = Incident.objects.filter(pk=pk).first()
+    # Another team's incident is answered as if it did not exist.
+    incident = permissions.incidents_for(token.user).filter(pk=pk).first()
     if incident is None:
         return json_error(404, _("No incident with this id."))
     _unknown_fields(data, {"status", "message", "message_translations", "eta", "reopen", "eta_stage"})

@@ -5,6 +5,7 @@ and size-checked, and an abusive client is closed.
 """
 
 import asyncio
+from collections import Counter
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
@@ -12,7 +13,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from daphne.ws_protocol import WebSocketProtocol
 from django.conf import settings
 
-from .. import i18n
+from .. import client_address, i18n
 from . import groups
 from .relay import Relay
 
@@ -21,6 +22,10 @@ MAX_CLIENT_FRAMES_PER_MINUTE = 30
 # Close code 4008 = policy violation (application range, so htmx does not
 # hammer the server with instant reconnects).
 POLICY_VIOLATION = 4008
+# Past WEBSOCKETS_PER_ADDRESS open sockets from one address (per process):
+# accepted, then closed with the standard policy code.
+TOO_MANY_FROM_ADDRESS = 1008
+_open_by_address: Counter = Counter()
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
@@ -69,6 +74,14 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def connect(self):
+        self.address = client_address.network_of_scope(self.scope)
+        cap = settings.WEBSOCKETS_PER_ADDRESS
+        if cap and _open_by_address[self.address] >= cap:
+            await self.accept()
+            await self.close(code=TOO_MANY_FROM_ADDRESS)
+            return
+        _open_by_address[self.address] += 1
+        self.counted = True
         self.group = self.group_name()
         self.lang = self.language()
         self.frames = 0
@@ -93,6 +106,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
             raise
 
     async def disconnect(self, code):
+        if getattr(self, "counted", False):
+            self.counted = False
+            _open_by_address[self.address] -= 1
+            if _open_by_address[self.address] <= 0:
+                del _open_by_address[self.address]
         relay = getattr(self, "relay", None)
         if relay is not None:
             relay.leave(self, self.group, self.lang)

@@ -18,10 +18,25 @@ invalidates everything at once, in every process:
 Entries also expire after `PAGE_CACHE_SECONDS`, so text that changes with the
 clock alone ("in 2 hours", the 90-day figures) is never older than that.
 
+The key holds what changes the page, nothing else: the path, the query
+parameters the view declares (`params`: normalised, in name order), the
+language, and the HX-Request and gzip variants. Other parameters are not part
+of the key, and the view never sees them (request.GET and the query string
+hold the declared ones only while it renders), so `/?zz=1`, `/?zz=2`, … are
+one entry. Storage is bounded whatever clients send: pages with parameters
+(search terms, filters: an open set) share `PAGE_CACHE_QUERY_ENTRIES` slots,
+and no copy larger than `PAGE_CACHE_MAX_BYTES` is kept.
+
 The last good copy of each response is kept apart (without the version,
 `PAGE_LAST_GOOD_SECONDS`): when the database is unreachable, visitors get it,
 marked stale (a banner in HTML, `X-Status-Stale` and `Warning` headers),
-instead of an error page.
+instead of an error page. Those copies live in a fixed number of slots,
+`PAGE_LAST_GOOD_ENTRIES` for pages without parameters and
+`PAGE_LAST_GOOD_QUERY_ENTRIES` for pages with them, so a flood of distinct
+queries can never push out the last good copy of `/`. Each copy may take one
+of two slots (the emptier, or the older); with the embedded local-memory
+cache they live in a store of their own that nothing else fills, so the
+cache's culling never evicts them either.
 
 A cached response is the same for everyone: it never carries a CSRF token,
 session cookie or CSP nonce (public pages have no inline script, and their
@@ -38,12 +53,13 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
@@ -144,6 +160,10 @@ def forget() -> None:
         _Local.version = None
         _Local.read_at = 0.0
         _Local.entries = {}
+    with _Stores.lock:
+        for store in (_Stores.pages, _Stores.last_good):
+            if store is not None:
+                store.clear()
 
 
 # Entries ---------------------------------------------------------------------
@@ -178,11 +198,16 @@ class Entry:
         return response
 
 
-def _variant(request: HttpRequest, htmx: bool, language) -> str:
+def canonical_query(request: HttpRequest, params: frozenset[str]) -> str:
+    """The declared parameters of the request, in name order, re-encoded; others dropped."""
+    return urlencode([(name, value) for name in sorted(params) for value in request.GET.getlist(name)])
+
+
+def _variant(request: HttpRequest, htmx: bool, language, query: str) -> str:
     """What, besides the version, makes two requests get different bytes."""
     parts = [
         language(request) if language else (translation.get_language() or settings.LANGUAGE_CODE),
-        request.get_full_path(),
+        request.path + ("?" + query if query else ""),
         "gzip" if "gzip" in request.headers.get("Accept-Encoding", "") else "-",
     ]
     if htmx:
@@ -190,27 +215,106 @@ def _variant(request: HttpRequest, htmx: bool, language) -> str:
     return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
 
 
-def _cache_get(key: str):
+class _Stores:
+    """Where entries and last good copies live: the default cache (Redis, shared),
+    or, with the embedded local-memory cache, two stores of this process's own,
+    so neither a flood of pages nor the cache's culling evicts rate-limit
+    counters or last good copies."""
+
+    lock = threading.Lock()
+    pages = None
+    last_good = None
+
+
+def _stores():
+    if not isinstance(_backend(), LocMemCache):
+        return cache, cache
+    with _Stores.lock:
+        if _Stores.pages is None:
+            slots = settings.PAGE_LAST_GOOD_ENTRIES + settings.PAGE_LAST_GOOD_QUERY_ENTRIES
+            _Stores.pages = LocMemCache("statuspage-pages", {"OPTIONS": {"MAX_ENTRIES": 2000}})
+            _Stores.last_good = LocMemCache("statuspage-last-good", {"OPTIONS": {"MAX_ENTRIES": slots + 1}})
+        return _Stores.pages, _Stores.last_good
+
+
+def _guarded(operation, default=None):
     try:
-        return cache.get(key)
+        return operation()
     except Exception:
-        log.warning("cache unavailable; rendering without it", exc_info=True)
-        return None
+        log.warning("cache unavailable; going on without it", exc_info=True)
+        return default
 
 
-def _cache_set(key: str, value, timeout: float) -> None:
-    try:
-        cache.set(key, value, timeout)
-    except Exception:
-        log.warning("cache unavailable; response not kept", exc_info=True)
+def _fits(entry: Entry) -> bool:
+    return len(entry.content) <= settings.PAGE_CACHE_MAX_BYTES
 
 
-def _entry_get(key: str) -> Entry | None:
+def _slot_key(prefix: str, variant: str, slots: int, choice: int = 0) -> str:
+    return f"{prefix}:{int(variant[8 * choice:8 * choice + 8], 16) % max(1, slots)}"
+
+
+def _cache_get(key: str, query: bool = False, variant: str = ""):
+    """A fresh entry; pages with parameters sit in a bounded set of slots, keyed by the full key."""
+    pages, _last = _stores()
+    if not query:
+        return _guarded(lambda: pages.get(key))
+    held = _guarded(lambda: pages.get(_slot_key("page-q", variant, settings.PAGE_CACHE_QUERY_ENTRIES)))
+    return held[1] if isinstance(held, tuple) and held[0] == key else None
+
+
+def _cache_set(key: str, value: Entry, timeout: float, query: bool = False, variant: str = "") -> None:
+    if not _fits(value):
+        return
+    pages, _last = _stores()
+    if query:
+        slot = _slot_key("page-q", variant, settings.PAGE_CACHE_QUERY_ENTRIES)
+        _guarded(lambda: pages.set(slot, (key, value), timeout))
+    else:
+        _guarded(lambda: pages.set(key, value, timeout))
+
+
+def _last_good_slots(variant: str, query: bool) -> list[str]:
+    prefix, slots = (
+        ("page-last-q", settings.PAGE_LAST_GOOD_QUERY_ENTRIES) if query else ("page-last", settings.PAGE_LAST_GOOD_ENTRIES)
+    )
+    return list(dict.fromkeys(_slot_key(prefix, variant, slots, choice) for choice in (0, 1)))
+
+
+def last_good_get(variant: str, query: bool) -> Entry | None:
+    _pages, last = _stores()
+    held = _guarded(lambda: last.get_many(_last_good_slots(variant, query)), {})
+    for value in held.values():
+        if isinstance(value, tuple) and value[0] == variant:
+            return value[1]
+    return None
+
+
+def last_good_set(variant: str, query: bool, entry: Entry) -> None:
+    """Into the slot that holds this page already, else an empty one, else the older."""
+    if not _fits(entry):
+        return
+    _pages, last = _stores()
+    keys = _last_good_slots(variant, query)
+    held = _guarded(lambda: last.get_many(keys), None)
+    if held is None:
+        return
+
+    def age(key):
+        value = held.get(key)
+        if not isinstance(value, tuple):
+            return float("-inf")
+        return float("inf") if value[0] == variant else -value[1].rendered_at
+
+    chosen = max(keys, key=age)
+    _guarded(lambda: last.set(chosen, (variant, entry), settings.PAGE_LAST_GOOD_SECONDS))
+
+
+def _entry_get(key: str, query: bool = False, variant: str = "") -> Entry | None:
     """This process's copy if fresh enough, else the shared cache's."""
     entry = _Local.entries.get(key)
     if entry is not None and time.time() - entry.rendered_at < settings.PAGE_CACHE_SECONDS:
         return entry
-    entry = _cache_get(key)
+    entry = _cache_get(key, query, variant)
     if entry is not None:
         _remember(key, entry)
     return entry
@@ -306,7 +410,9 @@ def _unavailable(request: HttpRequest) -> HttpResponse:
 # The decorator -------------------------------------------------------------------
 
 
-def cached(max_age: int | None = None, *, htmx: bool = False, cache_errors: bool = False, language=None):
+def cached(
+    max_age: int | None = None, *, htmx: bool = False, cache_errors: bool = False, language=None, params=()
+):
     """Serve this anonymous GET view from the cache, rendered once per status version.
 
     Only 200 answers are kept (and 4xx ones with `cache_errors`); other
@@ -314,48 +420,63 @@ def cached(max_age: int | None = None, *, htmx: bool = False, cache_errors: bool
     keep it (default PAGE_MAX_AGE). `htmx`: the view answers htmx requests
     with a fragment (the key and Vary then include HX-Request). `language`:
     for a view that picks its language itself (not from the language cookie
-    or Accept-Language as the middleware does), a function request -> code."""
+    or Accept-Language as the middleware does), a function request -> code.
+    `params`: the query parameters the view reads; it sees only those, and
+    only they are part of the key."""
+    declared = frozenset(params)
 
     def decorator(view):
-        def render(request, key, last_key, args, kwargs) -> Entry | HttpResponse:
-            response = view(request, *args, **kwargs)
+        def call(request, query: str, args, kwargs) -> HttpResponse:
+            # The view sees the declared parameters only, in canonical order
+            # (request.GET, and the query string behind get_full_path()).
+            original_get, original_query = request.GET, request.META.get("QUERY_STRING", "")
+            request.GET, request.META["QUERY_STRING"] = QueryDict(query), query
+            try:
+                return view(request, *args, **kwargs)
+            finally:
+                request.GET, request.META["QUERY_STRING"] = original_get, original_query
+
+        def render(request, key, variant, query, args, kwargs) -> Entry | HttpResponse:
+            response = call(request, query, args, kwargs)
             keep = response.status_code == 200 or (cache_errors and 400 <= response.status_code < 500)
             if not keep or response.streaming or response.cookies:
                 return response
             entry = Entry.of(response)
             if key:
-                _cache_set(key, entry, settings.PAGE_CACHE_SECONDS)
+                _cache_set(key, entry, settings.PAGE_CACHE_SECONDS, bool(query), variant)
                 _remember(key, entry)
                 if entry.status == 200:
-                    _cache_set(last_key, entry, settings.PAGE_LAST_GOOD_SECONDS)
+                    last_good_set(variant, bool(query), entry)
             return entry
 
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             if request.method not in SAFE_METHODS:
                 return view(request, *args, **kwargs)
-            variant = _variant(request, htmx, language)
-            last_key = f"page-last:{variant}"
+            query = canonical_query(request, declared)
+            variant = _variant(request, htmx, language, query)
             try:
                 # PAGE_CACHE_SECONDS = 0: rendered every time, with the same headers.
                 key = f"page:{status_version()}:{variant}" if settings.PAGE_CACHE_SECONDS else None
             except DatabaseError:
                 log.warning("database unavailable; serving the last good copy", exc_info=True)
-                return _serve_stale(request, last_key)
+                return _serve_stale(request, variant, query)
             except Exception:
                 log.warning("cache unavailable; rendering without it", exc_info=True)
                 key = None
             try:
-                entry = _entry_get(key) if key else None
+                entry = _entry_get(key, bool(query), variant) if key else None
                 if entry is None and key:
                     # Concurrent misses in this process wait for one render.
                     with _render_lock(key):
-                        entry = _entry_get(key) or render(request, key, last_key, args, kwargs)
+                        entry = _entry_get(key, bool(query), variant) or render(
+                            request, key, variant, query, args, kwargs
+                        )
                 elif entry is None:
-                    entry = render(request, None, last_key, args, kwargs)
+                    entry = render(request, None, variant, query, args, kwargs)
             except DatabaseError:
                 log.warning("database unavailable; serving the last good copy", exc_info=True)
-                return _serve_stale(request, last_key)
+                return _serve_stale(request, variant, query)
             if isinstance(entry, HttpResponse):
                 return entry
             response = entry.response()
@@ -366,14 +487,15 @@ def cached(max_age: int | None = None, *, htmx: bool = False, cache_errors: bool
             response = cache_headers(request, response, age, cookie_language=language is None)
             return conditional(request, response) if entry.status == 200 else response
 
+        wrapper.cached_params = declared
         return wrapper
 
     return decorator
 
 
-def _serve_stale(request: HttpRequest, last_key: str) -> HttpResponse:
+def _serve_stale(request: HttpRequest, variant: str, query: str) -> HttpResponse:
     anonymous(request)
-    entry = _cache_get(last_key)
+    entry = last_good_get(variant, bool(query))
     if entry is None:
         return _unavailable(request)
     return _stale(request, entry)

@@ -17,19 +17,19 @@ def _snapshot_response(request: HttpRequest, group: str) -> HttpResponse:
 
 
 @require_safe
-@pagecache.cached()
+@pagecache.cached(params=("lang", "summary"))
 def status_snapshot(request: HttpRequest) -> HttpResponse:
     # ?summary=1: without the list of every area, as the socket (the widget polls this).
     return _snapshot_response(request, groups.STATUS_SUMMARY if request.GET.get("summary") == "1" else groups.STATUS_GROUP)
 
 
 @require_safe
-@pagecache.cached()
+@pagecache.cached(params=("lang",))
 def area_snapshot(request: HttpRequest, slug: str) -> HttpResponse:
     return _snapshot_response(request, groups.area_group(slug))
 
 
 @require_safe
-@pagecache.cached()
+@pagecache.cached(params=("lang",))
 def incident_snapshot(request: HttpRequest, pk: int) -> HttpResponse:
     return _snapshot_response(request, groups.incident_group(pk))

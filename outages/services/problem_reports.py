@@ -11,7 +11,6 @@ per source and per area.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,7 +24,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from .. import events, i18n
+from .. import client_address, events, i18n
 from ..models import Impact, Incident, Problem, ProblemReport, Service, ServiceArea
 from ..queries.problem_reports import covering_incident, notice_shown, pending
 from . import limits
@@ -51,26 +50,13 @@ class Source:
     browser: str  # network + user agent, hashed: folding duplicates
 
 
-def _network(address: str) -> str:
-    """An IPv4 address, or the /64 of an IPv6 one (one household or phone)."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return "unknown"
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network((ip, 64), strict=False))
-    return str(ip)
-
-
 def source_for(request: HttpRequest, now: datetime) -> Source:
     """Salted hashes of where a report came from; the salt changes every day.
 
-    REMOTE_ADDR is the client's address: behind a reverse proxy, run daphne
-    with --proxy-headers so it is the customer's, not the proxy's."""
+    The address is outages.client_address's (TRUSTED_PROXIES): a client
+    cannot pick it with X-Forwarded-For."""
     day = now.astimezone(UTC).date().isoformat()
-    network = _network(request.META.get("REMOTE_ADDR", ""))
+    network = client_address.network_of_request(request)
     agent = request.headers.get("User-Agent", "")[:512]
     client = salted_hmac("outages.reports.client", f"{day}|{network}", algorithm="sha256").hexdigest()[:32]
     browser = salted_hmac("outages.reports.browser", f"{day}|{network}|{agent}", algorithm="sha256").hexdigest()[:32]

@@ -104,6 +104,9 @@ def _cache_language(request: HttpRequest) -> str:
         return "-"
 
 
+WIDGET_PARAMS = ("lang", "theme", "compact")
+
+
 def _options(request: HttpRequest) -> dict:
     theme = request.GET.get("theme", "auto").strip() or "auto"
     if theme not in THEMES:
@@ -142,7 +145,7 @@ def _widget(request: HttpRequest, area_slug: str | None) -> HttpResponse:
 @require_safe
 @frameable
 @cookieless
-@pagecache.cached(WIDGET_MAX_AGE, cache_errors=True, language=_cache_language)
+@pagecache.cached(WIDGET_MAX_AGE, cache_errors=True, language=_cache_language, params=WIDGET_PARAMS)
 @gzip_page  # safe: the page holds no secret (no CSRF token), so no BREACH
 def status_widget(request: HttpRequest) -> HttpResponse:
     """/embed/: the whole service."""
@@ -152,7 +155,7 @@ def status_widget(request: HttpRequest) -> HttpResponse:
 @require_safe
 @frameable
 @cookieless
-@pagecache.cached(WIDGET_MAX_AGE, cache_errors=True, language=_cache_language)
+@pagecache.cached(WIDGET_MAX_AGE, cache_errors=True, language=_cache_language, params=WIDGET_PARAMS)
 @gzip_page
 def area_widget(request: HttpRequest, slug: str) -> HttpResponse:
     """/embed/areas/<slug>/: one area."""

@@ -62,7 +62,7 @@ def _bad_request(request, form, message: str) -> HttpResponse:
 
 
 @require_safe
-@pagecache.cached(cache_errors=True)
+@pagecache.cached(cache_errors=True, params=("area", "service", "page"))
 def history(request: HttpRequest) -> HttpResponse:
     form = HistoryFilter(request.GET)
     if not form.is_valid():
@@ -71,7 +71,8 @@ def history(request: HttpRequest) -> HttpResponse:
     area = form.cleaned_data["area"]
     service = form.cleaned_data["service"]
     raw_page = request.GET.get("page", "1")
-    if not raw_page.isdigit() or int(raw_page) < 1:
+    # ASCII digits only: "²".isdigit() is True and int("²") fails.
+    if not (raw_page.isascii() and raw_page.isdigit()) or int(raw_page) < 1:
         return _bad_request(request, form, _("The page number must be a whole number from 1."))
 
     now = timezone.now()

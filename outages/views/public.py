@@ -37,7 +37,7 @@ def incident_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_safe
-@pagecache.cached(htmx=True)
+@pagecache.cached(htmx=True, params=("q",))
 def search(request: HtmxHttpRequest) -> HttpResponse:
     query = current.clean_query(request.GET.get("q", ""))
     results = current.search_areas(query)

@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from .. import client_address
 from ..models import Channel, ServiceArea, Subscriber
 from ..notify import links
 from ..services import subscriptions
@@ -92,7 +93,8 @@ class ManageForm(forms.Form):
 
 
 def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+    # The network the limit counts: an IPv4 address or an IPv6 /64 (outages.client_address).
+    return client_address.network_of_request(request)
 
 
 def _limited(request: HttpRequest, message) -> HttpResponse:

@@ -1,5 +1,5 @@
-"""The ops console sign-in: brute force throttled per username and per
-address without telling which accounts exist; a password change ends the
+"""The ops console sign-in: brute force throttled per username from an address
+and per address without telling which accounts exist; a password change ends the
 account's other sessions and keeps the changer's own."""
 
 import pytest
@@ -26,9 +26,7 @@ def test_five_wrong_passwords_pause_the_account_even_for_the_right_password(ops,
     response = sign_in(client, "ops", "right-horse-battery")
     assert response.status_code == 200 and "Too many failed sign-in attempts" in response.text
     assert "_auth_user_id" not in client.session
-    # From another address too: the username is paused.
-    response = sign_in(Client(), "OPS", "right-horse-battery", address="203.0.113.9")
-    assert "Too many failed sign-in attempts" in response.text
+    # Only from this address: the owner elsewhere is not locked out (test_client_address.py).
     print(f"\nsign-in paused after {settings.LOGIN_FAILURES_PER_USERNAME} failures for {settings.LOGIN_THROTTLE_SECONDS} s")
 
 

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from outages.models import AlertmanagerAlert, ApiToken, Incident, IncidentStatus
+from outages.models import AlertmanagerAlert, ApiToken, Incident, IncidentStatus, Region, Team, TeamRegion
 from outages.services import api_tokens
 from tests import factories
 
@@ -28,7 +28,16 @@ def token():
     return api_tokens.create_token(user=user_with("add_incident", "change_incident"), name="monitoring")[1]
 
 
+def work_everywhere():
+    """The token users here are in a team of every region (team boundaries: test_team_boundaries.py)."""
+    team, _ = Team.objects.get_or_create(name="Everywhere")
+    for region in Region.objects.exclude(teams=team):
+        TeamRegion.objects.create(team=team, region=region)
+    team.members.add(*get_user_model().objects.filter(api_tokens__isnull=False).distinct())
+
+
 def post(client, path, body, token=None, **headers):
+    work_everywhere()
     if token:
         headers["authorization"] = f"Bearer {token}"
     return client.post(path, body, content_type="application/json", headers=headers)

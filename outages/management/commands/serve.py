@@ -32,10 +32,16 @@ def daphne_command(*, host: str, port: int, behind_proxy: bool) -> list[str]:
         "--application-close-timeout",
         "10",
     ]
-    if behind_proxy:
-        # The proxy we run sets X-Forwarded-For to the address it saw.
-        command.append("--proxy-headers")
     return [*command, "statuspage.asgi:application"]
+
+
+def daphne_environment(*, behind_proxy: bool) -> dict[str, str]:
+    """Behind the proxy we run (it sets X-Forwarded-For to the address it saw),
+    the app counts one trusted proxy (outages/client_address.py). Not daphne's
+    --proxy-headers: it takes the leftmost entry, which a client can write."""
+    if not behind_proxy:
+        return {}
+    return {"TRUSTED_PROXIES": str(max(1, settings.TRUSTED_PROXIES))}
 
 
 class Command(BaseCommand):
@@ -55,8 +61,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, behind_proxy, print_only, **options):
         command = daphne_command(host=host, port=port, behind_proxy=behind_proxy)
+        environment = daphne_environment(behind_proxy=behind_proxy)
         if print_only:
-            self.stdout.write(" ".join(command))
+            self.stdout.write(" ".join([*(f"{name}={value}" for name, value in environment.items()), *command]))
             return
         sys.stdout.flush()
+        os.environ.update(environment)
         os.execv(command[0], command)
