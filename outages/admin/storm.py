@@ -22,7 +22,8 @@ class StormSettingsAdmin(PublicDataAdmin, admin.ModelAdmin):
     """One switch: the list goes straight to it."""
 
     def has_add_permission(self, request):
-        return not StormSettings.objects.exists()
+        # The one row, once, and only by someone allowed to add it.
+        return super().has_add_permission(request) and not StormSettings.objects.exists()
 
     def has_delete_permission(self, request, obj=None):
         return False
