@@ -99,6 +99,8 @@ def apply(form) -> None:
     found = estimates.estimate_for(incident, detail=True)
     suggested = found.eta_from(incident.started_at) if found else None
     field.help_text = format_html("{} {}", hint_html(found, suggested), field.help_text)
+    # The console's incident page shows it on the ETA's line.
+    form.estimate_hint = hint_html(found, suggested)
     if suggested is not None and incident.eta is None and suggested > timezone.now():
         # Pre-filled, not forced: the operator changes it or clears it.
         field.initial = suggested.replace(second=0, microsecond=0)

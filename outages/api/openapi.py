@@ -80,6 +80,21 @@ def _array(items: dict) -> dict:
     return {"type": "array", "items": items}
 
 
+SUMMARY_ROW = {
+    "type": "object",
+    "properties": {
+        "region": {"type": ["object", "null"], "properties": {"slug": STRING, "name": STRING}, "required": ["slug", "name"]},
+        "customers_out": {"type": "integer", "minimum": 0},
+        "customers_served": {"type": "integer", "minimum": 0},
+        "percent_out": {"type": ["number", "null"]},
+        "incidents": {"type": "integer", "minimum": 0},
+        "earliest_eta": TIME_OR_NULL,
+        "latest_eta": TIME_OR_NULL,
+    },
+    "required": ["region", "customers_out", "customers_served", "percent_out", "incidents", "earliest_eta", "latest_eta"],
+}
+
+
 def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -393,6 +408,23 @@ def document() -> dict:
                 parameters=[{"name": "slug", "in": "path", "required": True, "schema": SLUG}],
                 errors=("400", "404"),
             ),
+            "/api/summary/regions.json": _get(
+                "The storm at a glance: customers out and served per region, with a total row",
+                _object({"regions": _array(SUMMARY_ROW), "total": SUMMARY_ROW}),
+                tag="Native",
+            ),
+            "/api/summary/regions.csv": {
+                "get": {
+                    "summary": "The same table as CSV, for media and emergency services",
+                    "tags": ["Native"],
+                    "parameters": [],
+                    "responses": {
+                        "200": {"description": "One row per region and a total row", "content": {"text/csv": {"schema": STRING}}},
+                        "304": NOT_MODIFIED,
+                        "400": ERROR,
+                    },
+                }
+            },
             "/api/lookup/": _get(
                 "The areas that cover a postcode",
                 _object({"postcode": STRING, "areas": _array(_ref("NativeArea"))}),
