@@ -92,7 +92,11 @@ def seed() -> None:
             incidents = []
             for n in range(first, min(first + batch, INCIDENTS)):
                 active = n >= INCIDENTS - ACTIVE
-                start = now - timedelta(minutes=rng.randint(10, 3 * 365 * 24 * 60)) if not active else now - timedelta(hours=1)
+                start = (
+                    now - timedelta(minutes=rng.randint(10, 3 * 365 * 24 * 60))
+                    if not active
+                    else now - timedelta(hours=1)
+                )
                 incidents.append(
                     Incident(
                         title=f"Outage {n}",

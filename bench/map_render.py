@@ -46,12 +46,18 @@ def make_areas(count: int) -> bytes:
             radius = size / 2 * (0.85 + 0.15 * math.sin(angle * 5 + n) + rng.uniform(-0.03, 0.03))
             ring.append([round(cx + radius * math.cos(angle), 6), round(cy + radius * math.sin(angle) * 0.68, 6)])
         ring.append(ring[0])
-        features.append({
-            "type": "Feature",
-            "properties": {"name": f"Bench area {n}", "slug": f"bench-{n}", "region": f"Bench region {n // 50}",
-                           "postcodes": [str(5000 + n)]},
-            "geometry": {"type": "Polygon", "coordinates": [ring]},
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "name": f"Bench area {n}",
+                    "slug": f"bench-{n}",
+                    "region": f"Bench region {n // 50}",
+                    "postcodes": [str(5000 + n)],
+                },
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        )
     return json.dumps({"type": "FeatureCollection", "features": features}).encode()
 
 
@@ -64,8 +70,13 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="map-bench-"))
-    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
-           "DJANGO_SETTINGS_MODULE": "statuspage.settings", "ALLOWED_HOSTS": "127.0.0.1"}
+    env = {
+        **os.environ,
+        "DEBUG": "1",
+        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "DJANGO_SETTINGS_MODULE": "statuspage.settings",
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
     env.pop("REDIS_URL", None)
     os.environ.update(env)
     import django
@@ -88,7 +99,10 @@ def main() -> None:
 
     server = subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--port", str(args.port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{args.port}"
     try:
@@ -107,11 +121,13 @@ def main() -> None:
         chromium = shutil.which("chromium") or "/usr/bin/chromium"
         painted, drawing, stages = [], [], []
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, headless=True,
-                                                 args=["--no-sandbox", "--disable-gpu"])
+            browser = playwright.chromium.launch(
+                executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"]
+            )
             for _ in range(args.runs):
-                context = browser.new_context(viewport={"width": 412, "height": 915}, device_scale_factor=2,
-                                              is_mobile=True, has_touch=True)
+                context = browser.new_context(
+                    viewport={"width": 412, "height": 915}, device_scale_factor=2, is_mobile=True, has_touch=True
+                )
                 page = context.new_page()
                 cdp = context.new_cdp_session(page)
                 cdp.send("Emulation.setCPUThrottlingRate", {"rate": args.throttle})
@@ -140,9 +156,13 @@ def main() -> None:
     print(f"areas: {args.areas}, CPU throttling: {args.throttle}x, runs: {args.runs}, viewport 412x915 @2x")
     print(f"import ({args.areas} areas, ~80 points each): {import_seconds:.2f} s")
     print(f"GeoJSON: {len(raw) / 1024:.0f} KiB raw, {len(zipped) / 1024:.0f} KiB gzipped")
-    print(f"navigation start -> map painted: median {statistics.median(painted):.0f} ms "
-          f"(min {min(painted):.0f}, max {max(painted):.0f})")
-    print(f"drawing the shapes: median {statistics.median(drawing):.0f} ms (min {min(drawing):.0f}, max {max(drawing):.0f})")
+    print(
+        f"navigation start -> map painted: median {statistics.median(painted):.0f} ms "
+        f"(min {min(painted):.0f}, max {max(painted):.0f})"
+    )
+    print(
+        f"drawing the shapes: median {statistics.median(drawing):.0f} ms (min {min(drawing):.0f}, max {max(drawing):.0f})"
+    )
     for name in ["html", "geo_start", "geo_end", "dom", "map-draw-start", "map-drawn", "map-painted"]:
         print(f"  {name}: median {statistics.median(stage[name] for stage in stages):.0f} ms")
     verdict = "under" if statistics.median(painted) < 1000 else "OVER"

@@ -112,8 +112,10 @@ def main() -> None:
     Through.objects.bulk_create(
         [Through(subscriber_id=s.pk, servicearea_id=area.pk) for s in subscribers], batch_size=5000
     )
-    print(f"setup: {args.subscribers} confirmed email subscribers in {time.perf_counter() - started:.1f}s "
-          f"({django.db.connection.vendor})")
+    print(
+        f"setup: {args.subscribers} confirmed email subscribers in {time.perf_counter() - started:.1f}s "
+        f"({django.db.connection.vendor})"
+    )
 
     with transaction.atomic():
         incident = services.open_incident(
@@ -121,7 +123,16 @@ def main() -> None:
         )
     started = time.perf_counter()
     worker = subprocess.run(
-        [sys.executable, *os.environ.get("BENCH_PROFILE", "").split(), "manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload", "-v0"],
+        [
+            sys.executable,
+            *os.environ.get("BENCH_PROFILE", "").split(),
+            "manage.py",
+            "db_worker",
+            "--batch",
+            "--no-startup-delay",
+            "--no-reload",
+            "-v0",
+        ],
         cwd=ROOT,
         env=env,
     )

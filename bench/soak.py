@@ -47,8 +47,6 @@ STATS = re.compile(r"live relay clients=(\d+) groups=(\d+) tasks=(\d+) seen=(\d+
 AREAS = 20
 
 
-
-
 def rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as status:
         for line in status:
@@ -61,14 +59,13 @@ def open_fds(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
-
-
 def percentile(values, q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
 # --- the client swarm (its own process) ----------------------------------------
+
 
 async def swarm(base: str, paths: list[str], clients: int, out: str, ready: str, stop: str) -> None:
     import websockets
@@ -84,8 +81,9 @@ async def swarm(base: str, paths: list[str], clients: int, out: str, ready: str,
         while True:
             try:
                 async with gate:
-                    ws = await websockets.connect(url, origin=origin, open_timeout=60, ping_interval=None,
-                                                  compression=None, max_size=2**22)
+                    ws = await websockets.connect(
+                        url, origin=origin, open_timeout=60, ping_interval=None, compression=None, max_size=2**22
+                    )
                 connects[index] += 1
                 attempt = 0
                 async with ws:
@@ -105,12 +103,20 @@ async def swarm(base: str, paths: list[str], clients: int, out: str, ready: str,
     Path(ready).write_text(json.dumps({"connected": sum(1 for c in connects if c), "seconds": time.time() - started}))
     while not Path(stop).exists():
         await asyncio.sleep(0.5)
-    Path(out).write_text(json.dumps({"seen": [sorted(s) for s in seen], "connects": connects,
-                                     "paths": [paths[i % len(paths)] for i in range(clients)]}))
+    Path(out).write_text(
+        json.dumps(
+            {
+                "seen": [sorted(s) for s in seen],
+                "connects": connects,
+                "paths": [paths[i % len(paths)] for i in range(clients)],
+            }
+        )
+    )
     os._exit(0)
 
 
 # --- the orchestrator ----------------------------------------------------------
+
 
 class HttpLoad(threading.Thread):
     def __init__(self, base: str, paths: list[str], rps: float):
@@ -139,9 +145,19 @@ class HttpLoad(threading.Thread):
 def start_redis() -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen(
-        [shutil.which("redis-server") or "redis-server", "--port", str(port), "--bind", "127.0.0.1",
-         "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            shutil.which("redis-server") or "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     time.sleep(0.5)
     return process, f"redis://127.0.0.1:{port}/0"
@@ -149,7 +165,9 @@ def start_redis() -> tuple[subprocess.Popen, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=float, default=600, help="seconds of load after the clients connect (default 600)")
+    parser.add_argument(
+        "--duration", type=float, default=600, help="seconds of load after the clients connect (default 600)"
+    )
     parser.add_argument("--clients", type=int, default=3000)
     parser.add_argument("--every", type=float, default=3.0, help="seconds between updates")
     parser.add_argument("--rps", type=float, default=5.0, help="HTTP requests a second")
@@ -203,27 +221,50 @@ def main() -> None:
         for n in range(AREAS)
     ]
     Incident.objects.filter(areas__in=areas).delete()
-    incident = services.open_incident(title="Soak outage", areas=areas, message="start",
-                                      eta=timezone.now() + timedelta(hours=5))
+    incident = services.open_incident(
+        title="Soak outage", areas=areas, message="start", eta=timezone.now() + timedelta(hours=5)
+    )
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log_path = workdir / "daphne.log"
     server = subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(log_path, "w"),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(log_path, "w"),
     )
     swarm_process = None
     stop_file = workdir / "stop"
     try:
         wait_http(base + "/healthz")
-        ws_paths = ["/ws/status/", "/ws/status/?summary=1", f"/ws/incidents/{incident.pk}/",
-                    *[f"/ws/areas/{area.slug}/" for area in areas]]
+        ws_paths = [
+            "/ws/status/",
+            "/ws/status/?summary=1",
+            f"/ws/incidents/{incident.pk}/",
+            *[f"/ws/areas/{area.slug}/" for area in areas],
+        ]
         out, ready = workdir / "swarm.json", workdir / "ready.json"
         swarm_process = subprocess.Popen(
-            [sys.executable, __file__, "--role", "swarm", "--base", base.replace("http://", "ws://"),
-             "--paths", json.dumps(ws_paths), "--clients", str(args.clients), "--out", str(out),
-             "--ready", str(ready), "--stop", str(stop_file)],
+            [
+                sys.executable,
+                __file__,
+                "--role",
+                "swarm",
+                "--base",
+                base.replace("http://", "ws://"),
+                "--paths",
+                json.dumps(ws_paths),
+                "--clients",
+                str(args.clients),
+                "--out",
+                str(out),
+                "--ready",
+                str(ready),
+                "--stop",
+                str(stop_file),
+            ],
             cwd=ROOT,
         )
         while not ready.exists():
@@ -231,10 +272,22 @@ def main() -> None:
                 raise RuntimeError("the swarm died")
             time.sleep(0.5)
         connected = json.loads(ready.read_text())
-        print(f"{connected['connected']} of {args.clients} clients connected in {connected['seconds']:.1f} s", flush=True)
+        print(
+            f"{connected['connected']} of {args.clients} clients connected in {connected['seconds']:.1f} s", flush=True
+        )
 
-        http = HttpLoad(base, ["/", f"/areas/{areas[0].slug}/", f"/incidents/{incident.pk}/",
-                               "/api/v2/summary.json", "/history/", "/search/?q=soak"], args.rps)
+        http = HttpLoad(
+            base,
+            [
+                "/",
+                f"/areas/{areas[0].slug}/",
+                f"/incidents/{incident.pk}/",
+                "/api/v2/summary.json",
+                "/history/",
+                "/search/?q=soak",
+            ],
+            args.rps,
+        )
         http.start()
         samples = []
         posted = 0
@@ -249,7 +302,10 @@ def main() -> None:
                 next_update += args.every
             if now >= next_sample:
                 samples.append((round(now - started), rss_mb(server.pid), open_fds(server.pid)))
-                print(f"t={samples[-1][0]:>4}s rss={samples[-1][1]:.1f} MB fds={samples[-1][2]} updates={posted}", flush=True)
+                print(
+                    f"t={samples[-1][0]:>4}s rss={samples[-1][1]:.1f} MB fds={samples[-1][2]} updates={posted}",
+                    flush=True,
+                )
                 next_sample += args.sample
             time.sleep(0.05)
         http.running = False
@@ -277,18 +333,26 @@ def main() -> None:
     reconnects = sum(max(0, c - 1) for c in result["connects"])
     errors = {status: count for status, count in http.statuses.items() if status >= 500 or status == 0}
     print("\n== soak figures ==")
-    print(f"duration {args.duration:.0f} s, clients {args.clients}, updates posted {posted} (one every {args.every} s), "
-          f"HTTP {sum(http.statuses.values())} requests at ~{args.rps}/s")
+    print(
+        f"duration {args.duration:.0f} s, clients {args.clients}, updates posted {posted} (one every {args.every} s), "
+        f"HTTP {sum(http.statuses.values())} requests at ~{args.rps}/s"
+    )
     print("server RSS MB every sample: " + " ".join(f"{rss:.1f}" for _, rss, _ in samples))
     print("server open fds every sample: " + " ".join(str(fds) for _, _, fds in samples))
     if stats:
         print("relay clients/groups/asyncio tasks every sample: " + " ".join(f"{c}/{g}/{t}" for c, g, t, _, _ in stats))
     steady = [rss for t, rss, _ in samples if t >= min(120, args.duration / 3)] or [samples[-1][1]]
-    print(f"RSS after warm-up: min {min(steady):.1f} MB, max {max(steady):.1f} MB, last-first {steady[-1] - steady[0]:+.1f} MB")
-    print(f"delivery: {posted} updates x {args.clients} clients = {posted * args.clients} expected; "
-          f"missing {missing}; fewest clients for one update {min(per_update) if per_update else 0}; reconnects {reconnects}")
-    print(f"HTTP: statuses {dict(sorted(http.statuses.items()))}; p50 {percentile(http.latencies, .5) * 1000:.0f} ms, "
-          f"p99 {percentile(http.latencies, .99) * 1000:.0f} ms; errors {errors or 'none'}")
+    print(
+        f"RSS after warm-up: min {min(steady):.1f} MB, max {max(steady):.1f} MB, last-first {steady[-1] - steady[0]:+.1f} MB"
+    )
+    print(
+        f"delivery: {posted} updates x {args.clients} clients = {posted * args.clients} expected; "
+        f"missing {missing}; fewest clients for one update {min(per_update) if per_update else 0}; reconnects {reconnects}"
+    )
+    print(
+        f"HTTP: statuses {dict(sorted(http.statuses.items()))}; p50 {percentile(http.latencies, 0.5) * 1000:.0f} ms, "
+        f"p99 {percentile(http.latencies, 0.99) * 1000:.0f} ms; errors {errors or 'none'}"
+    )
     if statistics and missing:
         sys.exit(1)
 

@@ -49,8 +49,6 @@ def log(text: str) -> None:
     print(text, flush=True)
 
 
-
-
 def fetch(url: str, timeout: float = 10) -> tuple[int, bytes]:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
@@ -59,16 +57,16 @@ def fetch(url: str, timeout: float = 10) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
-
-
 class Daphne:
     def __init__(self, env: dict, **extra):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             ["taskset", "-c", SERVER_CORE, PY, "manage.py", "serve", "--port", str(self.port)],
-            cwd=ROOT, env={**env, **{k: str(v) for k, v in extra.items()}},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+            env={**env, **{k: str(v) for k, v in extra.items()}},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_http(self.url + "/healthz")
 
@@ -82,8 +80,22 @@ class Daphne:
 
 def wrk(url: str, seconds: int, connections: int) -> dict:
     out = subprocess.run(
-        ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s", url],
-        capture_output=True, text=True, check=True,
+        [
+            "taskset",
+            "-c",
+            LOAD_CORE,
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "--timeout",
+            "5s",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
 
     def latency(label: str) -> float:
@@ -106,8 +118,10 @@ def wrk(url: str, seconds: int, connections: int) -> dict:
 
 
 def row(label: str, result: dict, extra: str = "") -> None:
-    log(f"  {label:<44} {result['rps']:>9,.0f} req/s  p50 {result['p50']:7.2f} ms  p99 {result['p99']:7.2f} ms  "
-        f"errors {result['errors']}{extra}")
+    log(
+        f"  {label:<44} {result['rps']:>9,.0f} req/s  p50 {result['p50']:7.2f} ms  p99 {result['p99']:7.2f} ms  "
+        f"errors {result['errors']}{extra}"
+    )
 
 
 def recreate_postgres(url: str) -> None:
@@ -127,7 +141,9 @@ def nginx_config(workdir: Path, origin_port: int, listen: int, static_listen: in
     shipped = (ROOT / "deploy" / "nginx.conf").read_text()
     shipped = shipped.replace("/var/cache/nginx/statuspage", str(workdir / "cache"))
     shipped = shipped.replace("/srv/statuspage/staticfiles/", str(ROOT / "staticfiles") + "/")
-    shipped = re.sub(r"(\s*server 127\.0\.0\.1:800\d max_fails=0;)+", f"\n    server 127.0.0.1:{origin_port} max_fails=0;", shipped)
+    shipped = re.sub(
+        r"(\s*server 127\.0\.0\.1:800\d max_fails=0;)+", f"\n    server 127.0.0.1:{origin_port} max_fails=0;", shipped
+    )
     shipped = shipped.replace("listen 80;", f"listen 127.0.0.1:{listen} reuseport backlog=4096;")
     user = "user root;\n" if os.geteuid() == 0 else ""
     config = f"""{user}worker_processes 1;
@@ -164,7 +180,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Storm benchmark (see the module docstring).")
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--embedded", action="store_true", help="SQLite and local-memory cache instead of PostgreSQL and Redis")
+    parser.add_argument(
+        "--embedded", action="store_true", help="SQLite and local-memory cache instead of PostgreSQL and Redis"
+    )
     parser.add_argument("--skip-bigdata", action="store_true")
     args = parser.parse_args()
     for tool in ("nginx", "wrk", "taskset"):
@@ -192,8 +210,10 @@ def main() -> None:
         import redis
 
         redis.Redis.from_url(env["REDIS_URL"]).flushdb()
-    log(f"setup: {'SQLite + local memory' if args.embedded else 'PostgreSQL + Redis'}; server on core {SERVER_CORE}, "
-        f"wrk on core {LOAD_CORE}; {args.connections} connections, {args.seconds} s per run")
+    log(
+        f"setup: {'SQLite + local memory' if args.embedded else 'PostgreSQL + Redis'}; server on core {SERVER_CORE}, "
+        f"wrk on core {LOAD_CORE}; {args.connections} connections, {args.seconds} s per run"
+    )
     for command in (["migrate", "--noinput", "-v0"], ["seed_demo"], ["collectstatic", "--noinput", "-v0"]):
         subprocess.run([PY, "manage.py", *command], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
@@ -212,7 +232,11 @@ def main() -> None:
         for page in pages:
             fetch(origin.url + page)
             cached[page] = wrk(origin.url + page, seconds, conns)
-            row(f"cached   {page}", cached[page], f"  ({cached[page]['rps'] / ceiling['rps']:.0%} of ceiling, {sizes[page]:,} B)")
+            row(
+                f"cached   {page}",
+                cached[page],
+                f"  ({cached[page]['rps'] / ceiling['rps']:.0%} of ceiling, {sizes[page]:,} B)",
+            )
         origin.stop()
         uncached_origin = Daphne(env, PAGE_CACHE_SECONDS=0)
         for page in pages:
@@ -230,7 +254,9 @@ def main() -> None:
         config = nginx_config(workdir, origin.port, listen, static_listen, static_dir)
         for sub in ("cache", "body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (workdir / sub).mkdir(exist_ok=True)
-        nginx = subprocess.Popen(["taskset", "-c", SERVER_CORE, nginx_bin, "-p", str(workdir), "-c", str(config), "-g", "daemon off;"])
+        nginx = subprocess.Popen(
+            ["taskset", "-c", SERVER_CORE, nginx_bin, "-p", str(workdir), "-c", str(config), "-g", "daemon off;"]
+        )
         proxy = f"http://127.0.0.1:{listen}"
         wait_http(proxy + "/healthz")
         for n, page in enumerate(pages):
@@ -241,16 +267,22 @@ def main() -> None:
             through = wrk(proxy + page, seconds, conns)
             time.sleep(0.2)
             asked = origin_log.read_text().count(page + "\n") - before
-            row(f"nginx    {page}", through,
+            row(
+                f"nginx    {page}",
+                through,
                 f"  ({through['rps'] / static['rps']:.0%} of static; origin asked {asked}x in {seconds} s "
-                f"= {asked / seconds:.1f}/s)")
+                f"= {asked / seconds:.1f}/s)",
+            )
 
         log("\n3. a change through nginx")
         title = f"Storm check {int(time.time())}"
         started = time.monotonic()
         subprocess.run(
             [PY, "manage.py", "incident", "open", "--title", title, "--areas", area, "--impact", "major"],
-            cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         committed = time.monotonic()
         while title.encode() not in fetch(proxy + f"/areas/{area}/")[1]:
@@ -259,8 +291,10 @@ def main() -> None:
                 break
             time.sleep(0.05)
         else:
-            log(f"  shown on reload through nginx {time.monotonic() - committed:.2f} s after the command returned "
-                f"(command took {committed - started:.1f} s)")
+            log(
+                f"  shown on reload through nginx {time.monotonic() - committed:.2f} s after the command returned "
+                f"(command took {committed - started:.1f} s)"
+            )
     finally:
         if nginx is not None:
             nginx.terminate()
@@ -269,11 +303,19 @@ def main() -> None:
 
     if not args.skip_bigdata:
         log("\n4. large data (bench/bigdata.py)")
-        big_env = {**os.environ, "DATABASE_URL": os.environ.get(
-            "BIGDATA_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sp_cache_bench")}
+        big_env = {
+            **os.environ,
+            "DATABASE_URL": os.environ.get("BIGDATA_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sp_cache_bench"),
+        }
         big_env.pop("REDIS_URL", None)
-        out = subprocess.run(["taskset", "-c", SERVER_CORE, PY, "bench/bigdata.py"], cwd=ROOT, env=big_env,
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            ["taskset", "-c", SERVER_CORE, PY, "bench/bigdata.py"],
+            cwd=ROOT,
+            env=big_env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         for line in out.splitlines():
             if line.startswith(("data:", "uncached")):
                 log("  " + line)

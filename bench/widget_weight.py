@@ -61,7 +61,10 @@ def main() -> int:
     )
     server = subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -74,8 +77,10 @@ def main() -> int:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        results = [measure(base + f"/embed/areas/{area.slug}/", f"area widget ({area.slug}, {area.active} active)"),
-                   measure(base + "/embed/", "whole-service widget")]
+        results = [
+            measure(base + f"/embed/areas/{area.slug}/", f"area widget ({area.slug}, {area.active} active)"),
+            measure(base + "/embed/", "whole-service widget"),
+        ]
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -102,8 +107,14 @@ def measure(url: str, label: str) -> int:
             sizes = request.sizes()
             response = request.response()
             encoding = response.headers.get("content-encoding", "identity") if response else "?"
-            rows.append((request.url.removeprefix(url.split("/embed")[0]), encoding,
-                         sizes["responseBodySize"], sizes["responseHeadersSize"]))
+            rows.append(
+                (
+                    request.url.removeprefix(url.split("/embed")[0]),
+                    encoding,
+                    sizes["responseBodySize"],
+                    sizes["responseHeadersSize"],
+                )
+            )
         browser.close()
     snapshot = len(frames[0].encode() if isinstance(frames[0], str) else frames[0]) if frames else 0
     print(f"\n{label}: {url}")

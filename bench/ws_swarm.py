@@ -43,7 +43,6 @@ AREA = "bench-area"
 # --- helpers -----------------------------------------------------------------
 
 
-
 def pinned(core: int | None) -> list[str]:
     return ["taskset", "-c", str(core)] if core is not None and shutil.which("taskset") else []
 
@@ -62,8 +61,6 @@ def redis_commands(redis_url: str) -> int:
     return int(redis.Redis.from_url(redis_url).info("stats")["total_commands_processed"])
 
 
-
-
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -72,6 +69,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 # --- the swarm (runs in its own process) -------------------------------------
+
 
 async def swarm(url: str, clients: int, updates: int, connect_concurrency: int, out: str, ready: str, origin: str):
     import websockets
@@ -85,8 +83,9 @@ async def swarm(url: str, clients: int, updates: int, connect_concurrency: int, 
         async with gate:
             for attempt in range(5):
                 try:
-                    ws = await websockets.connect(url, origin=origin, open_timeout=60, ping_interval=None,
-                                                  max_size=2**20, compression=None)
+                    ws = await websockets.connect(
+                        url, origin=origin, open_timeout=60, ping_interval=None, max_size=2**20, compression=None
+                    )
                     break
                 except Exception:
                     await asyncio.sleep(0.5 * (attempt + 1))
@@ -116,12 +115,20 @@ async def swarm(url: str, clients: int, updates: int, connect_concurrency: int, 
     Path(ready).write_text(json.dumps({"connected": connected, "connect_seconds": connect_seconds}))
     # Wait for all updates (or a deadline the orchestrator sets by killing us).
     await asyncio.wait(tasks, timeout=updates * 5 + 60)
-    Path(out).write_text(json.dumps({"connected": connected, "connect_seconds": connect_seconds,
-                                     "received": [{str(k): v for k, v in r.items()} for r in received]}))
+    Path(out).write_text(
+        json.dumps(
+            {
+                "connected": connected,
+                "connect_seconds": connect_seconds,
+                "received": [{str(k): v for k, v in r.items()} for r in received],
+            }
+        )
+    )
     os._exit(0)
 
 
 # --- the minimal floor server --------------------------------------------------
+
 
 async def floor_server(port: int, redis_url: str, channel: str):
     import redis.asyncio as aioredis
@@ -151,13 +158,32 @@ async def floor_server(port: int, redis_url: str, channel: str):
 
 # --- orchestration -----------------------------------------------------------
 
+
 def run_swarm(url: str, args, origin: str) -> tuple[subprocess.Popen, str, str]:
     tmp = tempfile.mkdtemp(prefix="swarm-")
     out, ready = os.path.join(tmp, "out.json"), os.path.join(tmp, "ready.json")
     process = subprocess.Popen(
-        [*pinned(args.swarm_core), sys.executable, __file__, "--role", "swarm", "--url", url, "--clients",
-         str(args.clients), "--updates", str(args.updates), "--out", out, "--ready", ready, "--origin", origin,
-         "--connect-concurrency", str(args.connect_concurrency)],
+        [
+            *pinned(args.swarm_core),
+            sys.executable,
+            __file__,
+            "--role",
+            "swarm",
+            "--url",
+            url,
+            "--clients",
+            str(args.clients),
+            "--updates",
+            str(args.updates),
+            "--out",
+            out,
+            "--ready",
+            ready,
+            "--origin",
+            origin,
+            "--connect-concurrency",
+            str(args.connect_concurrency),
+        ],
         cwd=ROOT,
     )
     deadline = time.monotonic() + 360
@@ -230,14 +256,18 @@ def bench_ours(args, redis_url: str) -> dict:
     region, _ = Region.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
     area, _ = ServiceArea.objects.get_or_create(slug=AREA, defaults={"name": "Bench area", "region": region})
     Incident.objects.filter(areas=area).delete()
-    incident = services.open_incident(title="Bench outage", areas=[area], message="start",
-                                      eta=timezone.now() + timedelta(hours=5))
+    incident = services.open_incident(
+        title="Bench outage", areas=[area], message="start", eta=timezone.now() + timedelta(hours=5)
+    )
 
     port = free_port()
     server = subprocess.Popen(
         # Started as `make run` and the deploy units start it.
         [*pinned(args.server_core), sys.executable, "manage.py", "serve", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz")
@@ -273,9 +303,22 @@ def bench_floor(args, redis_url: str, payload_size: int) -> dict:
     port = free_port()
     channel = f"bench-floor-{port}"
     server = subprocess.Popen(
-        [*pinned(args.server_core), sys.executable, __file__, "--role", "floor", "--port", str(port),
-         "--redis", redis_url, "--channel", channel],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        [
+            *pinned(args.server_core),
+            sys.executable,
+            __file__,
+            "--role",
+            "floor",
+            "--port",
+            str(port),
+            "--redis",
+            redis_url,
+            "--channel",
+            channel,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         server.stdout.readline()
@@ -309,8 +352,11 @@ def main():
     parser.add_argument("--connect-concurrency", type=int, default=500)
     parser.add_argument("--server-core", type=int, default=0)
     parser.add_argument("--swarm-core", type=int, default=1)
-    parser.add_argument("--redis", default=None,
-                        help="default: a private redis-server started for the run, so its counters are ours alone")
+    parser.add_argument(
+        "--redis",
+        default=None,
+        help="default: a private redis-server started for the run, so its counters are ours alone",
+    )
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     parser.add_argument("--only", choices=["ours", "floor"], default=None)
     parser.add_argument("--url"), parser.add_argument("--out"), parser.add_argument("--ready")
@@ -321,21 +367,36 @@ def main():
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     if args.role == "swarm":
-        asyncio.run(swarm(args.url, args.clients, args.updates, args.connect_concurrency, args.out, args.ready,
-                          args.origin))
+        asyncio.run(
+            swarm(args.url, args.clients, args.updates, args.connect_concurrency, args.out, args.ready, args.origin)
+        )
         return
     if args.role == "floor":
         asyncio.run(floor_server(args.port, args.redis, args.channel))
         return
 
-    print(f"websocket fan-out: {args.clients} clients, {args.updates} updates, server on core {args.server_core}, "
-          f"swarm on core {args.swarm_core}, file limit {hard}")
+    print(
+        f"websocket fan-out: {args.clients} clients, {args.updates} updates, server on core {args.server_core}, "
+        f"swarm on core {args.swarm_core}, file limit {hard}"
+    )
     redis_process = None
     if args.redis is None:
         redis_port = free_port()
         redis_process = subprocess.Popen(
-            [*pinned(args.swarm_core), "redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+            [
+                *pinned(args.swarm_core),
+                "redis-server",
+                "--port",
+                str(redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
         args.redis = f"redis://127.0.0.1:{redis_port}/0"
         time.sleep(0.5)
     try:

@@ -15,4 +15,3 @@ class OutagesConfig(AppConfig):
         from .notify.engine import enqueue
 
         events.connect(events.Receivers(publish=publish_change, deliver=enqueue, confirm=enqueue_confirmation))
-

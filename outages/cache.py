@@ -42,7 +42,9 @@ class ResilientRedisCache(RedisCache):
         except RedisError as error:
             with self._lock:
                 if time.monotonic() >= self._down_until:
-                    log.warning("cache unavailable (%s); serving without it for %.0fs", error.__class__.__name__, RETRY_AFTER)
+                    log.warning(
+                        "cache unavailable (%s); serving without it for %.0fs", error.__class__.__name__, RETRY_AFTER
+                    )
                 self._down_until = time.monotonic() + RETRY_AFTER
             return fallback()
 

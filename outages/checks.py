@@ -9,7 +9,9 @@ from .models import Impact
 
 # A CSP frame-ancestors source: *, 'self', 'none', a scheme (https:), or
 # scheme://host[:port] with an optional leading *. wildcard.
-_SOURCE = re.compile(r"^(\*|'self'|'none'|[a-z][a-z0-9+.-]*:|[a-z][a-z0-9+.-]*://(\*\.)?[a-z0-9.-]+(:(\d{1,5}|\*))?)$", re.I)
+_SOURCE = re.compile(
+    r"^(\*|'self'|'none'|[a-z][a-z0-9+.-]*:|[a-z][a-z0-9+.-]*://(\*\.)?[a-z0-9.-]+(:(\d{1,5}|\*))?)$", re.I
+)
 
 
 @register()

@@ -37,6 +37,7 @@ class GeometryError(ValueError):
 
 # Validation -----------------------------------------------------------------
 
+
 def validate(geometry) -> dict:
     """A clean copy of a Polygon or MultiPolygon geometry, or GeometryError saying what is wrong."""
     if not isinstance(geometry, dict):
@@ -74,9 +75,7 @@ def _polygon(rings, polygon_number: int | None) -> list[Ring]:
     outer, holes = clean[0], clean[1:]
     for number, hole in enumerate(holes, 1):
         if any(_locate_in_ring(point, outer) < 0 for point in hole):
-            raise GeometryError(
-                _("%(where)s is not inside the outer ring") % {"where": _where(polygon_number, number)}
-            )
+            raise GeometryError(_("%(where)s is not inside the outer ring") % {"where": _where(polygon_number, number)})
     return clean
 
 
@@ -117,6 +116,7 @@ def _signed_area(ring) -> float:
 
 # Reading ---------------------------------------------------------------------
 
+
 def polygons(geometry: dict) -> list[list[Ring]]:
     """Every polygon of a geometry as a list of rings (outer first)."""
     if geometry["type"] == "Polygon":
@@ -147,12 +147,16 @@ def label_point(geometry: dict) -> list[float]:
 
 # Point in polygon ---------------------------------------------------------------
 
+
 def _on_segment(px, py, x1, y1, x2, y2) -> bool:
     cross = (x2 - x1) * (py - y1) - (y2 - y1) * (px - x1)
     scale = max(abs(x2 - x1), abs(y2 - y1), 1e-9)
     if abs(cross) > _EPSILON * scale * 1e3:
         return False
-    return min(x1, x2) - _EPSILON <= px <= max(x1, x2) + _EPSILON and min(y1, y2) - _EPSILON <= py <= max(y1, y2) + _EPSILON
+    return (
+        min(x1, x2) - _EPSILON <= px <= max(x1, x2) + _EPSILON
+        and min(y1, y2) - _EPSILON <= py <= max(y1, y2) + _EPSILON
+    )
 
 
 def _locate_in_ring(point, ring) -> int:
@@ -196,6 +200,7 @@ def contains(geometry: dict, lon: float, lat: float) -> bool:
 
 
 # Simplification ------------------------------------------------------------------
+
 
 def _segment_distance(point, start, end) -> float:
     (px, py), (x1, y1), (x2, y2) = point, start, end

@@ -131,7 +131,6 @@ IMPACT_TO_AREA_STATUS = {
 }
 
 
-
 def area_status_for(kind: str, status: str, impact: str) -> str:
     """What one incident does to an area's status."""
     if status not in ACTIVE_STATUSES:
@@ -159,7 +158,12 @@ class Region(models.Model):
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent region"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("parent region"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     position = models.PositiveIntegerField(_("position"), default=0)
 
@@ -190,12 +194,16 @@ class ServiceArea(models.Model):
     postcodes = models.TextField(
         _("postcodes"), blank=True, help_text=_("Postcodes this area covers, separated by commas or new lines.")
     )
-    time_zone = models.CharField(_("time zone"), max_length=64, default=settings.TIME_ZONE, validators=[validate_timezone])
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default=settings.TIME_ZONE, validators=[validate_timezone]
+    )
     description = models.TextField(_("description"), blank=True)
     aliases = models.TextField(
         _("other names"),
         blank=True,
-        help_text=_("Other names customers search for (a neighbourhood, an old name), separated by commas or new lines."),
+        help_text=_(
+            "Other names customers search for (a neighbourhood, an old name), separated by commas or new lines."
+        ),
     )
     # Folded words of the name and the aliases, kept in step by save(): what
     # the public search matches (outages.search_terms).
@@ -326,7 +334,9 @@ class Incident(models.Model):
     # when the incident opened or its facts last changed: the time to restore
     # most similar outages stayed within, and how many were alike. Shown only
     # while no operator gives an ETA.
-    estimate_minutes = models.PositiveIntegerField(_("automatic estimate (minutes)"), null=True, blank=True, editable=False)
+    estimate_minutes = models.PositiveIntegerField(
+        _("automatic estimate (minutes)"), null=True, blank=True, editable=False
+    )
     estimate_samples = models.PositiveIntegerField(_("similar outages"), null=True, blank=True, editable=False)
     # Set once the periodic job has pushed the page after a promise lapsed.
     promise_lapse_announced = models.BooleanField(default=False, editable=False)
@@ -387,7 +397,9 @@ class Incident(models.Model):
     @property
     def latest_localized_message(self) -> str:
         """The latest update's message (annotated by queries.with_card_data) in the active language."""
-        return message_in_language(getattr(self, "latest_message", "") or "", getattr(self, "latest_message_translations", None))
+        return message_in_language(
+            getattr(self, "latest_message", "") or "", getattr(self, "latest_message_translations", None)
+        )
 
     @property
     def cause_text(self) -> str:
@@ -512,7 +524,9 @@ class TeamRegion(models.Model):
     """A region is owned by at most one team."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="team_regions")
-    region = models.OneToOneField(Region, on_delete=models.CASCADE, related_name="team_region", verbose_name=_("region"))
+    region = models.OneToOneField(
+        Region, on_delete=models.CASCADE, related_name="team_region", verbose_name=_("region")
+    )
 
     class Meta:
         verbose_name = _("owned region")
@@ -548,10 +562,16 @@ class UpdateTemplate(models.Model):
 
     name = models.CharField(_("name"), max_length=120, unique=True)
     title = models.CharField(
-        _("incident title"), max_length=200, blank=True, help_text=_("Used when an incident is opened from this template.")
+        _("incident title"),
+        max_length=200,
+        blank=True,
+        help_text=_("Used when an incident is opened from this template."),
     )
     status = models.CharField(
-        _("status"), max_length=20, choices=IncidentStatus.choices, blank=True,
+        _("status"),
+        max_length=20,
+        choices=IncidentStatus.choices,
+        blank=True,
         help_text=_("Left empty, posting keeps the incident's status."),
     )
     impact = models.CharField(_("impact"), max_length=10, choices=Impact.choices, blank=True)
@@ -587,7 +607,11 @@ class AuditEntry(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="audit_entries")
     update = models.ForeignKey(IncidentUpdate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("user"),
     )
     action = models.CharField(_("action"), max_length=20, choices=AuditAction.choices)
@@ -602,6 +626,8 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
 # Credits (service compensation for long outages) -------------------------
 
 from django.core.validators import MinValueValidator  # noqa: E402  (kept with the credit models for merging)
@@ -665,7 +691,10 @@ class CreditCrossing(models.Model):
         ]
         verbose_name = _("credit threshold crossing")
         verbose_name_plural = _("credit threshold crossings")
+
+
 # Customer problem reports ---------------------------------------------------
+
 
 class Problem(models.TextChoices):
     NO_SERVICE = "no_service", _("No service at all")
@@ -682,14 +711,23 @@ class ProblemReport(models.Model):
     nor followed from one day to the next. They exist to fold duplicates and
     to count distinct sources, nothing else."""
 
-    area = models.ForeignKey(ServiceArea, verbose_name=_("area"), on_delete=models.CASCADE, related_name="problem_reports")
-    service = models.ForeignKey(Service, verbose_name=_("service"), on_delete=models.CASCADE, related_name="problem_reports")
+    area = models.ForeignKey(
+        ServiceArea, verbose_name=_("area"), on_delete=models.CASCADE, related_name="problem_reports"
+    )
+    service = models.ForeignKey(
+        Service, verbose_name=_("service"), on_delete=models.CASCADE, related_name="problem_reports"
+    )
     problem = models.CharField(_("problem"), max_length=20, choices=Problem.choices)
     postcode = models.CharField(_("postcode"), max_length=12, blank=True)
     # Set when an active incident already covered the report, or when ops
     # opened an incident from it: the report is then counted on that incident.
     incident = models.ForeignKey(
-        Incident, verbose_name=_("incident"), null=True, blank=True, on_delete=models.SET_NULL, related_name="problem_reports"
+        Incident,
+        verbose_name=_("incident"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="problem_reports",
     )
     client = models.CharField(_("source (hashed)"), max_length=32, editable=False)
     browser = models.CharField(_("browser (hashed)"), max_length=32, editable=False)
@@ -750,6 +788,8 @@ class ReportSettings(models.Model):
     def load(cls) -> "ReportSettings":
         """The saved row, or the defaults (reading never writes)."""
         return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+
 class ApiToken(models.Model):
     """A secret for the management API, bound to a user and limited to that user's permissions.
 
@@ -804,8 +844,8 @@ class AlertmanagerAlert(models.Model):
         return self.fingerprint
 
 
-
 # Subscriptions and notifications -------------------------------------------
+
 
 class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
@@ -932,7 +972,9 @@ class CustomersServed(models.Model):
     """How many customers an area has for one service: what "customers out of
     how many" on the storm summary is counted against. Optional."""
 
-    area = models.ForeignKey(ServiceArea, verbose_name=_("area"), on_delete=models.CASCADE, related_name="customers_served")
+    area = models.ForeignKey(
+        ServiceArea, verbose_name=_("area"), on_delete=models.CASCADE, related_name="customers_served"
+    )
     service = models.ForeignKey(Service, verbose_name=_("service"), on_delete=models.CASCADE, related_name="+")
     customers = models.PositiveIntegerField(_("customers served"))
 

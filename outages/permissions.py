@@ -115,10 +115,18 @@ def hidden_area_ids(user, incident: Incident) -> set[int]:
 
 OPERATOR_GROUP = "Operators"
 OPERATOR_PERMISSIONS = [
-    "add_incident", "change_incident", "view_incident",
-    "add_maintenancewindow", "change_maintenancewindow", "view_maintenancewindow",
-    "view_servicearea", "view_region", "view_service", "view_team",
-    "view_updatetemplate", "view_auditentry",
+    "add_incident",
+    "change_incident",
+    "view_incident",
+    "add_maintenancewindow",
+    "change_maintenancewindow",
+    "view_maintenancewindow",
+    "view_servicearea",
+    "view_region",
+    "view_service",
+    "view_team",
+    "view_updatetemplate",
+    "view_auditentry",
 ]
 
 
@@ -127,5 +135,7 @@ def operator_group():
     from django.contrib.auth.models import Group, Permission
 
     group, _ = Group.objects.get_or_create(name=OPERATOR_GROUP)
-    group.permissions.set(Permission.objects.filter(content_type__app_label="outages", codename__in=OPERATOR_PERMISSIONS))
+    group.permissions.set(
+        Permission.objects.filter(content_type__app_label="outages", codename__in=OPERATOR_PERMISSIONS)
+    )
     return group

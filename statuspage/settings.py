@@ -353,10 +353,12 @@ SUBSCRIBE_LIMIT_PER_IP = env_int("SUBSCRIBE_LIMIT_PER_IP", 20)
 ESTIMATE_WINDOW_MONTHS = env_int("ESTIMATE_WINDOW_MONTHS", 12)
 ESTIMATE_MIN_SAMPLES = env_int("ESTIMATE_MIN_SAMPLES", 10)
 ESTIMATE_PERCENTILE = env_int("ESTIMATE_PERCENTILE", 80)
+
+
 # The longest time between public updates, per impact (minutes): the default
 # "next update by" promise when an update gives none. "critical=60,major=120,minor=360".
 def env_minutes_by_name(name: str, default: str) -> dict[str, int]:
-    """"critical=60,major=120" as {"critical": 60, "major": 120}; anything else is refused."""
+    """ "critical=60,major=120" as {"critical": 60, "major": 120}; anything else is refused."""
     result = {}
     for item in env_list(name, default):
         key, sep, minutes = item.partition("=")

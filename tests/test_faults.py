@@ -110,15 +110,22 @@ def test_redis_dying_and_returning_repeatedly_loses_no_save_no_page_and_no_live_
                 response = admin.post(
                     f"/admin/outages/incident/{incident.pk}/change/",
                     {
-                        "title": current.title, "impact": current.impact, "cause": "", "cause_detail": "",
-                        "areas": [district.pk], "update_status": "identified", "update_message": message,
+                        "title": current.title,
+                        "impact": current.impact,
+                        "cause": "",
+                        "cause_detail": "",
+                        "areas": [district.pk],
+                        "update_status": "identified",
+                        "update_message": message,
                         "update_eta": timezone.localtime(current.eta).strftime("%Y-%m-%dT%H:%M"),
                         "seen_version": current.version,
                     },
                 )
                 assert response.status_code == 302, f"admin save failed with Redis {phase}: {response.status_code}"
             else:
-                services.post_update(Incident.objects.get(pk=incident.pk), status=IncidentStatus.IDENTIFIED, message=message)
+                services.post_update(
+                    Incident.objects.get(pk=incident.pk), status=IncidentStatus.IDENTIFIED, message=message
+                )
             save_seconds[phase].append(time.monotonic() - started)
             waited = swarm.wait_until(lambda c: message in c.text(f"incident-{incident.pk}"), timeout=poll * 5)
             assert waited is not None, f"'{message}' did not reach every client with Redis {phase}"
@@ -126,8 +133,10 @@ def test_redis_dying_and_returning_repeatedly_loses_no_save_no_page_and_no_live_
             # Public pages, from the server (its cache is the dead Redis too) and here.
             for path in ["/", f"/areas/{district.slug}/", f"/incidents/{incident.pk}/", "/map/areas.geojson"]:
                 pages[(phase, http_status(server.url + path))] += 1
-            response = public.post("/subscribe/", {"channel": "email", "email": f"p{n}@example.com",
-                                                  "areas": [district.slug], "language": "en"})
+            response = public.post(
+                "/subscribe/",
+                {"channel": "email", "email": f"p{n}@example.com", "areas": [district.slug], "language": "en"},
+            )
             pages[(phase, response.status_code)] += 1
             readyz[(phase, http_status(server.url + "/readyz"))] += 1
 
@@ -152,17 +161,21 @@ def test_redis_dying_and_returning_repeatedly_loses_no_save_no_page_and_no_live_
         assert not [key for key in pages if key[1] >= 500], pages
         assert server.process.poll() is None
         total = sum(len(v) for v in save_seconds.values())
-        print(f"\nRedis killed and restarted {cycles} times; {total} saves, all succeeded "
-              f"({cycles} of them through the admin with Redis down)")
+        print(
+            f"\nRedis killed and restarted {cycles} times; {total} saves, all succeeded "
+            f"({cycles} of them through the admin with Redis down)"
+        )
         for phase in ("up", "down"):
             s, d = save_seconds[phase], delivery_seconds[phase]
-            print(f"Redis {phase}: save p50 {percentile(s, .5) * 1000:.0f} ms, max {max(s) * 1000:.0f} ms; "
-                  f"save-to-every-client (20) p50 {percentile(d, .5):.2f} s, max {max(d):.2f} s")
+            print(
+                f"Redis {phase}: save p50 {percentile(s, 0.5) * 1000:.0f} ms, max {max(s) * 1000:.0f} ms; "
+                f"save-to-every-client (20) p50 {percentile(d, 0.5):.2f} s, max {max(d):.2f} s"
+            )
         print(f"page and form responses by status: {dict(pages)}; /readyz: {dict(readyz)}")
         print(f"client reconnects: {swarm.count(lambda c: c.connects > 1)} of {len(swarm.clients)}")
         # After the last return the layer's fast path works again: deliveries
         # come well inside the outbox poll interval (2 s).
-        assert percentile(delivery_seconds["up"][-4:], .5) < poll / 2, delivery_seconds["up"][-4:]
+        assert percentile(delivery_seconds["up"][-4:], 0.5) < poll / 2, delivery_seconds["up"][-4:]
     finally:
         swarm.close()
         connections.close_all()
@@ -186,8 +199,11 @@ def test_daphne_restarting_under_500_clients_brings_them_back_with_jitter_and_no
             server.stop()
         down_at = time.monotonic()
         for n in range(3):
-            services.post_update(Incident.objects.get(pk=incident.pk), status=IncidentStatus.IDENTIFIED,
-                                 message=f"Posted while the servers were down ({n + 1})")
+            services.post_update(
+                Incident.objects.get(pk=incident.pk),
+                status=IncidentStatus.IDENTIFIED,
+                message=f"Posted while the servers were down ({n + 1})",
+            )
         up_at = {}
         for server in servers:
             server.start()
@@ -208,11 +224,17 @@ def test_daphne_restarting_under_500_clients_brings_them_back_with_jitter_and_no
         attempts = swarm.call(lambda: [sum(1 for t in c.closed_at if t > down_at) for c in swarm.clients])
         buckets = Counter(int(max(t, 0) * 10) for t in returns)  # 100 ms buckets
         per_second = Counter(int(max(t, 0)) for t in returns)
-        print(f"\n500 clients on 2 daphne processes; both restarted ({all_up - down_at:.1f} s down, one after the other)")
-        print(f"reconnected after its server was up: p50 {percentile(returns, .5):.2f} s, p90 {percentile(returns, .9):.2f} s, "
-              f"max {max(returns):.2f} s; failed attempts per client p50 {percentile(attempts, .5)}, max {max(attempts)}")
-        print(f"busiest 100 ms: {max(buckets.values())} reconnects ({max(buckets.values()) / 5:.1f}% of clients); "
-              f"per second: {[per_second.get(s, 0) for s in range(int(max(returns)) + 1)]}")
+        print(
+            f"\n500 clients on 2 daphne processes; both restarted ({all_up - down_at:.1f} s down, one after the other)"
+        )
+        print(
+            f"reconnected after its server was up: p50 {percentile(returns, 0.5):.2f} s, p90 {percentile(returns, 0.9):.2f} s, "
+            f"max {max(returns):.2f} s; failed attempts per client p50 {percentile(attempts, 0.5)}, max {max(attempts)}"
+        )
+        print(
+            f"busiest 100 ms: {max(buckets.values())} reconnects ({max(buckets.values()) / 5:.1f}% of clients); "
+            f"per second: {[per_second.get(s, 0) for s in range(int(max(returns)) + 1)]}"
+        )
         print(f"every client matched the database {recovered:.1f} s after the servers were up; stale: {stale}")
         # No thundering herd: with full jitter the returns are spread out, not
         # one wave (a fixed delay would put all 500 in one bucket). Measured:

@@ -20,7 +20,11 @@ from tests import factories
 from tests.conftest import ROOT, missing
 
 TRANSLATED = ["hu", "he"]
-MESSAGES = {"en": "Crew on site, cable being spliced", "hu": "A szerelők a helyszínen, a kábelt toldják", "he": "הצוות באתר, הכבל מחובר מחדש"}
+MESSAGES = {
+    "en": "Crew on site, cable being spliced",
+    "hu": "A szerelők a helyszínen, a kábelt toldják",
+    "he": "הצוות באתר, הכבל מחובר מחדש",
+}
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
 
 
@@ -36,12 +40,15 @@ def default_language_afterwards():
 
 def post_translated_update(incident):
     return services.post_update(
-        incident, status=IncidentStatus.IDENTIFIED, message=MESSAGES["en"],
+        incident,
+        status=IncidentStatus.IDENTIFIED,
+        message=MESSAGES["en"],
         message_translations={"hu": MESSAGES["hu"], "he": MESSAGES["he"]},
     )
 
 
 # The catalogues -------------------------------------------------------------
+
 
 def _gettext_tool(name: str) -> str:
     path = shutil.which(name)
@@ -62,7 +69,10 @@ def test_no_user_facing_string_is_left_untranslated_in_hungarian_or_hebrew(tmp_p
     shutil.copy(ROOT / "manage.py", copy / "manage.py")
     result = subprocess.run(
         [sys.executable, "manage.py", "makemessages", "--no-location", *[f"--locale={code}" for code in TRANSLATED]],
-        cwd=copy, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "DEBUG": "1", "PYTHONPATH": str(copy)},
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "DEBUG": "1", "PYTHONPATH": str(copy)},
     )
     assert result.returncode == 0, result.stderr
     for code in TRANSLATED:
@@ -71,7 +81,10 @@ def test_no_user_facing_string_is_left_untranslated_in_hungarian_or_hebrew(tmp_p
         assert entries > 600, f"{code}: only {entries} messages extracted"
         for option, problem in [("--untranslated", "untranslated"), ("--only-fuzzy", "fuzzy")]:
             found = subprocess.run(
-                [msgattrib, option, "--no-obsolete", "--no-wrap", str(catalogue)], capture_output=True, text=True, check=True
+                [msgattrib, option, "--no-obsolete", "--no-wrap", str(catalogue)],
+                capture_output=True,
+                text=True,
+                check=True,
             ).stdout
             msgids = [line for line in found.splitlines() if line.startswith("msgid ") and line != 'msgid ""']
             assert not msgids, f"{code}: {problem} messages: {msgids[:20]}"
@@ -87,6 +100,7 @@ def test_catalogues_compile_and_translate_at_run_time():
 
 
 # Pages ----------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_a_hungarian_browser_gets_a_hungarian_left_to_right_page(client):
@@ -121,7 +135,11 @@ def test_the_language_switcher_is_a_plain_form_and_remembers_the_choice(client):
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "he"
     # Remembered over the browser's own preference, on every page.
     again = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
-    assert '<html lang="he" dir="rtl">' in again.text and 'value="he" lang="he" dir="rtl"\n            class="language-switcher__choice" aria-current="true"' in again.text
+    assert (
+        '<html lang="he" dir="rtl">' in again.text
+        and 'value="he" lang="he" dir="rtl"\n            class="language-switcher__choice" aria-current="true"'
+        in again.text
+    )
     assert "he" == client.get("/history/", HTTP_ACCEPT_LANGUAGE="en").headers["Content-Language"]
     # An unknown language is ignored, not an error.
     assert client.post("/language/", {"language": "xx", "next": "/"}).status_code == 302
@@ -172,10 +190,18 @@ def test_operators_give_translations_in_the_admins_post_an_update_form(client, d
     response = client.post(
         f"/admin/outages/incident/{incident.pk}/change/",
         {
-            "title": incident.title, "impact": incident.impact, "cause": "", "cause_detail": "",
-            "areas": [district.pk], "update_status": "identified", "update_message": MESSAGES["en"],
-            "update_message_hu": MESSAGES["hu"], "update_message_he": MESSAGES["he"], "update_message_xx": "ignored",
-            "update_eta": "", "seen_version": incident.version,
+            "title": incident.title,
+            "impact": incident.impact,
+            "cause": "",
+            "cause_detail": "",
+            "areas": [district.pk],
+            "update_status": "identified",
+            "update_message": MESSAGES["en"],
+            "update_message_hu": MESSAGES["hu"],
+            "update_message_he": MESSAGES["he"],
+            "update_message_xx": "ignored",
+            "update_eta": "",
+            "seen_version": incident.version,
         },
     )
     assert response.status_code == 302
@@ -207,7 +233,9 @@ def test_dates_follow_each_languages_own_format_in_the_areas_zone():
 
     when = datetime(2026, 11, 26, 15, 30, tzinfo=ZoneInfo("UTC"))  # a Thursday, 16:30 in Budapest
     with translation.override("hu"):
-        assert "2026.11.26. 16:30" in local_time(when, "Europe/Budapest") and ">CET<" in local_time(when, "Europe/Budapest")
+        assert "2026.11.26. 16:30" in local_time(when, "Europe/Budapest") and ">CET<" in local_time(
+            when, "Europe/Budapest"
+        )
     with translation.override("he"):
         assert "חמישי, 26 בנובמבר, 16:30" in local_time(when, "Europe/Budapest")
     with translation.override("en"):
@@ -235,7 +263,9 @@ async def test_a_live_push_is_rendered_once_per_language_and_each_client_gets_it
             "en": await _connect("/ws/areas/district-5/"),
             "hu": await _connect("/ws/areas/district-5/?lang=hu"),
             "he": await _connect("/ws/areas/district-5/?lang=he"),
-            "he-by-cookie": await _connect("/ws/areas/district-5/", (b"cookie", f"{settings.LANGUAGE_COOKIE_NAME}=he".encode())),
+            "he-by-cookie": await _connect(
+                "/ws/areas/district-5/", (b"cookie", f"{settings.LANGUAGE_COOKIE_NAME}=he".encode())
+            ),
             "hu-by-header": await _connect("/ws/areas/district-5/", (b"accept-language", b"hu-HU,hu;q=0.9")),
         }
         assert "Részleges üzemzavar" in clients["hu"][1] and "תקלה חלקית" in clients["he"][1]
@@ -269,6 +299,7 @@ def test_the_polling_fallback_answers_in_the_pages_language(client):
 
 # Notifications --------------------------------------------------------------
 
+
 @pytest.mark.django_db(transaction=True)
 def test_a_notification_carries_the_update_in_the_subscribers_language(settings):
     from django.core.cache import cache
@@ -283,7 +314,9 @@ def test_a_notification_carries_the_update_in_the_subscribers_language(settings)
         district = factories.area("Szeged", time_zone="Europe/Budapest")
         incident = factories.incident(district)
         for code in ["en", "hu", "he"]:
-            outcome = subscriptions.subscribe(channel=Channel.EMAIL, address=f"{code}@example.com", areas=[district], language=code)
+            outcome = subscriptions.subscribe(
+                channel=Channel.EMAIL, address=f"{code}@example.com", areas=[district], language=code
+            )
             subscriptions.confirm(outcome.subscriber)
         run_worker()
         sink.messages.clear()
@@ -302,21 +335,29 @@ def test_a_notification_carries_the_update_in_the_subscribers_language(settings)
 
 # Screenshots in headless Chromium ---------------------------------------------
 
+
 @pytest.mark.browser
 def test_screenshots_of_home_area_and_widget_in_each_language_read_in_the_right_direction(server, browser):
     from tests.views.test_widget_browser import off_loop
 
-    district = off_loop(factories.area, "Budapest District V", slug="district-5", time_zone="Europe/Budapest",
-                        postcodes="1051, 1052")
+    district = off_loop(
+        factories.area, "Budapest District V", slug="district-5", time_zone="Europe/Budapest", postcodes="1051, 1052"
+    )
     off_loop(factories.area, "Szentendre", slug="szentendre", time_zone="Europe/Budapest")
-    incident = off_loop(factories.incident, district, title="Fiber cut on Andrássy út", eta_in=timedelta(hours=3),
-                        customers_affected=1200)
+    incident = off_loop(
+        factories.incident,
+        district,
+        title="Fiber cut on Andrássy út",
+        eta_in=timedelta(hours=3),
+        customers_affected=1200,
+    )
     off_loop(post_translated_update, incident)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pages = {"home": "/", "area": "/areas/district-5/", "widget": "/embed/areas/district-5/"}
     for code in ["en", "hu", "he"]:
-        context = browser.new_context(viewport={"width": 900, "height": 1100}, locale=code,
-                                      extra_http_headers={"Accept-Language": code})
+        context = browser.new_context(
+            viewport={"width": 900, "height": 1100}, locale=code, extra_http_headers={"Accept-Language": code}
+        )
         page = context.new_page()
         for name, path in pages.items():
             url = server.url + path + (f"?lang={code}" if name == "widget" else "")

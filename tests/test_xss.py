@@ -32,8 +32,11 @@ SSML_TAGS = {"speak", "p", "s", "say-as", "break"}
 def assert_inert(html: str, where: str, *, page: bool = True) -> int:
     """No element or attribute in `html` can run code or make a request the
     templates did not put there. Returns the number of elements checked."""
-    document = html5lib.parse(html, treebuilder="etree", namespaceHTMLElements=False) if page else \
-        html5lib.parseFragment(html, treebuilder="etree", namespaceHTMLElements=False)
+    document = (
+        html5lib.parse(html, treebuilder="etree", namespaceHTMLElements=False)
+        if page
+        else html5lib.parseFragment(html, treebuilder="etree", namespaceHTMLElements=False)
+    )
     ids = Counter()
     count = 0
     for element in document.iter():
@@ -42,11 +45,14 @@ def assert_inert(html: str, where: str, *, page: bool = True) -> int:
         count += 1
         tag = element.tag.rpartition("}")[2].lower()
         # The widget's own <base target="_blank"> sets no address.
-        assert tag not in FORBIDDEN_TAGS or (tag == "base" and set(element.attrib) == {"target"}), f"{where}: live <{tag}>"
+        assert tag not in FORBIDDEN_TAGS or (tag == "base" and set(element.attrib) == {"target"}), (
+            f"{where}: live <{tag}>"
+        )
         if tag == "script":
             # Only the site's own files: no inline code, nothing from elsewhere.
-            assert (element.get("src") or "").startswith("/static/") and not (element.text or "").strip(), \
+            assert (element.get("src") or "").startswith("/static/") and not (element.text or "").strip(), (
                 f"{where}: live script {ET.tostring(element)[:200]!r}"
+            )
         if tag == "meta":
             assert (element.get("http-equiv") or "").lower() != "refresh", f"{where}: meta refresh"
         for name, value in element.attrib.items():
@@ -57,10 +63,13 @@ def assert_inert(html: str, where: str, *, page: bool = True) -> int:
             if name in URL_ATTRIBUTES or name.endswith(":href"):
                 assert not squeezed.startswith(DANGEROUS_SCHEMES), f"{where}: {name}={value!r}"
             if name.startswith(("hx-", "data-hx-", "ws-", "data-ws-", "sse-")):
-                assert "xss-probe" not in squeezed and "alert" not in squeezed, f"{where}: operator htmx attribute {name}={value!r}"
+                assert "xss-probe" not in squeezed and "alert" not in squeezed, (
+                    f"{where}: operator htmx attribute {name}={value!r}"
+                )
                 assert not name.startswith(("hx-on", "data-hx-on")), f"{where}: {name}"
-            assert "xss-probe" not in squeezed or name in {"title", "alt", "aria-label", "value", "content"}, \
+            assert "xss-probe" not in squeezed or name in {"title", "alt", "aria-label", "value", "content"}, (
                 f"{where}: {name}={value!r}"
+            )
         if element.get("id"):
             ids[element.get("id")] += 1
     for landmark in ("banner", "live", "main", "active-incidents"):
@@ -91,12 +100,11 @@ def hostile():
     titles = short(corpus, 200)
     n = len(corpus)
     regions = Region.objects.bulk_create(Region(name=p, slug=f"h-r{i}") for i, p in enumerate(short(corpus, 120)))
-    teams = Team.objects.bulk_create(
-        Team(name=p, public_name=p, support_contact=p[:120]) for p in short(corpus, 120)
-    )
+    teams = Team.objects.bulk_create(Team(name=p, public_name=p, support_contact=p[:120]) for p in short(corpus, 120))
     TeamRegion.objects.bulk_create(TeamRegion(team=t, region=r) for t, r in zip(teams, regions))
     areas = ServiceArea.objects.bulk_create(
-        ServiceArea(name=p, slug=f"h-{i}", region=regions[i], postcodes=str(1000 + i)) for i, p in enumerate(short(corpus, 120))
+        ServiceArea(name=p, slug=f"h-{i}", region=regions[i], postcodes=str(1000 + i))
+        for i, p in enumerate(short(corpus, 120))
     )
     incidents = []
     for i, area in enumerate(areas):
@@ -141,12 +149,20 @@ def test_six_hundred_payloads_render_inert_on_every_channel(client, hostile):
 
     # The live push: the fragments a change sends, and every group's snapshot.
     for incident in incidents[:3]:
-        for group, by_language in live_fragments.render_change(incident.pk, {a.pk for a in incident.areas.all()}).items():
+        for group, by_language in live_fragments.render_change(
+            incident.pk, {a.pk for a in incident.areas.all()}
+        ).items():
             for language, html in by_language.items():
                 figures["live elements"] += assert_inert(html, f"push {group} ({language})", page=False)
-    for group in [groups.STATUS_GROUP, groups.STATUS_SUMMARY, *(groups.area_group(a.slug) for a in areas[::3]),
-                  *(groups.incident_group(i.pk) for i in incidents[1::3])]:
-        figures["live elements"] += assert_inert(live_fragments.render_group_snapshot(group), f"snapshot {group}", page=False)
+    for group in [
+        groups.STATUS_GROUP,
+        groups.STATUS_SUMMARY,
+        *(groups.area_group(a.slug) for a in areas[::3]),
+        *(groups.incident_group(i.pk) for i in incidents[1::3]),
+    ]:
+        figures["live elements"] += assert_inert(
+            live_fragments.render_group_snapshot(group), f"snapshot {group}", page=False
+        )
         figures["live snapshots"] += 1
 
     # JSON: well-formed, served as JSON with nosniff, and the text comes back exactly as typed.
@@ -154,8 +170,9 @@ def test_six_hundred_payloads_render_inert_on_every_channel(client, hostile):
     for url in ["/api/v2/summary.json", "/api/v2/incidents.json", "/api/v2/components.json", "/api/areas/"]:
         texts |= strings_in(assert_json_escaped(page(url), url))
         figures["json documents"] += 1
-    assert set(Incident.objects.exclude(status="resolved").values_list("title", flat=True)) <= texts, \
+    assert set(Incident.objects.exclude(status="resolved").values_list("title", flat=True)) <= texts, (
         "incident titles are not returned verbatim in the JSON"
+    )
     assert {a.name for a in areas} <= texts, "area names are not returned verbatim in the JSON"
 
     # Feeds: well-formed XML; any HTML inside them inert once unescaped.
@@ -185,8 +202,10 @@ def test_six_hundred_payloads_render_inert_on_every_channel(client, hostile):
         assert tags <= SSML_TAGS, f"{area.slug}: operator text became SSML {tags - SSML_TAGS}"
         figures["ivr documents"] += 2
 
-    print(f"\n{len(corpus)} payloads x (title, message, area, region, team); checked in "
-          f"{time.monotonic() - started:.0f} s: {dict(figures)}")
+    print(
+        f"\n{len(corpus)} payloads x (title, message, area, region, team); checked in "
+        f"{time.monotonic() - started:.0f} s: {dict(figures)}"
+    )
 
 
 @pytest.fixture
@@ -200,20 +219,36 @@ def test_payloads_typed_into_the_admin_are_stored_verbatim_and_shown_inert(ops):
     region = factories.region()
     corpus = payloads()[::20]
     for index, payload in enumerate(corpus):
-        response = ops.post("/admin/outages/servicearea/add/", {
-            "name": payload[:120], "slug": f"adm-{index}", "region": region.pk, "postcodes": "", "time_zone": "",
-            "customers": "", "geometry": "",
-        })
+        response = ops.post(
+            "/admin/outages/servicearea/add/",
+            {
+                "name": payload[:120],
+                "slug": f"adm-{index}",
+                "region": region.pk,
+                "postcodes": "",
+                "time_zone": "",
+                "customers": "",
+                "geometry": "",
+            },
+        )
         assert response.status_code in {200, 302}, response.status_code
     areas = list(ServiceArea.objects.filter(slug__startswith="adm-"))
     if not areas:  # the area form needs more fields than a plain POST gives: make them here
         areas = [factories.area(p[:120], slug=f"adm-{i}", region_obj=region) for i, p in enumerate(corpus)]
     for index, payload in enumerate(corpus):
-        response = ops.post("/admin/outages/incident/add/", {
-            "title": payload[:200], "impact": "major", "cause": "", "cause_detail": "",
-            "areas": [areas[index % len(areas)].pk], "update_status": "investigating",
-            "update_message": payload, "update_eta": "",
-        })
+        response = ops.post(
+            "/admin/outages/incident/add/",
+            {
+                "title": payload[:200],
+                "impact": "major",
+                "cause": "",
+                "cause_detail": "",
+                "areas": [areas[index % len(areas)].pk],
+                "update_status": "investigating",
+                "update_message": payload,
+                "update_eta": "",
+            },
+        )
         assert response.status_code == 302, f"{payload!r}: {response.status_code}"
     assert set(Incident.objects.values_list("title", flat=True)) == {p[:200] for p in corpus}
     for url in ["/admin/outages/incident/", "/admin/outages/servicearea/", "/"] + [
@@ -221,7 +256,9 @@ def test_payloads_typed_into_the_admin_are_stored_verbatim_and_shown_inert(ops):
     ]:
         response = ops.get(url)
         assert response.status_code == 200, url
-        assert_inert(response.text, url, page=True) if not url.startswith("/admin/") else _admin_inert(response.text, url)
+        assert_inert(response.text, url, page=True) if not url.startswith("/admin/") else _admin_inert(
+            response.text, url
+        )
 
 
 def _admin_inert(html: str, where: str) -> None:
@@ -240,10 +277,19 @@ def _admin_inert(html: str, where: str) -> None:
 
 def test_a_nul_character_is_refused_cleanly_by_the_admin(ops):
     area = factories.area()
-    response = ops.post("/admin/outages/incident/add/", {
-        "title": "Cable\x00cut", "impact": "major", "cause": "", "cause_detail": "", "areas": [area.pk],
-        "update_status": "investigating", "update_message": "x", "update_eta": "",
-    })
+    response = ops.post(
+        "/admin/outages/incident/add/",
+        {
+            "title": "Cable\x00cut",
+            "impact": "major",
+            "cause": "",
+            "cause_detail": "",
+            "areas": [area.pk],
+            "update_status": "investigating",
+            "update_message": "x",
+            "update_eta": "",
+        },
+    )
     assert response.status_code == 200 and "Null characters are not allowed" in response.text
     assert not Incident.objects.exists()
 
@@ -256,18 +302,28 @@ def test_no_dialog_fires_and_no_operator_htmx_is_active_in_chromium(server, brow
     teams = Team.objects.bulk_create(Team(name=p, public_name=p) for p in short(corpus[500:], 120))
     TeamRegion.objects.bulk_create(TeamRegion(team=t, region=r) for t, r in zip(teams, regions))
     areas = ServiceArea.objects.bulk_create(
-        ServiceArea(name=p, slug=f"b-{i}", region=regions[i % len(regions)]) for i, p in enumerate(short(corpus[:300], 120))
+        ServiceArea(name=p, slug=f"b-{i}", region=regions[i % len(regions)])
+        for i, p in enumerate(short(corpus[:300], 120))
     )
     incidents = [
-        services.open_incident(title=corpus[300 + i][:200], areas=[areas[i], areas[i + 100], areas[i + 200]],
-                               impact=Impact.MAJOR, status="investigating", message=corpus[400 + i])
+        services.open_incident(
+            title=corpus[300 + i][:200],
+            areas=[areas[i], areas[i + 100], areas[i + 200]],
+            impact=Impact.MAJOR,
+            status="investigating",
+            message=corpus[400 + i],
+        )
         for i in range(100)
     ]
     page = browser.new_page()
     dialogs, probes, errors = [], [], []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.on("request", lambda request: probes.append(request.url) if "xss-probe" in request.url.lower() or
-            "evil.example" in request.url else None)
+    page.on(
+        "request",
+        lambda request: (
+            probes.append(request.url) if "xss-probe" in request.url.lower() or "evil.example" in request.url else None
+        ),
+    )
     page.on("pageerror", lambda error: errors.append(str(error)))
     urls = ["/", "/embed/", f"/areas/{areas[0].slug}/", f"/incidents/{incidents[0].pk}/", "/history/"]
     for url in urls:
@@ -276,8 +332,11 @@ def test_no_dialog_fires_and_no_operator_htmx_is_active_in_chromium(server, brow
     # A live push of hostile text swaps in through the ws extension: still inert.
     page.goto(server.url + "/")
     page.wait_for_selector("#live[data-state=live]", timeout=10000)
-    services.post_update(incidents[1], status="identified", message=f"<img src=x onerror=alert('push')>"
-                         f"<div hx-get=\"{PROBE}\" hx-trigger=\"load\">pushed</div>")
+    services.post_update(
+        incidents[1],
+        status="identified",
+        message=f'<img src=x onerror=alert(\'push\')><div hx-get="{PROBE}" hx-trigger="load">pushed</div>',
+    )
     page.get_by_text("pushed").first.wait_for(timeout=10000)
     page.wait_for_timeout(1000)
     live_attributes = page.evaluate(
@@ -285,6 +344,8 @@ def test_no_dialog_fires_and_no_operator_htmx_is_active_in_chromium(server, brow
         ".filter(a => /^(on|hx-on|data-hx-on)/i.test(a.name) || (/^(data-)?hx-/i.test(a.name) && /xss-probe/i.test(a.value)))"
         ".map(a => e.tagName + ' ' + a.name))"
     )
-    print(f"\nChromium: {len(corpus)} payloads (areas, regions, teams, titles, messages) on {len(urls) + 1} pages plus one live push; "
-          f"dialogs {len(dialogs)}, probe requests {len(probes)}, live attributes {len(live_attributes)}")
+    print(
+        f"\nChromium: {len(corpus)} payloads (areas, regions, teams, titles, messages) on {len(urls) + 1} pages plus one live push; "
+        f"dialogs {len(dialogs)}, probe requests {len(probes)}, live attributes {len(live_attributes)}"
+    )
     assert dialogs == [] and probes == [] and live_attributes == [], (dialogs, probes, live_attributes)

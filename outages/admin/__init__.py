@@ -112,8 +112,14 @@ class UpdateTemplateAdmin(admin.ModelAdmin):
     @admin.display(description=_("preview"))
     def preview(self, obj):
         example = {
-            "area": _("District 5"), "areas": _("District 5, District 6"), "eta": "16:30", "title": obj.title or obj.name,
-            "customers": "1,200", "next_update": "15:00", "cause": _("Cable cut"), "crew": _("Crew on site"),
+            "area": _("District 5"),
+            "areas": _("District 5, District 6"),
+            "eta": "16:30",
+            "title": obj.title or obj.name,
+            "customers": "1,200",
+            "next_update": "15:00",
+            "cause": _("Cable cut"),
+            "crew": _("Crew on site"),
         }
         return templating.render_html(obj.message, example)
 

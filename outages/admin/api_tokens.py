@@ -29,7 +29,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return queryset if request.user.is_superuser else queryset.filter(user=request.user)
 
     def get_fields(self, request, obj=None):
-        return ["name", "user"] if obj is None else ["name", "user", "prefix_shown", "created_at", "last_used_at", "revoked_at"]
+        return (
+            ["name", "user"]
+            if obj is None
+            else ["name", "user", "prefix_shown", "created_at", "last_used_at", "revoked_at"]
+        )
 
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else ["user", "prefix_shown", "created_at", "last_used_at", "revoked_at"]

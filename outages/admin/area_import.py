@@ -67,7 +67,9 @@ class AreaImportMixin:
             else:
                 token = secrets.token_urlsafe(16)
                 request.session[SESSION_KEY] = {
-                    "token": token, "name": upload.name, "data": base64.b64encode(data).decode("ascii")
+                    "token": token,
+                    "name": upload.name,
+                    "data": base64.b64encode(data).decode("ascii"),
                 }
                 return self._preview(request, context, plan, token, upload.name)
         return TemplateResponse(request, "admin/outages/servicearea/import.html", {**context, "form": form})
@@ -102,5 +104,7 @@ class AreaImportMixin:
             messages.error(request, str(error))
             return redirect(reverse("admin:outages_servicearea_import"))
         del request.session[SESSION_KEY]
-        messages.success(request, _("Imported %(name)s: %(summary)s.") % {"name": stored["name"], "summary": plan.summary()})
+        messages.success(
+            request, _("Imported %(name)s: %(summary)s.") % {"name": stored["name"], "summary": plan.summary()}
+        )
         return redirect(reverse("admin:outages_servicearea_changelist"))

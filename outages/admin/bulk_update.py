@@ -36,8 +36,10 @@ CLEAR = "clear"
 def shift_choices():
     return [
         (KEEP, _("Keep each one's ETA")),
-        *((f"+{minutes}", _("Move each ETA by %(shift)s") % {"shift": quick_eta._offset_label(minutes)})
-          for minutes in quick_eta.OFFSETS),
+        *(
+            (f"+{minutes}", _("Move each ETA by %(shift)s") % {"shift": quick_eta._offset_label(minutes)})
+            for minutes in quick_eta.OFFSETS
+        ),
         (CLEAR, _("Clear every ETA")),
     ]
 
@@ -49,19 +51,28 @@ def status_choices():
 
 class BulkUpdateForm(forms.Form):
     message = forms.CharField(
-        label=gettext_lazy("Message to customers"), required=False,
+        label=gettext_lazy("Message to customers"),
+        required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
         help_text=gettext_lazy("Posted as the new update of every incident listed."),
     )
     status = forms.ChoiceField(label=gettext_lazy("New status"), choices=status_choices)
     eta_shift = forms.ChoiceField(
-        label=gettext_lazy("ETA"), choices=shift_choices,
-        help_text=gettext_lazy("A move is added to each incident's own ETA; one without an ETA gets it counted from now."),
+        label=gettext_lazy("ETA"),
+        choices=shift_choices,
+        help_text=gettext_lazy(
+            "A move is added to each incident's own ETA; one without an ETA gets it counted from now."
+        ),
     )
 
     def clean(self):
         data = super().clean()
-        if not self.errors and not (data.get("message") or "").strip() and data.get("status") == KEEP and data.get("eta_shift") == KEEP:
+        if (
+            not self.errors
+            and not (data.get("message") or "").strip()
+            and data.get("status") == KEEP
+            and data.get("eta_shift") == KEEP
+        ):
             raise ValidationError(_("Nothing to post: write a message, or change the status or the ETA."))
         return data
 
@@ -106,7 +117,8 @@ def post_update_selected(model_admin, request, queryset):
     now = timezone.now()
     # Only what this operator may change, open ones only: resolving has its own action.
     incidents = [
-        incident for incident in queryset.prefetch_related("areas").order_by("pk")
+        incident
+        for incident in queryset.prefetch_related("areas").order_by("pk")
         if not incident.is_closed and permissions.can_manage(request.user, incident)
     ]
     skipped = queryset.count() - len(incidents)
@@ -149,8 +161,12 @@ def _apply(model_admin, request, incidents, data, now):
         posted += 1
         groups.update(post_summary.groups_for(incident))
         by_channel.update(post_summary.audience(update)[1])
-    summary = post_summary.Summary(open_pages=live_census.open_pages(groups), by_channel=by_channel, about_promise=False)
-    head = ngettext("Update posted to %(count)d incident.", "Update posted to %(count)d incidents.", posted) % {"count": posted}
+    summary = post_summary.Summary(
+        open_pages=live_census.open_pages(groups), by_channel=by_channel, about_promise=False
+    )
+    head = ngettext("Update posted to %(count)d incident.", "Update posted to %(count)d incidents.", posted) % {
+        "count": posted
+    }
     # "Update posted. Showing now on ..." without its first words: the head says it.
     rest = summary.text().split(". ", 1)[1] if ". " in summary.text() else summary.text()
     model_admin.message_user(request, format_html("{} {}", head, rest[0].upper() + rest[1:]), messages.SUCCESS)

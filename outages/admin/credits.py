@@ -59,4 +59,6 @@ class CreditPolicyAdmin(PublicDataAdmin, admin.ModelAdmin):
             "form": form,
             "columns": credits.CSV_COLUMNS,
         }
-        return TemplateResponse(request, "admin/outages/creditpolicy/export.html", context, status=400 if form.errors else 200)
+        return TemplateResponse(
+            request, "admin/outages/creditpolicy/export.html", context, status=400 if form.errors else 200
+        )

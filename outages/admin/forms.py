@@ -83,7 +83,9 @@ class IncidentForm(forms.ModelForm, MessageTranslationFields):
         label=_("Next update by"),
         required=False,
         widget=DATETIME_WIDGET,
-        help_text=_("A promise to customers of when the next update comes; the incident is flagged overdue if it passes."),
+        help_text=_(
+            "A promise to customers of when the next update comes; the incident is flagged overdue if it passes."
+        ),
     )
     reopen = forms.BooleanField(
         label=_("Reopen this resolved incident"), required=False, help_text=_("Needed to post a non-resolved status.")
@@ -92,8 +94,10 @@ class IncidentForm(forms.ModelForm, MessageTranslationFields):
         label=_("Customers affected per area"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
-        help_text=_("Optional, one line per area: its name, a colon and the estimate (District 5: 1200). "
-                    "Areas not listed show the incident's estimate."),
+        help_text=_(
+            "Optional, one line per area: its name, a colon and the estimate (District 5: 1200). "
+            "Areas not listed show the incident's estimate."
+        ),
     )
     # Optimistic concurrency: the version the operator saw.
     seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -111,7 +115,8 @@ class IncidentForm(forms.ModelForm, MessageTranslationFields):
         incident = self.instance
         self.now = timezone.now()
         self.fields["update_eta"].help_text = format_lazy(
-            "{} {}", _("Times are in %(zone)s.") % {"zone": quick_eta.zone_label(self.now)},
+            "{} {}",
+            _("Times are in %(zone)s.") % {"zone": quick_eta.zone_label(self.now)},
             _("Leave as it is to keep the current estimate; clear it to withdraw it."),
         )
         statuses = MaintenanceStatus if self.kind == Kind.MAINTENANCE else IncidentStatus
@@ -142,7 +147,9 @@ class IncidentForm(forms.ModelForm, MessageTranslationFields):
             self.hidden_areas = set()
             self.fields["update_status"].required = True
             self.fields["update_status"].choices = [
-                choice for choice in statuses.choices if choice[0] not in (IncidentStatus.RESOLVED, MaintenanceStatus.COMPLETED)
+                choice
+                for choice in statuses.choices
+                if choice[0] not in (IncidentStatus.RESOLVED, MaintenanceStatus.COMPLETED)
             ]
             self.fields["update_crew_status"].initial = CrewStatus.NOT_ASSIGNED
             del self.fields["reopen"]

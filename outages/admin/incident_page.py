@@ -23,7 +23,14 @@ def reopening(request) -> bool:
     return request.GET.get("reopen") == "1" or request.POST.get("reopen") in ("on", "1", "true")
 
 
-UPDATE_FIELDS = ("update_status", "update_message", "update_eta", "eta_choice", "update_crew_status", "update_next_update_at")
+UPDATE_FIELDS = (
+    "update_status",
+    "update_message",
+    "update_eta",
+    "eta_choice",
+    "update_crew_status",
+    "update_next_update_at",
+)
 
 
 def context(request, incident: Incident, form=None) -> dict:

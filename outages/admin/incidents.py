@@ -51,7 +51,7 @@ def _when(value) -> str:
 
 
 def _two_lines(value, now):
-    """"today 16:30" over "in 2 h": narrow enough for the list at 1024 px."""
+    """ "today 16:30" over "in 2 h": narrow enough for the list at 1024 px."""
     day, _sep, rest = quick_eta.words(value, now).partition(", ")
     return format_html('<span class="console-when">{}</span><br><small>{}</small>', day, rest)
 
@@ -108,7 +108,9 @@ class BaseIncidentAdmin(admin.ModelAdmin):
         names = [area.name for area in obj.areas.all()]
         more = f" +{len(names) - 4}" if len(names) > 4 else ""
         # Each name in one piece: a narrow column breaks between names, not inside one.
-        return format_html("{}{}", format_html_join(", ", '<span class="console-when">{}</span>', ((n,) for n in names[:4])), more)
+        return format_html(
+            "{}{}", format_html_join(", ", '<span class="console-when">{}</span>', ((n,) for n in names[:4])), more
+        )
 
     @admin.display(description=_("next update"), ordering="next_update_at")
     def promise(self, obj):
@@ -116,9 +118,13 @@ class BaseIncidentAdmin(admin.ModelAdmin):
             return "—"
         now = timezone.now()
         if obj.next_update_at <= now:
-            return format_html('<strong class="console-overdue">{}</strong><br>{}', _("Overdue"), _two_lines(obj.next_update_at, now))
+            return format_html(
+                '<strong class="console-overdue">{}</strong><br>{}', _("Overdue"), _two_lines(obj.next_update_at, now)
+            )
         if cadence.is_due_soon(obj):
-            return format_html('<strong class="update-due--soon">{}</strong><br>{}', _("Due soon"), _two_lines(obj.next_update_at, now))
+            return format_html(
+                '<strong class="update-due--soon">{}</strong><br>{}', _("Due soon"), _two_lines(obj.next_update_at, now)
+            )
         return _two_lines(obj.next_update_at, now)
 
     @admin.display(description=_("ETA"), ordering="eta")
@@ -168,7 +174,8 @@ class BaseIncidentAdmin(admin.ModelAdmin):
                     entry.user or _("system"),
                     entry.get_action_display(),
                     format_html_join(
-                        "", "<div><code>{}</code>: {} → {}</div>",
+                        "",
+                        "<div><code>{}</code>: {} → {}</div>",
                         ((name, values[0] or "—", values[1] or "—") for name, values in entry.changes.items()),
                     ),
                 )
@@ -177,9 +184,15 @@ class BaseIncidentAdmin(admin.ModelAdmin):
         )
         link = reverse("admin:outages_auditentry_changelist") + f"?incident__id__exact={obj.pk}"
         return format_html(
-            '<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>'
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>"
             '<p><a href="{}">{}</a></p>',
-            _("when"), _("who"), _("action"), _("changes"), rows, link, _("Full audit log"),
+            _("when"),
+            _("who"),
+            _("action"),
+            _("changes"),
+            rows,
+            link,
+            _("Full audit log"),
         )
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
@@ -242,7 +255,9 @@ class BaseIncidentAdmin(admin.ModelAdmin):
         else:
             self.message_user(request, _("Details saved."), messages.SUCCESS)
         if stay:
-            return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk]))
+            return HttpResponseRedirect(
+                reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
+            )
         return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"))
 
     def changelist_view(self, request, extra_context=None):
@@ -280,7 +295,8 @@ class BaseIncidentAdmin(admin.ModelAdmin):
         if form.is_bound and form.is_valid():
             count = services.resolve_many(list(open_ones), message=form.cleaned_data["message"], author=request.user)
             self.message_user(
-                request, ngettext("%(count)d incident resolved.", "%(count)d incidents resolved.", count) % {"count": count},
+                request,
+                ngettext("%(count)d incident resolved.", "%(count)d incidents resolved.", count) % {"count": count},
                 messages.SUCCESS,
             )
             return None
@@ -311,7 +327,9 @@ class BaseIncidentAdmin(admin.ModelAdmin):
 
     def post_template_view(self, request, pk, template_id):
         if request.method != "POST":
-            return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[pk]))
+            return HttpResponseRedirect(
+                reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[pk])
+            )
         incident = get_object_or_404(self.get_queryset(request), pk=pk)
         if not self.has_change_permission(request, incident):
             raise PermissionDenied
@@ -345,8 +363,16 @@ class IncidentAdmin(BaseIncidentAdmin):
     ordering = [Case(When(status__in=ACTIVE_STATUSES, then=0), default=1).asc(), "-started_at"]
     list_display_links = ["title"]
     list_filter = ["status", OverdueFilter, "impact", "cause", "crew_status", "areas__region", "areas"]
-    readonly_fields = ["view_on_site_link", "status", "eta", "next_update_at", "started_at", "resolved_at", "timeline",
-                       "audit_log"]
+    readonly_fields = [
+        "view_on_site_link",
+        "status",
+        "eta",
+        "next_update_at",
+        "started_at",
+        "resolved_at",
+        "timeline",
+        "audit_log",
+    ]
 
     def get_urls(self):
         report = path(
@@ -355,7 +381,15 @@ class IncidentAdmin(BaseIncidentAdmin):
         return [report, *super().get_urls()]
 
     def get_fieldsets(self, request, obj=None):
-        update_fields = ["update_status", "update_message", *MESSAGE_TRANSLATION_FIELDS, "update_eta", "update_eta_stage", "update_crew_status", "update_next_update_at"]
+        update_fields = [
+            "update_status",
+            "update_message",
+            *MESSAGE_TRANSLATION_FIELDS,
+            "update_eta",
+            "update_eta_stage",
+            "update_crew_status",
+            "update_next_update_at",
+        ]
         facts = ["title", "impact", "cause", "cause_detail", "customers_affected", "areas", "services"]
         if obj is None:
             return [(_("Incident"), {"fields": facts}), (_("Post an update"), {"fields": update_fields + ["template"]})]
@@ -363,16 +397,21 @@ class IncidentAdmin(BaseIncidentAdmin):
         # The change page (change_form.html) lays these out itself: what customers
         # see now, the update with its own button, then the details collapsed.
         return [
-            (_("Post an update"), {"fields": [*update_fields, "eta_choice", "reopen", "seen_version"], "classes": ["console-update"]}),
+            (
+                _("Post an update"),
+                {"fields": [*update_fields, "eta_choice", "reopen", "seen_version"], "classes": ["console-update"]},
+            ),
             (_("Incident"), {"fields": facts, "classes": ["console-details"]}),
             (_("Audit log"), {"fields": ["audit_log"], "classes": ["collapse"]}),
         ]
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
-        template = UpdateTemplate.objects.filter(pk=request.GET.get("template") or None).first() if (
-            request.GET.get("template", "").isascii() and request.GET.get("template", "").isdigit()
-        ) else None
+        template = (
+            UpdateTemplate.objects.filter(pk=request.GET.get("template") or None).first()
+            if (request.GET.get("template", "").isascii() and request.GET.get("template", "").isdigit())
+            else None
+        )
         if template is not None:
             initial.update(
                 {
@@ -422,8 +461,17 @@ class MaintenanceAdmin(BaseIncidentAdmin):
         facts = ["title", "impact", "scheduled_for", "scheduled_until", "customers_affected", "areas", "services"]
         if obj is None:
             return [(_("Maintenance window"), {"fields": facts}), (_("Announcement"), {"fields": ["update_message"]})]
-        update_fields = ["update_status", "update_message", *MESSAGE_TRANSLATION_FIELDS, "update_eta", "update_crew_status",
-                         "update_next_update_at", "eta_choice", "reopen", "seen_version"]
+        update_fields = [
+            "update_status",
+            "update_message",
+            *MESSAGE_TRANSLATION_FIELDS,
+            "update_eta",
+            "update_crew_status",
+            "update_next_update_at",
+            "eta_choice",
+            "reopen",
+            "seen_version",
+        ]
         return [
             (_("Post an update"), {"fields": update_fields, "classes": ["console-update"]}),
             (_("Maintenance window"), {"fields": facts, "classes": ["console-details"]}),

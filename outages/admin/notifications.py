@@ -32,15 +32,29 @@ class NotificationEventAdmin(admin.ModelAdmin):
     list_filter = ["state", "incident__kind"]
     search_fields = ["incident__title"]
     list_select_related = ["incident", "update"]
-    readonly_fields = ["incident", "update", "area_ids", "state", "planned_at", "touched_at", "due_at", "created_at", "finished_at"]
+    readonly_fields = [
+        "incident",
+        "update",
+        "area_ids",
+        "state",
+        "planned_at",
+        "touched_at",
+        "due_at",
+        "created_at",
+        "finished_at",
+    ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            n_sent=_status_count(Delivery.Status.SENT),
-            n_pending=Count(
-                "deliveries", filter=Q(deliveries__status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING])
-            ),
-            n_failed=_status_count(Delivery.Status.FAILED),
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_sent=_status_count(Delivery.Status.SENT),
+                n_pending=Count(
+                    "deliveries", filter=Q(deliveries__status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING])
+                ),
+                n_failed=_status_count(Delivery.Status.FAILED),
+            )
         )
 
     def has_add_permission(self, request):
@@ -91,6 +105,8 @@ class DeliveryAdmin(admin.ModelAdmin):
             events.add(delivery.event_id)
             retried += 1
         for event_id in events:
-            NotificationEvent.objects.filter(pk=event_id).update(state=NotificationEvent.State.SENDING, finished_at=None)
+            NotificationEvent.objects.filter(pk=event_id).update(
+                state=NotificationEvent.State.SENDING, finished_at=None
+            )
             engine.enqueue(event_id)
         self.message_user(request, _("%(count)d deliveries queued again.") % {"count": retried}, messages.SUCCESS)

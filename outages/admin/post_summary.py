@@ -44,9 +44,7 @@ def audience(update: IncidentUpdate) -> tuple[NotificationEvent | None, Counter]
     if event.planned_at:
         rows = Delivery.objects.filter(event=event).values_list("channel").annotate(n=Count("id"))
     else:
-        rows = (
-            notifications.recipients(event.area_ids).values_list("channel").annotate(n=Count("id", distinct=True))
-        )
+        rows = notifications.recipients(event.area_ids).values_list("channel").annotate(n=Count("id", distinct=True))
     return event, Counter(dict(rows))
 
 
@@ -69,7 +67,8 @@ class Summary:
                 "Update posted. Showing now on %(pages)s open page",
                 "Update posted. Showing now on %(pages)s open pages",
                 self.open_pages,
-            ) % {"pages": n(self.open_pages)}
+            )
+            % {"pages": n(self.open_pages)}
         ]
         if self.subscribers:
             parts.append(

@@ -48,8 +48,9 @@ class ProblemReportAdmin(admin.ModelAdmin):
             path("hot/", view(self.hot_view), name="outages_problemreport_hot"),
             # Not admin_view: a poll after the session ended must not swap the login page in.
             path("hot/fragment/", self.hot_fragment, name="outages_problemreport_hot_fragment"),
-            path("hot/<int:area_id>/open/", view(require_POST(self.open_from_reports)),
-                 name="outages_problemreport_open"),
+            path(
+                "hot/<int:area_id>/open/", view(require_POST(self.open_from_reports)), name="outages_problemreport_open"
+            ),
         ] + super().get_urls()
 
     def _hot_context(self, request) -> dict:
@@ -96,7 +97,9 @@ class ProblemReportAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:outages_problemreport_hot"))
         self.message_user(
             request,
-            _("Incident opened for %(area)s from customer reports. Check the title, impact and services, then post an update.")
+            _(
+                "Incident opened for %(area)s from customer reports. Check the title, impact and services, then post an update."
+            )
             % {"area": area.name},
             messages.SUCCESS,
         )

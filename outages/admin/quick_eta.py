@@ -29,7 +29,9 @@ CLEAR = "clear"
 
 
 def _offset_label(minutes: int) -> str:
-    return _("+%(minutes)d min") % {"minutes": minutes} if minutes < 60 else _("+%(hours)d h") % {"hours": minutes // 60}
+    return (
+        _("+%(minutes)d min") % {"minutes": minutes} if minutes < 60 else _("+%(hours)d h") % {"hours": minutes // 60}
+    )
 
 
 def choices() -> list[tuple[str, str]]:
@@ -46,7 +48,7 @@ def zone():
 
 
 def zone_label(now: datetime | None = None) -> str:
-    """"Europe/Budapest, CET": the zone the console's times are read in, by name and by today's abbreviation."""
+    """ "Europe/Budapest, CET": the zone the console's times are read in, by name and by today's abbreviation."""
     local = timezone.localtime(now or timezone.now(), zone())
     return f"{zone().key}, {local.tzname()}"
 
@@ -84,7 +86,7 @@ def clock(value: datetime) -> str:
 
 
 def words(value: datetime | None, now: datetime) -> str:
-    """"today 16:30, in 2 h 10 min" / "tomorrow 01:30, in 3 h" / "Sat 14 Mar 09:00, in 3 days 2 h"."""
+    """ "today 16:30, in 2 h 10 min" / "tomorrow 01:30, in 3 h" / "Sat 14 Mar 09:00, in 3 days 2 h"."""
     if value is None:
         return _("no estimate")
     local, today = timezone.localtime(value, zone()), timezone.localtime(now, zone()).date()

@@ -75,7 +75,9 @@ class HistoryFeed(Feed):
         if incident.eta and incident.is_active:
             facts.append((_("Estimated restoration"), _when(incident.eta, zone)))
         if incident.scheduled_for and incident.scheduled_until:
-            facts.append((_("Scheduled"), f"{_when(incident.scheduled_for, zone)} – {_when(incident.scheduled_until, zone)}"))
+            facts.append(
+                (_("Scheduled"), f"{_when(incident.scheduled_for, zone)} – {_when(incident.scheduled_until, zone)}")
+            )
         updates = format_html_join(
             "",
             "<li><strong>{}</strong> · {}{}<br>{}</li>",
@@ -91,7 +93,9 @@ class HistoryFeed(Feed):
         )
         return format_html(
             # The separator is markup: a plain "<br>" would be escaped (readers showed "&lt;br&gt;").
-            "<p>{}</p><ol>{}</ol>", format_html_join(mark_safe("<br>"), "{}: {}", facts), updates
+            "<p>{}</p><ol>{}</ol>",
+            format_html_join(mark_safe("<br>"), "{}: {}", facts),
+            updates,
         )
 
     def item_link(self, incident: Incident) -> str:

@@ -106,7 +106,9 @@ def _string(data: dict, field: str, default: str = "", max_length: int = MESSAGE
 def _slug_list(data: dict, field: str, model) -> list:
     value = data.get(field, [])
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise BadRequest(_("%(field)s must be a list of slugs.") % {"field": field}, {field: [_("Must be a list of slugs.")]})
+        raise BadRequest(
+            _("%(field)s must be a list of slugs.") % {"field": field}, {field: [_("Must be a list of slugs.")]}
+        )
     slugs = {_check_text(item, field) for item in value}
     found = list(model.objects.filter(slug__in=slugs))
     unknown = sorted(slugs - {obj.slug for obj in found})
@@ -142,7 +144,16 @@ def _incident_json(pk: int) -> dict:
 
 
 NEW_INCIDENT_FIELDS = {
-    "title", "areas", "services", "impact", "status", "message", "message_translations", "eta", "cause", "cause_detail",
+    "title",
+    "areas",
+    "services",
+    "impact",
+    "status",
+    "message",
+    "message_translations",
+    "eta",
+    "cause",
+    "cause_detail",
     "eta_stage",
 }
 

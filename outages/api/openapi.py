@@ -83,7 +83,11 @@ def _array(items: dict) -> dict:
 SUMMARY_ROW = {
     "type": "object",
     "properties": {
-        "region": {"type": ["object", "null"], "properties": {"slug": STRING, "name": STRING}, "required": ["slug", "name"]},
+        "region": {
+            "type": ["object", "null"],
+            "properties": {"slug": STRING, "name": STRING},
+            "required": ["slug", "name"],
+        },
         "customers_out": {"type": "integer", "minimum": 0},
         "customers_served": {"type": "integer", "minimum": 0},
         "percent_out": {"type": ["number", "null"]},
@@ -91,7 +95,15 @@ SUMMARY_ROW = {
         "earliest_eta": TIME_OR_NULL,
         "latest_eta": TIME_OR_NULL,
     },
-    "required": ["region", "customers_out", "customers_served", "percent_out", "incidents", "earliest_eta", "latest_eta"],
+    "required": [
+        "region",
+        "customers_out",
+        "customers_served",
+        "percent_out",
+        "incidents",
+        "earliest_eta",
+        "latest_eta",
+    ],
 }
 
 
@@ -117,9 +129,7 @@ SCHEMAS = {
             }
         }
     ),
-    "Page": _object(
-        {"id": STRING, "name": STRING, "url": STRING, "time_zone": STRING, "updated_at": TIME_OR_NULL}
-    ),
+    "Page": _object({"id": STRING, "name": STRING, "url": STRING, "time_zone": STRING, "updated_at": TIME_OR_NULL}),
     "Status": _object(
         {"indicator": {"type": "string", "enum": ["none", "minor", "major", "critical"]}, "description": STRING}
     ),
@@ -237,7 +247,10 @@ SCHEMAS = {
                     "description": STRING,
                     "postcodes": _array(STRING),
                     "eta": {**TIME_OR_NULL, "description": "The latest ETA among the active incidents"},
-                    "next_update_at": {**TIME_OR_NULL, "description": "The soonest promised update among the active incidents"},
+                    "next_update_at": {
+                        **TIME_OR_NULL,
+                        "description": "The soonest promised update among the active incidents",
+                    },
                     "cause": STRING_OR_NULL,
                     "crew_status": {"type": ["string", "null"], "enum": [*CrewStatus.values, None]},
                     "customers_affected": COUNT_OR_NULL,
@@ -253,7 +266,10 @@ SCHEMAS = {
                 "areas": {**_array(SLUG), "minItems": 1, "description": "Area slugs"},
                 "services": {**_array(SLUG), "description": "Service slugs"},
                 "impact": {"type": "string", "enum": Impact.values},
-                "status": {"type": "string", "enum": [IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING]},
+                "status": {
+                    "type": "string",
+                    "enum": [IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING],
+                },
                 "message": {"type": "string", "maxLength": 10000},
                 "message_translations": {
                     "type": "object",
@@ -266,7 +282,14 @@ SCHEMAS = {
                 "eta_stage": ETA_STAGE_INPUT,
             },
             optional=(
-                "services", "impact", "status", "message", "message_translations", "eta", "cause", "cause_detail",
+                "services",
+                "impact",
+                "status",
+                "message",
+                "message_translations",
+                "eta",
+                "cause",
+                "cause_detail",
                 "eta_stage",
             ),
         ),
@@ -286,7 +309,10 @@ SCHEMAS = {
                     **TIME_OR_NULL,
                     "description": "Absent: keep the current ETA; null: withdraw it; a time: the new ETA",
                 },
-                "reopen": {"type": "boolean", "description": "Needed to post a non-resolved status on a resolved incident"},
+                "reopen": {
+                    "type": "boolean",
+                    "description": "Needed to post a non-resolved status on a resolved incident",
+                },
                 "eta_stage": ETA_STAGE_INPUT,
             },
             optional=("message", "message_translations", "eta", "reopen", "eta_stage"),
@@ -294,8 +320,14 @@ SCHEMAS = {
         "additionalProperties": False,
     },
     "PostedUpdate": _object(
-        {"id": {"type": "integer"}, "status": STRING, "message": STRING, "eta": TIME_OR_NULL, "created_at": TIME,
-         "incident": _ref("NativeIncident")}
+        {
+            "id": {"type": "integer"},
+            "status": STRING,
+            "message": STRING,
+            "eta": TIME_OR_NULL,
+            "created_at": TIME,
+            "incident": _ref("NativeIncident"),
+        }
     ),
     "AlertmanagerWebhook": {
         **_object(
@@ -321,8 +353,12 @@ SCHEMAS = {
         "description": "Alertmanager's webhook payload (version 4); other fields are ignored.",
     },
     "AlertmanagerResult": _object(
-        {"opened": _array({"type": "integer"}), "resolved": _array({"type": "integer"}),
-         "unchanged": _array({"type": "integer"}), "ignored": _array(_object({"fingerprint": STRING, "reason": STRING}))}
+        {
+            "opened": _array({"type": "integer"}),
+            "resolved": _array({"type": "integer"}),
+            "unchanged": _array({"type": "integer"}),
+            "ignored": _array(_object({"fingerprint": STRING, "reason": STRING})),
+        }
     ),
 }
 
@@ -380,8 +416,12 @@ def document() -> dict:
         "paths": {
             "/api/v2/summary.json": _v2(
                 "Page, status, components, unresolved incidents and upcoming or active maintenance",
-                {"status": _ref("Status"), "components": COMPONENTS, "incidents": INCIDENTS,
-                 "scheduled_maintenances": INCIDENTS},
+                {
+                    "status": _ref("Status"),
+                    "components": COMPONENTS,
+                    "incidents": INCIDENTS,
+                    "scheduled_maintenances": INCIDENTS,
+                },
             ),
             "/api/v2/status.json": _v2("The blended status", {"status": _ref("Status")}),
             "/api/v2/components.json": _v2("Areas (components) and regions (groups)", {"components": COMPONENTS}),
@@ -419,7 +459,10 @@ def document() -> dict:
                     "tags": ["Native"],
                     "parameters": [],
                     "responses": {
-                        "200": {"description": "One row per region and a total row", "content": {"text/csv": {"schema": STRING}}},
+                        "200": {
+                            "description": "One row per region and a total row",
+                            "content": {"text/csv": {"schema": STRING}},
+                        },
                         "304": NOT_MODIFIED,
                         "400": ERROR,
                     },
@@ -444,7 +487,9 @@ def document() -> dict:
                 "Post an update (status resolved resolves the incident)",
                 _ref("NewUpdate"),
                 _ref("PostedUpdate"),
-                parameters=[{"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}],
+                parameters=[
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+                ],
                 errors=("400", "401", "403", "404"),
             ),
             "/api/manage/alertmanager/": _post(

@@ -115,7 +115,9 @@ def wobble(polygon):
 def cell(slug):
     lat, lon, radius = CENTRES[slug]
     cx, cy = to_km(lat, lon)
-    polygon = [(cx + radius * math.cos(k * math.tau / 24), cy + radius * math.sin(k * math.tau / 24)) for k in range(24)]
+    polygon = [
+        (cx + radius * math.cos(k * math.tau / 24), cy + radius * math.sin(k * math.tau / 24)) for k in range(24)
+    ]
     for other, (olat, olon, _) in CENTRES.items():
         if other == slug:
             continue

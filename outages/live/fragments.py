@@ -120,5 +120,3 @@ def render_change(incident_id: int, area_ids) -> dict[str, dict[str, str]]:
         incident_data = current.incident_snapshot(incident)
         fragments[incident_group(incident_id)] = i18n.in_every_language(lambda: _incident_html(incident_data))
     return fragments
-
-

@@ -26,6 +26,8 @@ def poll_seconds() -> float:
     """How quickly a change made where the layer cannot reach (another process
     on the in-memory layer, Redis down) still arrives: the outbox poll interval."""
     return settings.LIVE_OUTBOX_POLL_SECONDS
+
+
 # Rows this recent are re-read on each poll: a row that committed after a
 # higher id (concurrent writers) is still delivered.
 POLL_WINDOW = timedelta(seconds=30)
@@ -38,7 +40,6 @@ def area_group(slug: str) -> str:
 
 def incident_group(pk: int) -> str:
     return f"incident-{pk}"
-
 
 
 def status_path(*, summary: bool = False) -> str:

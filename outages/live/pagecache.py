@@ -250,7 +250,7 @@ def _fits(entry: Entry) -> bool:
 
 
 def _slot_key(prefix: str, variant: str, slots: int, choice: int = 0) -> str:
-    return f"{prefix}:{int(variant[8 * choice:8 * choice + 8], 16) % max(1, slots)}"
+    return f"{prefix}:{int(variant[8 * choice : 8 * choice + 8], 16) % max(1, slots)}"
 
 
 def _cache_get(key: str, query: bool = False, variant: str = ""):
@@ -275,7 +275,9 @@ def _cache_set(key: str, value: Entry, timeout: float, query: bool = False, vari
 
 def _last_good_slots(variant: str, query: bool) -> list[str]:
     prefix, slots = (
-        ("page-last-q", settings.PAGE_LAST_GOOD_QUERY_ENTRIES) if query else ("page-last", settings.PAGE_LAST_GOOD_ENTRIES)
+        ("page-last-q", settings.PAGE_LAST_GOOD_QUERY_ENTRIES)
+        if query
+        else ("page-last", settings.PAGE_LAST_GOOD_ENTRIES)
     )
     return list(dict.fromkeys(_slot_key(prefix, variant, slots, choice) for choice in (0, 1)))
 
@@ -379,9 +381,11 @@ def conditional(request: HttpRequest, response: HttpResponse) -> HttpResponse:
 def _stale(request: HttpRequest, entry: Entry) -> HttpResponse:
     as_of = datetime.fromtimestamp(entry.rendered_at, tz=UTC)
     content = entry.content
-    if entry.headers and dict(entry.headers).get("Content-Type", "").startswith("text/html") and not dict(
+    if (
         entry.headers
-    ).get("Content-Encoding"):
+        and dict(entry.headers).get("Content-Type", "").startswith("text/html")
+        and not dict(entry.headers).get("Content-Encoding")
+    ):
         banner = render_to_string(
             "outages/_stale_banner.html", {"as_of": timezone.localtime(as_of)}, request=None
         ).encode()
@@ -410,9 +414,7 @@ def _unavailable(request: HttpRequest) -> HttpResponse:
 # The decorator -------------------------------------------------------------------
 
 
-def cached(
-    max_age: int | None = None, *, htmx: bool = False, cache_errors: bool = False, language=None, params=()
-):
+def cached(max_age: int | None = None, *, htmx: bool = False, cache_errors: bool = False, language=None, params=()):
     """Serve this anonymous GET view from the cache, rendered once per status version.
 
     Only 200 answers are kept (and 4xx ones with `cache_errors`); other

@@ -20,7 +20,9 @@ def _snapshot_response(request: HttpRequest, group: str) -> HttpResponse:
 @pagecache.cached(params=("lang", "summary"))
 def status_snapshot(request: HttpRequest) -> HttpResponse:
     # ?summary=1: without the list of every area, as the socket (the widget polls this).
-    return _snapshot_response(request, groups.STATUS_SUMMARY if request.GET.get("summary") == "1" else groups.STATUS_GROUP)
+    return _snapshot_response(
+        request, groups.STATUS_SUMMARY if request.GET.get("summary") == "1" else groups.STATUS_GROUP
+    )
 
 
 @require_safe

@@ -35,7 +35,6 @@ from .relay import Relay
 log = logging.getLogger(__name__)
 
 
-
 def publish_change(*, incident_id: int, area_ids) -> LiveChange:
     """Render once, keep it in the outbox, announce it. Called after commit."""
     change = LiveChange.objects.create(fragments=render_change(incident_id, area_ids))
@@ -107,5 +106,3 @@ def prune_outbox(now) -> int:
     """Outbox rows are only needed for the poll window; keep an hour for diagnosis."""
     deleted, _ = LiveChange.objects.filter(created_at__lt=now - OUTBOX_KEEP).delete()
     return deleted
-
-

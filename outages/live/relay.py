@@ -26,7 +26,6 @@ from .groups import POLL_WINDOW, RELAY_GROUP, poll_seconds
 log = logging.getLogger(__name__)
 
 
-
 def text_frame(text: str) -> bytes:
     """One unfragmented websocket text frame (RFC 6455 §5.2).
 
@@ -74,7 +73,6 @@ class Relay:
                 raise
 
         return await self.loop.run_in_executor(self.executor, run)
-
 
     @classmethod
     async def get(cls) -> Relay:

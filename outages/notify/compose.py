@@ -37,10 +37,12 @@ UNSUBSCRIBE_PLACEHOLDER = "__UNSUBSCRIBE_URL__"
 
 
 def local_time_text(value: datetime | None, tz) -> str:
-    """"16:30 CET", or with the date when not today, in the active language."""
+    """ "16:30 CET", or with the date when not today, in the active language."""
     if value is None:
         return ""
-    return announcements.When(local=timezone.localtime(value, tz), today=timezone.localtime(timezone.now(), tz)).written()
+    return announcements.When(
+        local=timezone.localtime(value, tz), today=timezone.localtime(timezone.now(), tz)
+    ).written()
 
 
 def customer_sentence(incident: Incident, status: str, eta: datetime | None, area_names: str, tz) -> str:
@@ -113,11 +115,7 @@ def compose(event: NotificationEvent, areas: list[ServiceArea]) -> Message:
 def _credit_sentences(incident: Incident, areas: list[ServiceArea]) -> list[str]:
     """The service-credit notices of these areas, as the incident card words them."""
     wanted = {area.pk for area in areas}
-    return [
-        notice.text()
-        for notice in credits.notices_for(incident)
-        if wanted & {area.pk for area in notice.areas}
-    ]
+    return [notice.text() for notice in credits.notices_for(incident) if wanted & {area.pk for area in notice.areas}]
 
 
 def event_kind(update: IncidentUpdate) -> str:
@@ -200,7 +198,11 @@ def webhook_payload(event: NotificationEvent, notice: Message, areas: list[Servi
                 "eta": notice.eta.isoformat() if notice.eta else None,
                 "url": notice.url,
             },
-            "update": {"id": update.pk, "message": update.localized_message, "created_at": update.created_at.isoformat()},
+            "update": {
+                "id": update.pk,
+                "message": update.localized_message,
+                "created_at": update.created_at.isoformat(),
+            },
             "areas": [{"slug": area.slug, "name": area.name} for area in areas],
             "text": notice.sentence,
             "credits": notice.credits,

@@ -74,7 +74,9 @@ def plan(event: NotificationEvent) -> int:
             return 0
         now = timezone.now()
         rows = recipients(event.area_ids).values_list("pk", "channel").distinct()
-        deliveries = [Delivery(event=event, subscriber_id=pk, channel=channel, next_attempt_at=now) for pk, channel in rows]
+        deliveries = [
+            Delivery(event=event, subscriber_id=pk, channel=channel, next_attempt_at=now) for pk, channel in rows
+        ]
         Delivery.objects.bulk_create(deliveries, batch_size=1000, ignore_conflicts=True)
         event.planned_at = now
         event.state = NotificationEvent.State.SENDING
@@ -218,7 +220,9 @@ def _finish_or_reschedule(event_id: int) -> dict:
     if deliveries.filter(status=Delivery.Status.SENDING).exists():
         return {"in_flight_elsewhere": True}  # another worker finishes it; the sweep covers a dead one
     now = timezone.now()
-    NotificationEvent.objects.filter(pk=event_id).update(state=NotificationEvent.State.DONE, finished_at=now, touched_at=now)
+    NotificationEvent.objects.filter(pk=event_id).update(
+        state=NotificationEvent.State.DONE, finished_at=now, touched_at=now
+    )
     return {"done": True}
 
 
@@ -237,7 +241,9 @@ def sweep(now: datetime) -> int:
             if not claimed:
                 continue
             Delivery.objects.filter(event_id=event_id, status=Delivery.Status.SENDING, claimed_at__lt=horizon).update(
-                status=Delivery.Status.PENDING, claimed_at=None, next_attempt_at=timezone.now(),
+                status=Delivery.Status.PENDING,
+                claimed_at=None,
+                next_attempt_at=timezone.now(),
                 last_error="handed back after a worker stopped (may have been delivered once)",
             )
             transaction.on_commit(partial(enqueue, event_id))

@@ -38,7 +38,11 @@ class When:
     def _clock(self) -> tuple[str, str, str]:
         """(text, SSML say-as format, SSML value)."""
         if translation.get_language().split("-")[0] in TWELVE_HOUR_LANGUAGES:
-            return (formats.date_format(self.local, "g:i A"), "hms12", self.local.strftime("%I:%M%p").lstrip("0").lower())
+            return (
+                formats.date_format(self.local, "g:i A"),
+                "hms12",
+                self.local.strftime("%I:%M%p").lstrip("0").lower(),
+            )
         text = formats.date_format(self.local, "H:i")
         return text, "hms24", text
 
@@ -116,7 +120,7 @@ def spoken(name: str) -> str:
 
 
 def _service_name(name: str) -> str:
-    """"Fiber internet" reads "fiber internet" mid-sentence; "TV" stays "TV"."""
+    """ "Fiber internet" reads "fiber internet" mid-sentence; "TV" stays "TV"."""
     name = spoken(name)
     if len(name) > 1 and name[0].isupper() and name[1].islower():
         return name[0].lower() + name[1:]
@@ -137,10 +141,16 @@ def _what_sentence(place: str, incidents: list[Incident]) -> tuple[str, dict]:
     values["services"] = get_text_list(names, _("and"))
     vowel = values["services"][0].lower() in "aeiou"
     if serious:
-        template = _("There is an %(services)s outage in %(area)s.") if vowel else _("There is a %(services)s outage in %(area)s.")
+        template = (
+            _("There is an %(services)s outage in %(area)s.")
+            if vowel
+            else _("There is a %(services)s outage in %(area)s.")
+        )
     else:
         template = (
-            _("There is an %(services)s disruption in %(area)s.") if vowel else _("There is a %(services)s disruption in %(area)s.")
+            _("There is an %(services)s disruption in %(area)s.")
+            if vowel
+            else _("There is a %(services)s disruption in %(area)s.")
         )
     return template, values
 
@@ -177,7 +187,9 @@ def announce_for(place: str, tz, incidents: list[Incident], *, now: datetime | N
         ends = [incident.eta or incident.scheduled_until for incident in works]
         first = (_("Planned maintenance work is under way in %(area)s."), name)
         if all(ends) and max(ends) > now:
-            return Announcement([first, (_("The work should finish by %(time)s."), {"time": _when(max(ends), tz, now)})])
+            return Announcement(
+                [first, (_("The work should finish by %(time)s."), {"time": _when(max(ends), tz, now)})]
+            )
         return Announcement([first])
     return Announcement([(_("There are no known problems in %(area)s."), name)])
 
@@ -186,7 +198,7 @@ def announce_for(place: str, tz, incidents: list[Incident], *, now: datetime | N
 
 
 def estimate_duration(minutes: int) -> str:
-    """"45 minutes", "3 hours", "2 days": rounded up, never down, so the estimate stays honest."""
+    """ "45 minutes", "3 hours", "2 days": rounded up, never down, so the estimate stays honest."""
     if minutes <= 45:
         count = max(15, math.ceil(minutes / 15) * 15)
         return ngettext("%(count)d minute", "%(count)d minutes", count) % {"count": count}
@@ -198,14 +210,17 @@ def estimate_duration(minutes: int) -> str:
 
 
 def estimate_sentence(incident: Incident) -> tuple[str, dict]:
-    """"Typically fixed within 3 hours (based on 42 similar outages). Our crew will confirm." as (template, values)."""
+    """ "Typically fixed within 3 hours (based on 42 similar outages). Our crew will confirm." as (template, values)."""
     samples = incident.estimate_samples
     template = ngettext(
         "Typically fixed within %(duration)s (based on %(samples)s similar outage). Our crew will confirm.",
         "Typically fixed within %(duration)s (based on %(samples)s similar outages). Our crew will confirm.",
         samples,
     )
-    return template, {"duration": estimate_duration(incident.estimate_minutes), "samples": formats.number_format(samples)}
+    return template, {
+        "duration": estimate_duration(incident.estimate_minutes),
+        "samples": formats.number_format(samples),
+    }
 
 
 def estimate_text(incident: Incident) -> str:

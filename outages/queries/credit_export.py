@@ -67,10 +67,7 @@ def eligible_credits(since: datetime, until: datetime, now: datetime | None = No
         .order_by("started_at", "id")
     )
     rows = [
-        credit
-        for incident in incidents
-        for credit in credits_for(incident, now)
-        if since <= credit.crossed_at < until
+        credit for incident in incidents for credit in credits_for(incident, now) if since <= credit.crossed_at < until
     ]
     rows.sort(key=lambda c: (c.crossed_at, c.incident.pk, c.area.name, c.service.position, c.policy.pk))
     return rows

@@ -53,13 +53,16 @@ Period = tuple[datetime, datetime | None]  # end None: still open
 
 # Loading: a constant number of queries for any number of incidents ---------
 
+
 def with_credit_data(incidents):
     """Prefetch what credits_for() reads: the timeline's statuses, when each
     area joined, and the active policies of the incident's services."""
     return incidents.prefetch_related(
         Prefetch(
             "updates",
-            queryset=IncidentUpdate.objects.only("id", "incident_id", "status", "created_at").order_by("created_at", "id"),
+            queryset=IncidentUpdate.objects.only("id", "incident_id", "status", "created_at").order_by(
+                "created_at", "id"
+            ),
             to_attr="credit_timeline",
         ),
         Prefetch(
@@ -68,7 +71,9 @@ def with_credit_data(incidents):
             to_attr="credit_areas",
         ),
         # Nested under "services", so it reuses a "services" prefetch already there.
-        Prefetch("services__credit_policies", queryset=CreditPolicy.objects.filter(active=True), to_attr="active_policies"),
+        Prefetch(
+            "services__credit_policies", queryset=CreditPolicy.objects.filter(active=True), to_attr="active_policies"
+        ),
     )
 
 
@@ -95,6 +100,7 @@ def _policies(incident: Incident) -> list[tuple[Service, CreditPolicy]]:
 
 
 # Pure computation ----------------------------------------------------------
+
 
 def open_periods(incident: Incident, timeline=None) -> list[Period]:
     """When the incident was open, in order, from its timeline of updates."""
@@ -216,6 +222,7 @@ def credits_for(incident: Incident, now: datetime | None = None, *, area: Servic
 
 # What customers read --------------------------------------------------------
 
+
 def threshold_text(minutes: int) -> str:
     hours, rest = divmod(minutes, 60)
     hours_text = ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
@@ -253,14 +260,20 @@ class Notice:
             "credit": self.policy.credit,
         }
         if self.ongoing:
-            return _(
-                "This outage has lasted over %(threshold)s. %(service)s customers in %(areas)s "
+            return (
+                _(
+                    "This outage has lasted over %(threshold)s. %(service)s customers in %(areas)s "
+                    "will receive %(credit)s as a credit automatically."
+                )
+                % values
+            )
+        return (
+            _(
+                "This outage lasted over %(threshold)s. %(service)s customers in %(areas)s "
                 "will receive %(credit)s as a credit automatically."
-            ) % values
-        return _(
-            "This outage lasted over %(threshold)s. %(service)s customers in %(areas)s "
-            "will receive %(credit)s as a credit automatically."
-        ) % values
+            )
+            % values
+        )
 
     def as_json(self) -> dict:
         return {

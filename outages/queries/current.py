@@ -49,7 +49,9 @@ def worst(statuses) -> str:
 
 def impact_first(incidents) -> list[Incident]:
     """Worst first (what each does to an area's status), then the oldest first."""
-    return sorted(incidents, key=lambda incident: (-AREA_STATUS_RANK[incident.area_status], incident.started_at, incident.pk))
+    return sorted(
+        incidents, key=lambda incident: (-AREA_STATUS_RANK[incident.area_status], incident.started_at, incident.pk)
+    )
 
 
 def area_statuses(area_ids=None) -> dict[int, str]:
@@ -61,7 +63,9 @@ def area_statuses(area_ids=None) -> dict[int, str]:
     for area_id, kind, status, impact in links.values_list(
         "area_id", "incident__kind", "incident__status", "incident__impact"
     ):
-        statuses[area_id] = worst([statuses.get(area_id, AreaStatus.OPERATIONAL), area_status_for(kind, status, impact)])
+        statuses[area_id] = worst(
+            [statuses.get(area_id, AreaStatus.OPERATIONAL), area_status_for(kind, status, impact)]
+        )
     return statuses
 
 
@@ -70,16 +74,20 @@ def with_card_data(incidents):
     latest = IncidentUpdate.objects.filter(incident=OuterRef("pk")).order_by("-created_at", "-id")
     # The latest update that moved the ETA: "ETA moved from 05:07 to 06:30".
     moved = latest.filter(eta__isnull=False, previous_eta__isnull=False).exclude(eta=F("previous_eta"))
-    return credits.with_credit_data(incidents).annotate(
-        eta_moved_from=Subquery(moved.values("previous_eta")[:1]),
-        eta_moved_to=Subquery(moved.values("eta")[:1]),
-        latest_message=Subquery(latest.values("message")[:1]),
-        latest_message_translations=Subquery(latest.values("message_translations")[:1], output_field=JSONField()),
-        latest_update_at=Subquery(latest.values("created_at")[:1]),
-    ).prefetch_related(
-        Prefetch("areas", queryset=ServiceArea.objects.select_related("region").order_by("name")),
-        "services",
-        "incident_areas",
+    return (
+        credits.with_credit_data(incidents)
+        .annotate(
+            eta_moved_from=Subquery(moved.values("previous_eta")[:1]),
+            eta_moved_to=Subquery(moved.values("eta")[:1]),
+            latest_message=Subquery(latest.values("message")[:1]),
+            latest_message_translations=Subquery(latest.values("message_translations")[:1], output_field=JSONField()),
+            latest_update_at=Subquery(latest.values("created_at")[:1]),
+        )
+        .prefetch_related(
+            Prefetch("areas", queryset=ServiceArea.objects.select_related("region").order_by("name")),
+            "services",
+            "incident_areas",
+        )
     )
 
 
@@ -296,6 +304,8 @@ def team_contact(area: ServiceArea) -> dict | None:
     if team is None:
         return None
     return {"name": team.public_name, "support_contact": team.support_contact or None}
+
+
 # --- API, feeds and voice line -------------------------------------------------
 # Each builds what its channel shows in a fixed number of queries.
 
@@ -409,12 +419,15 @@ def area_incidents_now(area_ids) -> dict[int, list[Incident]]:
 
 # The area at a point --------------------------------------------------------------------
 
+
 def find_area(lon: float, lat: float):
     """The service area at a point: bounding boxes narrow it down in the
     database, point-in-polygon decides. Strictly inside beats on a boundary;
     among overlapping areas the smallest (most specific) wins."""
-    candidates = ServiceArea.objects.defer(None).select_related("region").filter(
-        bbox_west__lte=lon, bbox_east__gte=lon, bbox_south__lte=lat, bbox_north__gte=lat
+    candidates = (
+        ServiceArea.objects.defer(None)
+        .select_related("region")
+        .filter(bbox_west__lte=lon, bbox_east__gte=lon, bbox_south__lte=lat, bbox_north__gte=lat)
     )
     best, best_key = None, None
     for area in candidates:

@@ -181,7 +181,8 @@ def day_bars(spans: Iterable[Span], tz: tzinfo, now: datetime, days: int = HISTO
         high = min(high, now)
         # A window cancelled before it began (zero length) colours nothing.
         touching = [
-            span for span in spans
+            span
+            for span in spans
             if span.start < high and (span.end is None or (span.end > low and span.end > span.start))
         ]
         status = max(
@@ -298,17 +299,23 @@ class EtaHonesty:
             return _("In the last %(days)d days there was no outage for which we gave a time.") % {"days": self.days}
         params = {"days": self.days, "kept": self.kept, "given": self.given}
         if here:
-            text = ngettext(
-                "In the last %(days)d days, %(kept)d of %(given)d outage here was fixed by the first time we gave.",
-                "In the last %(days)d days, %(kept)d of %(given)d outages here were fixed by the first time we gave.",
-                self.given,
-            ) % params
+            text = (
+                ngettext(
+                    "In the last %(days)d days, %(kept)d of %(given)d outage here was fixed by the first time we gave.",
+                    "In the last %(days)d days, %(kept)d of %(given)d outages here were fixed by the first time we gave.",
+                    self.given,
+                )
+                % params
+            )
         else:
-            text = ngettext(
-                "In the last %(days)d days, %(kept)d of %(given)d outage was fixed by the first time we gave.",
-                "In the last %(days)d days, %(kept)d of %(given)d outages were fixed by the first time we gave.",
-                self.given,
-            ) % params
+            text = (
+                ngettext(
+                    "In the last %(days)d days, %(kept)d of %(given)d outage was fixed by the first time we gave.",
+                    "In the last %(days)d days, %(kept)d of %(given)d outages were fixed by the first time we gave.",
+                    self.given,
+                )
+                % params
+            )
         if self.median_slip is not None:
             text += " " + _("When we were late, the fix came a median of %(slip)s after that time.") % {
                 "slip": duration_text(self.median_slip)

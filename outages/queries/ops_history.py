@@ -66,9 +66,7 @@ class ReportRow:
 
 def _row(label: str, link_list: list[Link], *, availability_value=None, obj=None, per_area=False) -> ReportRow:
     chosen = link_list if per_area else per_incident(link_list)
-    durations = [
-        link.resolved_at - (link.span.start if per_area else link.started_at) for link in chosen
-    ]
+    durations = [link.resolved_at - (link.span.start if per_area else link.started_at) for link in chosen]
     return ReportRow(
         label=label,
         outages=len(chosen),
@@ -147,7 +145,5 @@ def ops_report(now: datetime | None = None) -> OpsReport:
             )
         )
     values = [row.availability for row in area_rows]
-    overall = _row(
-        _("All areas"), resolved, availability_value=sum(values) / len(values) if values else None
-    )
+    overall = _row(_("All areas"), resolved, availability_value=sum(values) / len(values) if values else None)
     return OpsReport(overall=overall, regions=region_rows, areas=area_rows, services=service_rows, teams=team_rows)

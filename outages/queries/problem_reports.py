@@ -34,7 +34,6 @@ BASELINE_SPAN = timedelta(days=7)
 BASELINE_WINDOWS = BASELINE_SPAN / WINDOW  # 672 windows of 15 minutes
 
 
-
 def covering_incident(area: ServiceArea, service: Service) -> Incident | None:
     """An active incident in this area for this service (or for all services: none listed)."""
     return (
@@ -46,8 +45,8 @@ def covering_incident(area: ServiceArea, service: Service) -> Incident | None:
     )
 
 
-
 # Counting ------------------------------------------------------------------
+
 
 def pending(now: datetime):
     """Reports in the window that no incident has taken up yet."""

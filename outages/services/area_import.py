@@ -107,12 +107,16 @@ class ImportPlan:
         return self.count("unchanged")
 
     def summary(self) -> str:
-        return _(
-            "%(created)d created, %(updated)d updated, %(unchanged)d unchanged, %(invalid)d invalid rows"
-        ) % {"created": self.created, "updated": self.updated, "unchanged": self.unchanged, "invalid": len(self.errors)}
+        return _("%(created)d created, %(updated)d updated, %(unchanged)d unchanged, %(invalid)d invalid rows") % {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "invalid": len(self.errors),
+        }
 
 
 # Parsing --------------------------------------------------------------------
+
 
 def detect_format(data: bytes, name: str = "") -> str:
     lowered = name.lower()
@@ -196,7 +200,8 @@ def _customers(value) -> dict[str, int]:
             count = int(count)
         if not isinstance(slug, str) or not slug or isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise ValueError(
-                _("customers served for “%(service)s” must be a whole number, zero or more") % {"service": str(slug)[:40]}
+                _("customers served for “%(service)s” must be a whole number, zero or more")
+                % {"service": str(slug)[:40]}
             )
         result[slug] = count
     return result
@@ -215,7 +220,12 @@ def _row(number: int, values: dict, shape: dict | None) -> Row:
     if not slugify(region):
         raise ValueError(_("region “%(region)s” needs at least one letter or digit") % {"region": region})
     return Row(
-        number=number, name=name, slug=slug, region=region, postcodes=_postcodes(values.get("postcodes")), shape=shape,
+        number=number,
+        name=name,
+        slug=slug,
+        region=region,
+        postcodes=_postcodes(values.get("postcodes")),
+        shape=shape,
         customers=_customers(values.get("customers_served")),
     )
 
@@ -307,8 +317,12 @@ def parse(data: bytes, name: str = "", fmt: str | None = None) -> tuple[str, lis
     for row in rows:
         if row.slug in first_seen:
             errors.append(
-                RowError(row.number, unit, _("slug “%(slug)s” is already used by %(unit)s %(first)d")
-                         % {"slug": row.slug, "unit": _(unit), "first": first_seen[row.slug]})
+                RowError(
+                    row.number,
+                    unit,
+                    _("slug “%(slug)s” is already used by %(unit)s %(first)d")
+                    % {"slug": row.slug, "unit": _(unit), "first": first_seen[row.slug]},
+                )
             )
             continue
         first_seen[row.slug] = row.number
@@ -318,6 +332,7 @@ def parse(data: bytes, name: str = "", fmt: str | None = None) -> tuple[str, lis
 
 
 # Planning and applying ---------------------------------------------------------
+
 
 def _regions_by_key() -> dict[str, Region]:
     regions = {}
@@ -352,8 +367,11 @@ def plan(data: bytes, name: str = "", fmt: str | None = None) -> ImportPlan:
         unknown = sorted(set(row.customers) - services)
         if unknown:
             errors.append(
-                RowError(row.number, unit, _("customers_served names unknown services: %(slugs)s")
-                         % {"slugs": ", ".join(unknown)})
+                RowError(
+                    row.number,
+                    unit,
+                    _("customers_served names unknown services: %(slugs)s") % {"slugs": ", ".join(unknown)},
+                )
             )
             continue
         region = _find_region(regions, row.region)
@@ -397,7 +415,10 @@ def run(
             regions[region_name.casefold()] = regions[slugify(region_name)] = Region.objects.create(
                 name=region_name, slug=slugify(region_name)
             )
-        areas = {area.slug: area for area in ServiceArea.objects.defer(None).filter(slug__in=[c.row.slug for c in result.changes])}
+        areas = {
+            area.slug: area
+            for area in ServiceArea.objects.defer(None).filter(slug__in=[c.row.slug for c in result.changes])
+        }
         services = {service.slug: service for service in Service.objects.all()}
         total = len(result.changes)
         for done, change in enumerate(result.changes, 1):

@@ -33,8 +33,13 @@ def diff(before: dict, after: dict) -> dict[str, list]:
 
 
 def record(incident, action: str, *, user=None, changes=None, update=None, at=None) -> AuditEntry:
-    fields = {"incident": incident, "action": action, "user": user if _is_user(user) else None,
-              "changes": changes or {}, "update": update}
+    fields = {
+        "incident": incident,
+        "action": action,
+        "user": user if _is_user(user) else None,
+        "changes": changes or {},
+        "update": update,
+    }
     if at is not None:
         fields["created_at"] = at
     return AuditEntry.objects.create(**fields)

@@ -17,6 +17,7 @@ from ..queries.credits import credits_for, with_credit_data
 
 # Recording crossings --------------------------------------
 
+
 def push_credit_crossings(now: datetime) -> int:
     """Record each threshold an ongoing outage has passed, once, and push the
     changed fragments live. Idempotent: a crossing already recorded is skipped,
@@ -38,7 +39,9 @@ def push_credit_crossings(now: datetime) -> int:
         with transaction.atomic():
             for credit in fresh:
                 _, created = CreditCrossing.objects.get_or_create(
-                    incident=incident, area=credit.area, policy=credit.policy,
+                    incident=incident,
+                    area=credit.area,
+                    policy=credit.policy,
                     defaults={"crossed_at": credit.crossed_at, "recorded_at": now},
                 )
                 if created:

@@ -45,11 +45,21 @@ KEEP = object()
 
 # The incident fields the audit log follows (besides areas and services).
 AUDITED_FIELDS = [
-    "title", "kind", "status", "impact", "cause", "cause_detail", "customers_affected", "crew_status",
-    "scheduled_for", "scheduled_until",
+    "title",
+    "kind",
+    "status",
+    "impact",
+    "cause",
+    "cause_detail",
+    "customers_affected",
+    "crew_status",
+    "scheduled_for",
+    "scheduled_until",
 ]
 UPDATE_FIELDS = ["message", "eta", "next_update_at"]
-STALE_MESSAGE = gettext_lazy("Someone else changed this incident after you opened it. Reload the page to see their change, then make yours again.")
+STALE_MESSAGE = gettext_lazy(
+    "Someone else changed this incident after you opened it. Reload the page to see their change, then make yours again."
+)
 
 
 def _validate_eta(eta: datetime | None, status: str, now: datetime) -> None:
@@ -86,7 +96,16 @@ def eta_stage_after(eta_stage: str | None, eta, current: str) -> str:
 
 
 def validate_new_incident(
-    *, title, areas, impact, status, eta, started_at=None, crew_status=None, next_update_at=None, customers_affected=None,
+    *,
+    title,
+    areas,
+    impact,
+    status,
+    eta,
+    started_at=None,
+    crew_status=None,
+    next_update_at=None,
+    customers_affected=None,
     eta_stage=None,
 ) -> None:
     """Everything open_incident checks, callable by a form before it saves."""
@@ -146,9 +165,7 @@ def validate_update(
         raise ValidationError({"at": _("An update cannot be dated in the future.")})
     _validate_choice(status, STATUSES_BY_KIND[incident.kind], "status")
     if incident.is_closed and status not in CLOSED_STATUSES and not reopen:
-        raise ValidationError(
-            {"status": _("This incident is resolved. Reopen it explicitly to post a new status.")}
-        )
+        raise ValidationError({"status": _("This incident is resolved. Reopen it explicitly to post a new status.")})
     if eta is KEEP:
         eta = incident.eta
         if eta is not None and eta <= now and status not in CLOSED_STATUSES:
@@ -187,8 +204,15 @@ def open_incident(
     areas = list(areas)
     started_at = started_at or timezone.now()
     validate_new_incident(
-        title=title, areas=areas, impact=impact, status=status, eta=eta, started_at=started_at,
-        crew_status=crew_status, next_update_at=next_update_at, customers_affected=customers_affected,
+        title=title,
+        areas=areas,
+        impact=impact,
+        status=status,
+        eta=eta,
+        started_at=started_at,
+        crew_status=crew_status,
+        next_update_at=next_update_at,
+        customers_affected=customers_affected,
         eta_stage=eta_stage,
     )
     title = title.strip()
@@ -196,8 +220,14 @@ def open_incident(
         next_update_at = cadence.default_promise(kind=Kind.INCIDENT, impact=impact, status=status, now=timezone.now())
 
     incident = Incident(
-        title=title, impact=impact, status=status, cause=cause, cause_detail=cause_detail.strip(), started_at=started_at,
-        customers_affected=customers_affected, crew_status=crew_status,
+        title=title,
+        impact=impact,
+        status=status,
+        cause=cause,
+        cause_detail=cause_detail.strip(),
+        started_at=started_at,
+        customers_affected=customers_affected,
+        crew_status=crew_status,
     )
     incident.full_clean(exclude=["areas", "services"])
     incident.save()
@@ -207,14 +237,31 @@ def open_incident(
     incident.services.set(list(services))
     refresh_estimate(incident)
     update = _record_update(
-        incident, status=status, message=message, eta=eta, author=author, now=started_at,
-        next_update_at=next_update_at, audit_action=None, message_translations=message_translations,
+        incident,
+        status=status,
+        message=message,
+        eta=eta,
+        author=author,
+        now=started_at,
+        next_update_at=next_update_at,
+        audit_action=None,
+        message_translations=message_translations,
         eta_stage=eta_stage,
     )
     audit.record(
-        incident, AuditAction.OPENED, user=author, update=update,
-        changes=audit.diff({}, {**audit.snapshot(incident, AUDITED_FIELDS), **audit.snapshot(update, UPDATE_FIELDS),
-                                "areas": audit.as_text(areas), "services": audit.as_text(list(incident.services.all()))}),
+        incident,
+        AuditAction.OPENED,
+        user=author,
+        update=update,
+        changes=audit.diff(
+            {},
+            {
+                **audit.snapshot(incident, AUDITED_FIELDS),
+                **audit.snapshot(update, UPDATE_FIELDS),
+                "areas": audit.as_text(areas),
+                "services": audit.as_text(list(incident.services.all())),
+            },
+        ),
     )
     events.incident_changed(incident, area_ids={area.pk for area in areas}, update=update)
     return incident
@@ -253,7 +300,13 @@ def post_update(
     # Lock the row so two operators posting at once are applied in turn.
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     eta = validate_update(
-        incident, status=status, eta=eta, reopen=reopen, at=at, crew_status=crew_status, next_update_at=next_update_at,
+        incident,
+        status=status,
+        eta=eta,
+        reopen=reopen,
+        at=at,
+        crew_status=crew_status,
+        next_update_at=next_update_at,
         eta_stage=eta_stage,
     )
     at = at or timezone.now()
@@ -266,8 +319,15 @@ def post_update(
             kind=incident.kind, impact=incident.impact, status=status, now=timezone.now()
         )
     update = _record_update(
-        incident, status=status, message=message, eta=eta, author=author, now=at,
-        crew_status=crew_status, next_update_at=next_update_at, message_translations=message_translations,
+        incident,
+        status=status,
+        message=message,
+        eta=eta,
+        author=author,
+        now=at,
+        crew_status=crew_status,
+        next_update_at=next_update_at,
+        message_translations=message_translations,
         eta_stage=eta_stage,
     )
     events.incident_changed(
@@ -277,12 +337,20 @@ def post_update(
 
 
 def resolve(
-    incident: Incident, *, message: str = "", author=None, at: datetime | None = None,
+    incident: Incident,
+    *,
+    message: str = "",
+    author=None,
+    at: datetime | None = None,
     message_translations: dict[str, str] | None = None,
 ) -> IncidentUpdate:
     """Resolve an incident, or complete a maintenance window."""
     return post_update(
-        incident, status=CLOSING_STATUS[incident.kind], message=message, author=author, at=at,
+        incident,
+        status=CLOSING_STATUS[incident.kind],
+        message=message,
+        author=author,
+        at=at,
         message_translations=message_translations,
     )
 
@@ -329,13 +397,23 @@ def schedule_maintenance(
     )
     maintenance.services.set(list(services))
     update = _record_update(
-        maintenance, status=MaintenanceStatus.SCHEDULED, message=message, eta=None, author=author, now=now,
+        maintenance,
+        status=MaintenanceStatus.SCHEDULED,
+        message=message,
+        eta=None,
+        author=author,
+        now=now,
         audit_action=None,
     )
     audit.record(
-        maintenance, AuditAction.SCHEDULED, user=author, update=update,
-        changes=audit.diff({}, {**audit.snapshot(maintenance, AUDITED_FIELDS), "message": update.message,
-                                "areas": audit.as_text(areas)}),
+        maintenance,
+        AuditAction.SCHEDULED,
+        user=author,
+        update=update,
+        changes=audit.diff(
+            {},
+            {**audit.snapshot(maintenance, AUDITED_FIELDS), "message": update.message, "areas": audit.as_text(areas)},
+        ),
     )
     events.incident_changed(maintenance, area_ids={area.pk for area in areas}, update=update)
     return maintenance
@@ -421,8 +499,18 @@ def edit_incident(
 
 
 def _record_update(
-    incident: Incident, *, status, message, eta, author, now, crew_status=None, next_update_at=None,
-    audit_action=AuditAction.UPDATE_POSTED, message_translations=None, eta_stage=None,
+    incident: Incident,
+    *,
+    status,
+    message,
+    eta,
+    author,
+    now,
+    crew_status=None,
+    next_update_at=None,
+    audit_action=AuditAction.UPDATE_POSTED,
+    message_translations=None,
+    eta_stage=None,
 ) -> IncidentUpdate:
     """The one place where an incident's status, ETA, crew status, promise
     and times follow its latest update."""
@@ -457,13 +545,26 @@ def _record_update(
     else:
         incident.resolved_at = None
     incident.save(
-        update_fields=["status", "eta", "eta_stage", "started_at", "resolved_at", "updated_at", "crew_status", "next_update_at",
-                       "promise_lapse_announced", "version"]
+        update_fields=[
+            "status",
+            "eta",
+            "eta_stage",
+            "started_at",
+            "resolved_at",
+            "updated_at",
+            "crew_status",
+            "next_update_at",
+            "promise_lapse_announced",
+            "version",
+        ]
     )
     if audit_action:
         after = audit.snapshot(incident, ["status", "eta", "eta_stage", "crew_status", "next_update_at"])
         audit.record(
-            incident, audit_action, user=author, update=update,
+            incident,
+            audit_action,
+            user=author,
+            update=update,
             changes={**audit.diff(before, after), **({"message": [None, update.message]} if update.message else {})},
         )
     return update
@@ -527,7 +628,9 @@ def start_maintenance(window: Incident, *, at: datetime | None = None) -> Incide
         if window.kind != Kind.MAINTENANCE or window.status != MaintenanceStatus.SCHEDULED:
             return None
         return post_update(
-            window, status=MaintenanceStatus.IN_PROGRESS, at=at,
+            window,
+            status=MaintenanceStatus.IN_PROGRESS,
+            at=at,
             message=i18n.in_default_language(gettext_lazy("The planned maintenance has started.")),
             message_translations=i18n.translations_of(gettext_lazy("The planned maintenance has started.")),
         )
@@ -538,17 +641,21 @@ def complete_maintenance(window: Incident, *, at: datetime | None = None) -> Inc
     with transaction.atomic():
         window = Incident.objects.select_for_update().get(pk=window.pk)
         if window.kind != Kind.MAINTENANCE or window.status not in (
-            MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING
+            MaintenanceStatus.IN_PROGRESS,
+            MaintenanceStatus.VERIFYING,
         ):
             return None
         return post_update(
-            window, status=MaintenanceStatus.COMPLETED, at=at,
+            window,
+            status=MaintenanceStatus.COMPLETED,
+            at=at,
             message=i18n.in_default_language(gettext_lazy("The planned maintenance is complete.")),
             message_translations=i18n.translations_of(gettext_lazy("The planned maintenance is complete.")),
         )
 
 
 # An update's message in several languages --------------------------------
+
 
 def clean_message_translations(translations: dict[str, str] | None) -> dict[str, str]:
     """{"hu": "...", "he": "..."} with blank ones dropped; a language the site
@@ -558,8 +665,10 @@ def clean_message_translations(translations: dict[str, str] | None) -> dict[str,
     for code, text in (translations or {}).items():
         if code not in offered:
             raise ValidationError(
-                {"message_translations": _("“%(code)s” is not one of the other languages: %(codes)s.")
-                 % {"code": code, "codes": ", ".join(sorted(offered))}}
+                {
+                    "message_translations": _("“%(code)s” is not one of the other languages: %(codes)s.")
+                    % {"code": code, "codes": ", ".join(sorted(offered))}
+                }
             )
         if not isinstance(text, str):
             raise ValidationError({"message_translations": _("A translated message must be text.")})

@@ -44,6 +44,7 @@ NOTICE_CACHE_KEY = "reports:notice-areas"
 
 # Who sent it -------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Source:
     client: str  # the network, hashed: rate limits and distinct counts
@@ -64,6 +65,7 @@ def source_for(request: HttpRequest, now: datetime) -> Source:
 
 
 # Rate limits -------------------------------------------------------------
+
 
 def _take(key: str, limit: int, period: int, now: datetime) -> int:
     """Count one request in the current fixed window of `period` seconds.
@@ -102,6 +104,7 @@ def check_rate_limits(source: Source, area: ServiceArea, now: datetime) -> None:
 
 # Taking a report -----------------------------------------------------------
 
+
 @dataclass
 class ReportOutcome:
     report: ProblemReport
@@ -114,14 +117,22 @@ def validate_report(*, area: ServiceArea, problem: str, postcode: str) -> None:
         raise ValidationError({"problem": _("Choose what is wrong.")})
     if postcode and area.postcode_list and postcode not in area.postcode_list:
         raise ValidationError(
-            {"postcode": _("%(postcode)s is not in %(area)s. Look up your area by postcode instead.")
-             % {"postcode": postcode, "area": area.name}}
+            {
+                "postcode": _("%(postcode)s is not in %(area)s. Look up your area by postcode instead.")
+                % {"postcode": postcode, "area": area.name}
+            }
         )
 
 
 @transaction.atomic
 def submit(
-    *, area: ServiceArea, service: Service, problem: str, postcode: str = "", source: Source, now: datetime | None = None
+    *,
+    area: ServiceArea,
+    service: Service,
+    problem: str,
+    postcode: str = "",
+    source: Source,
+    now: datetime | None = None,
 ) -> ReportOutcome:
     """Store a report (or fold it into this browser's recent one) and say whether we already know."""
     now = now or timezone.now()
@@ -160,14 +171,16 @@ def submit(
 
 # Acting on them ------------------------------------------------------------
 
+
 @transaction.atomic
 def open_incident_from_reports(area: ServiceArea, *, author=None, now: datetime | None = None) -> Incident:
     """Open an incident for the area's pending reports and count them on it."""
     now = now or timezone.now()
     waiting = list(pending(now).filter(area=area).select_for_update().order_by("id"))
     if not waiting:
-        raise ValidationError(_("There are no recent reports for %(area)s that are not already on an incident.")
-                              % {"area": area.name})
+        raise ValidationError(
+            _("There are no recent reports for %(area)s that are not already on an incident.") % {"area": area.name}
+        )
     service_ids = {report.service_id for report in waiting}
     chosen = list(Service.objects.filter(pk__in=service_ids))
     no_service = {report.client for report in waiting if report.problem == Problem.NO_SERVICE}
@@ -191,6 +204,7 @@ def open_incident_from_reports(area: ServiceArea, *, author=None, now: datetime 
 
 
 # Periodic work (outages.jobs runs it) ---------------------------------------------------------------
+
 
 def prune_reports(now: datetime) -> int:
     """Reports no incident took up are kept for the baseline, then deleted."""

@@ -12,7 +12,6 @@ from ..queries import headline
 register = template.Library()
 
 
-
 @register.simple_tag
 def status_badge(status: str) -> str:
     """Status as icon and words, never colour alone."""
@@ -33,7 +32,7 @@ def local_time(value: datetime | None, tz_name: str | None = None) -> str:
 
 @register.simple_tag
 def relative_time(value: datetime | None) -> str:
-    """"in 2 hours" / "5 minutes ago"; static.js keeps it current in the browser."""
+    """ "in 2 hours" / "5 minutes ago"; static.js keeps it current in the browser."""
     if value is None:
         return ""
     return format_html('<time datetime="{}" data-relative>{}</time>', value.isoformat(), naturaltime(value))

@@ -124,7 +124,11 @@ def _widget(request: HttpRequest, area_slug: str | None) -> HttpResponse:
         return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
     with translation.override(options["language"]):
         if area_slug is None:
-            context = {**current.home_snapshot(), "live_url": groups.live_url(groups.status_path(summary=True)), "full_url": reverse("home")}
+            context = {
+                **current.home_snapshot(),
+                "live_url": groups.live_url(groups.status_path(summary=True)),
+                "full_url": reverse("home"),
+            }
         else:
             area = ServiceArea.objects.select_related("region").filter(slug=area_slug).first()
             if area is None:

@@ -17,14 +17,20 @@ class HtmxHttpRequest(HttpRequest):
 @require_safe
 @pagecache.cached()
 def home(request: HtmxHttpRequest) -> HttpResponse:
-    return render(request, "outages/home.html", {**current.home_snapshot(), "live_url": groups.live_url(groups.status_path())})
+    return render(
+        request, "outages/home.html", {**current.home_snapshot(), "live_url": groups.live_url(groups.status_path())}
+    )
 
 
 @require_safe
 @pagecache.cached()
 def area_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     area = get_object_or_404(ServiceArea.objects.select_related("region"), slug=slug)
-    context = {**current.area_snapshot(area), **history.area_page_context(area), "live_url": groups.live_url(groups.area_path(area.slug))}
+    context = {
+        **current.area_snapshot(area),
+        **history.area_page_context(area),
+        "live_url": groups.live_url(groups.area_path(area.slug)),
+    }
     return render(request, "outages/area.html", context)
 
 

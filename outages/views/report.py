@@ -30,16 +30,24 @@ ANSWER_MAX_AGE = 3600
 
 class ReportForm(forms.Form):
     service = forms.ModelChoiceField(
-        label=_("Which service?"), queryset=Service.objects.all(), empty_label=_("Choose a service"),
-        error_messages={"required": _("Choose the service that is not working."),
-                        "invalid_choice": _("Choose the service that is not working.")},
+        label=_("Which service?"),
+        queryset=Service.objects.all(),
+        empty_label=_("Choose a service"),
+        error_messages={
+            "required": _("Choose the service that is not working."),
+            "invalid_choice": _("Choose the service that is not working."),
+        },
     )
     problem = forms.ChoiceField(
-        label=_("What is wrong?"), choices=Problem.choices, widget=forms.RadioSelect,
+        label=_("What is wrong?"),
+        choices=Problem.choices,
+        widget=forms.RadioSelect,
         error_messages={"required": _("Choose what is wrong."), "invalid_choice": _("Choose what is wrong.")},
     )
     postcode = forms.CharField(
-        label=_("Your postcode (optional)"), required=False, max_length=20,
+        label=_("Your postcode (optional)"),
+        required=False,
+        max_length=20,
         widget=forms.TextInput(attrs={"autocomplete": "postal-code", "size": 10}),
     )
 
@@ -118,8 +126,11 @@ def report_sent(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         answer = signing.loads(request.GET.get("a", ""), salt=ANSWER_SALT, max_age=ANSWER_MAX_AGE)
         report = ProblemReport.objects.get(pk=answer["r"], area=area)
     except (signing.BadSignature, ProblemReport.DoesNotExist, KeyError, TypeError):
-        context = {"area": area, "report_form": ReportForm(area=area),
-                   "errors": [_("This answer has expired or the link is not valid. You can report the problem again.")]}
+        context = {
+            "area": area,
+            "report_form": ReportForm(area=area),
+            "errors": [_("This answer has expired or the link is not valid. You can report the problem again.")],
+        }
         return render(request, "outages/report.html", context, status=400)
     context = {"report_form": ReportForm(area=area), **_answer_context(area, report, bool(answer.get("f")))}
     return render(request, "outages/report.html", context)

@@ -51,11 +51,16 @@ class SubscribeForm(forms.Form):
     )
     # The right keyboard and autofill on a phone: email, tel and url inputs.
     email = forms.CharField(
-        label=_("Email address"), required=False, max_length=254,
+        label=_("Email address"),
+        required=False,
+        max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email", "spellcheck": "false"}),
     )
     phone = forms.CharField(
-        label=_("Mobile phone number"), required=False, max_length=32, help_text=_("With the country code, e.g. +36 30 123 4567."),
+        label=_("Mobile phone number"),
+        required=False,
+        max_length=32,
+        help_text=_("With the country code, e.g. +36 30 123 4567."),
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
     )
     url = forms.CharField(
@@ -109,7 +114,10 @@ def _bad_link(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "outages/subscribe_result.html",
-        {"heading": _("This link does not work"), "text": _("It is invalid, has expired, or the subscription was deleted.")},
+        {
+            "heading": _("This link does not work"),
+            "text": _("It is invalid, has expired, or the subscription was deleted."),
+        },
         status=400,
     )
 
@@ -155,7 +163,9 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     if subscriber is None:
         return _bad_link(request)
     if request.method != "POST":
-        return render(request, "outages/subscribe_confirm.html", {"subscriber": subscriber, "areas": _names(subscriber)})
+        return render(
+            request, "outages/subscribe_confirm.html", {"subscriber": subscriber, "areas": _names(subscriber)}
+        )
     subscriptions.confirm(subscriber)
     return render(
         request,

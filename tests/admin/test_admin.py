@@ -163,8 +163,12 @@ def test_bulk_resolve_action(ops):
     assert set(Incident.objects.values_list("status", flat=True)) == {IncidentStatus.INVESTIGATING}
     response = ops.post(
         "/admin/outages/incident/",
-        {"action": "resolve_selected", "_selected_action": [i.pk for i in incidents], "apply": "1",
-         "message": "All fixed."},
+        {
+            "action": "resolve_selected",
+            "_selected_action": [i.pk for i in incidents],
+            "apply": "1",
+            "message": "All fixed.",
+        },
     )
     assert response.status_code == 302
     assert set(Incident.objects.values_list("status", flat=True)) == {IncidentStatus.RESOLVED}
@@ -185,14 +189,22 @@ def test_operator_gives_customers_affected_per_area_and_the_area_api_shows_it(op
     outage_services.edit_incident(incident, customers_affected=3000)
     incident.refresh_from_db()
     form = {
-        "title": incident.title, "impact": incident.impact, "cause": "", "cause_detail": "",
-        "customers_affected": "3000", "areas": [first.pk, second.pk],
-        "update_status": incident.status, "update_message": "", "update_eta": _local(incident.eta),
+        "title": incident.title,
+        "impact": incident.impact,
+        "cause": "",
+        "cause_detail": "",
+        "customers_affected": "3000",
+        "areas": [first.pk, second.pk],
+        "update_status": incident.status,
+        "update_message": "",
+        "update_eta": _local(incident.eta),
         "seen_version": incident.version,
     }
     bad = ops.post(f"/admin/outages/incident/{incident.pk}/change/", {**form, "area_customers": "Atlantis: 5"})
     assert bad.status_code == 200 and "is not one of the affected areas" in bad.text
-    response = ops.post(f"/admin/outages/incident/{incident.pk}/change/", {**form, "area_customers": "District 5: 1,200"})
+    response = ops.post(
+        f"/admin/outages/incident/{incident.pk}/change/", {**form, "area_customers": "District 5: 1,200"}
+    )
     assert response.status_code == 302, _errors(response)
     assert client.get("/api/areas/district-5/").json()["customers_affected"] == 1200
     assert client.get("/api/areas/district-6/").json()["customers_affected"] == 3000  # the incident's own

@@ -65,9 +65,18 @@ def test_admin_refuses_a_form_opened_before_someone_elses_update(admin_client):
     services.post_update(incident, status="identified", message="Colleague's update")
     response = admin_client.post(
         f"/admin/outages/incident/{incident.pk}/change/",
-        {"title": incident.title, "impact": incident.impact, "cause": "", "cause_detail": "", "areas": [district.pk],
-         "update_status": "investigating", "update_message": "My text", "update_eta": "",
-         "update_crew_status": "not_assigned", "seen_version": seen},
+        {
+            "title": incident.title,
+            "impact": incident.impact,
+            "cause": "",
+            "cause_detail": "",
+            "areas": [district.pk],
+            "update_status": "investigating",
+            "update_message": "My text",
+            "update_eta": "",
+            "update_crew_status": "not_assigned",
+            "seen_version": seen,
+        },
     )
     assert response.status_code == 200 and "Someone else changed this incident" in response.text
     assert "My text" in response.text  # the operator's text is kept to re-post

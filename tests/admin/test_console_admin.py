@@ -27,20 +27,24 @@ def ops(client, django_user_model):
 def _data(incident, **extra):
     incident.refresh_from_db()
     return {
-        "title": incident.title, "impact": incident.impact,
+        "title": incident.title,
+        "impact": incident.impact,
         "areas": list(incident.areas.values_list("pk", flat=True)),
-        "update_status": incident.status, "update_crew_status": incident.crew_status,
+        "update_status": incident.status,
+        "update_crew_status": incident.crew_status,
         "update_eta": timezone.localtime(incident.eta).strftime("%Y-%m-%dT%H:%M") if incident.eta else "",
-        "seen_version": incident.version, **extra,
+        "seen_version": incident.version,
+        **extra,
     }
 
 
 def test_the_incident_page_reads_customers_view_then_the_update_then_the_details(ops):
     incident = factories.incident(factories.area("District 5"), title="Cable <cut>", message="Crew <b>on</b> the way")
     text = ops.get(f"/admin/outages/incident/{incident.pk}/change/").text
-    now, post, details = (text.index(marker) for marker in [
-        "What customers see now", 'name="_post_update"', "Incident details: areas, services, facts"
-    ])
+    now, post, details = (
+        text.index(marker)
+        for marker in ["What customers see now", 'name="_post_update"', "Incident details: areas, services, facts"]
+    )
     assert now < post < details
     # The public card itself (the fragment the public page renders), operator text escaped.
     assert f'id="incident-{incident.pk}"' in text and "Cable &lt;cut&gt;" in text
@@ -84,8 +88,12 @@ def test_after_posting_the_console_says_who_sees_it_and_who_is_told(ops):
     district = factories.area("District 5", slug="district-5")
     incident = factories.incident(district)
     now = timezone.now()
-    for channel, address in [(Channel.EMAIL, "a@example.com"), (Channel.EMAIL, "b@example.com"),
-                             (Channel.SMS, "+36301234567"), (Channel.WEBHOOK, "https://hooks.example.com/1")]:
+    for channel, address in [
+        (Channel.EMAIL, "a@example.com"),
+        (Channel.EMAIL, "b@example.com"),
+        (Channel.SMS, "+36301234567"),
+        (Channel.WEBHOOK, "https://hooks.example.com/1"),
+    ]:
         Subscriber.objects.create(channel=channel, address=address, confirmed_at=now).areas.add(district)
     unconfirmed = Subscriber.objects.create(channel=Channel.EMAIL, address="c@example.com")
     unconfirmed.areas.add(district)
@@ -96,8 +104,13 @@ def test_after_posting_the_console_says_who_sees_it_and_who_is_told(ops):
     promise = now + timedelta(hours=1)
     response = ops.post(
         f"/admin/outages/incident/{incident.pk}/change/",
-        _data(incident, update_message="Crew on site", eta_choice="+120", _post_update="1",
-              update_next_update_at=timezone.localtime(promise).strftime("%Y-%m-%dT%H:%M")),
+        _data(
+            incident,
+            update_message="Crew on site",
+            eta_choice="+120",
+            _post_update="1",
+            update_next_update_at=timezone.localtime(promise).strftime("%Y-%m-%dT%H:%M"),
+        ),
         follow=True,
     )
     cache.clear()
@@ -115,21 +128,34 @@ def test_after_posting_the_console_says_who_sees_it_and_who_is_told(ops):
 def test_the_figures_come_from_the_planned_deliveries_once_the_engine_planned_them(ops):
     district = factories.area()
     incident = factories.incident(district)
-    Subscriber.objects.create(channel=Channel.SMS, address="+36301234567", confirmed_at=timezone.now()).areas.add(district)
+    Subscriber.objects.create(channel=Channel.SMS, address="+36301234567", confirmed_at=timezone.now()).areas.add(
+        district
+    )
     update = services.post_update(incident, status=IncidentStatus.IDENTIFIED, message="x")
     notifications.plan(update.notification)
     # Subscribed after planning: not told about this update, so not counted.
-    Subscriber.objects.create(channel=Channel.EMAIL, address="late@example.com", confirmed_at=timezone.now()).areas.add(district)
+    Subscriber.objects.create(channel=Channel.EMAIL, address="late@example.com", confirmed_at=timezone.now()).areas.add(
+        district
+    )
     assert dict(post_summary.audience(update)[1]) == {"sms": 1}
 
 
 def test_the_list_shows_the_columns_that_matter_open_ones_first(ops):
     resolved = factories.incident(factories.area(), title="Old one")
     services.resolve(resolved)
-    overdue = factories.incident(factories.area(), title="Overdue one", next_update_at=timezone.now() + timedelta(minutes=1))
+    overdue = factories.incident(
+        factories.area(), title="Overdue one", next_update_at=timezone.now() + timedelta(minutes=1)
+    )
     Incident.objects.filter(pk=overdue.pk).update(next_update_at=timezone.now() - timedelta(minutes=5))
     text = ops.get("/admin/outages/incident/").text
-    headers = ["column-status", "column-impact", "column-title", "column-area_list", "column-eta_words", "column-promise"]
+    headers = [
+        "column-status",
+        "column-impact",
+        "column-title",
+        "column-area_list",
+        "column-eta_words",
+        "column-promise",
+    ]
     positions = [text.index(header) for header in headers]
     assert positions == sorted(positions)
     for gone in ["column-started_at", "column-resolved_at", "column-view_on_site_link", "column-crew_status"]:
@@ -141,10 +167,14 @@ def test_the_list_shows_the_columns_that_matter_open_ones_first(ops):
 
 # Same update to many ------------------------------------------------------------
 
+
 @pytest.fixture
 def teams(client, django_user_model):
     north, south = factories.region("North"), factories.region("South")
-    north_area, south_area = factories.area("Northtown", region_obj=north), factories.area("Southtown", region_obj=south)
+    north_area, south_area = (
+        factories.area("Northtown", region_obj=north),
+        factories.area("Southtown", region_obj=south),
+    )
     team = Team.objects.create(name="North ops", public_name="North team")
     TeamRegion.objects.create(team=team, region=north)
     operator = django_user_model.objects.create_user("north-op", password="pw", is_staff=True)
@@ -173,8 +203,14 @@ def test_bulk_update_shows_a_confirmation_listing_the_incidents_then_posts_each_
     assert "These 2 incidents will get the update" in page.text
     assert "North 0" in page.text and "North 1" in page.text
     before = {i.pk: i.eta for i in mine}
-    response = _bulk(client, mine, apply="1", message="Storm: crews held back until the wind drops",
-                     status="identified", eta_shift="+120")
+    response = _bulk(
+        client,
+        mine,
+        apply="1",
+        message="Storm: crews held back until the wind drops",
+        status="identified",
+        eta_shift="+120",
+    )
     assert response.status_code == 302
     for incident in mine:
         incident.refresh_from_db()
@@ -192,7 +228,9 @@ def test_an_operator_cannot_update_another_teams_incident_through_the_bulk_actio
     # A crafted POST with the other team's incident among the selection.
     page = _bulk(client, [teams["mine"][0], theirs])
     assert "South outage" not in page.text
-    response = _bulk(client, [teams["mine"][0], theirs], apply="1", message="Mine only", status="keep", eta_shift="keep")
+    response = _bulk(
+        client, [teams["mine"][0], theirs], apply="1", message="Mine only", status="keep", eta_shift="keep"
+    )
     assert response.status_code == 302
     theirs.refresh_from_db()
     assert theirs.updates.count() == 1 and theirs.status == IncidentStatus.INVESTIGATING

@@ -41,7 +41,9 @@ def test_operator_posts_plus_two_hours_in_three_clicks_and_customers_see_it_with
     operator.wait_for_selector("button[name=_post_update]")
     assert operator.evaluate("window.scrollY") == 0
     # What customers see now comes first, then the form with its button, all in view.
-    assert operator.locator(".console-now").bounding_box()["y"] < operator.locator(".console-update").bounding_box()["y"]
+    assert (
+        operator.locator(".console-now").bounding_box()["y"] < operator.locator(".console-update").bounding_box()["y"]
+    )
     box = operator.locator("button[name=_post_update]").bounding_box()
     assert box["y"] + box["height"] <= 800, box
     chip = operator.locator("label.console-chip", has_text="+2 h")

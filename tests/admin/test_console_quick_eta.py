@@ -88,10 +88,15 @@ def _post(ops, incident, **data):
     return ops.post(
         f"/admin/outages/incident/{incident.pk}/change/",
         {
-            "title": incident.title, "impact": incident.impact, "areas": [area.pk],
-            "update_status": incident.status, "update_crew_status": incident.crew_status,
+            "title": incident.title,
+            "impact": incident.impact,
+            "areas": [area.pk],
+            "update_status": incident.status,
+            "update_crew_status": incident.crew_status,
             "update_eta": timezone.localtime(incident.eta).strftime("%Y-%m-%dT%H:%M") if incident.eta else "",
-            "seen_version": incident.version, "_post_update": "1", **data,
+            "seen_version": incident.version,
+            "_post_update": "1",
+            **data,
         },
     )
 
@@ -111,8 +116,12 @@ def test_a_quick_choice_posted_from_the_console_counts_from_the_moment_of_postin
 @pytest.mark.django_db
 def test_a_quick_choice_wins_over_a_typed_time_and_clear_withdraws_the_eta(ops):
     incident = factories.incident(factories.area(), eta_in=timedelta(hours=1))
-    response = _post(ops, incident, eta_choice="clear",
-                     update_eta=timezone.localtime(timezone.now() + timedelta(hours=9)).strftime("%Y-%m-%dT%H:%M"))
+    response = _post(
+        ops,
+        incident,
+        eta_choice="clear",
+        update_eta=timezone.localtime(timezone.now() + timedelta(hours=9)).strftime("%Y-%m-%dT%H:%M"),
+    )
     assert response.status_code == 302
     incident.refresh_from_db()
     assert incident.eta is None

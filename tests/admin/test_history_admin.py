@@ -78,8 +78,10 @@ def test_eta_honesty_applies_to_any_set_of_areas_such_as_a_team(ops):
     outage([mine], started=started, minutes=30, eta_after=60)
     outage([theirs], started=started, minutes=90, eta_after=60)
     team_areas = region.areas.filter(pk=mine.pk)  # what a team's areas queryset looks like
-    assert read_history.eta_honesty_for_areas(team_areas).sentence(here=False).startswith(
-        "In the last 90 days, 1 of 1 outage was fixed"
+    assert (
+        read_history.eta_honesty_for_areas(team_areas)
+        .sentence(here=False)
+        .startswith("In the last 90 days, 1 of 1 outage was fixed")
     )
     assert read_history.mean_time_to_restore_for_areas(team_areas) == timedelta(minutes=30)
 

@@ -15,7 +15,9 @@ def world(django_user_model):
     north, south = factories.region("North"), factories.region("South")
     north_area = factories.area("Northtown", region_obj=north)
     south_area = factories.area("Southtown", region_obj=south)
-    north_team = Team.objects.create(name="North ops", public_name="North Network Team", support_contact="+36 1 555 0101")
+    north_team = Team.objects.create(
+        name="North ops", public_name="North Network Team", support_contact="+36 1 555 0101"
+    )
     TeamRegion.objects.create(team=north_team, region=north)
     south_team = Team.objects.create(name="South ops", public_name="South Team")
     TeamRegion.objects.create(team=south_team, region=south)
@@ -69,8 +71,9 @@ def test_operator_cannot_open_another_regions_incident(operator_client, world):
 
 def test_crafted_post_to_another_regions_incident_changes_nothing(operator_client, world):
     south = world["south_incident"]
-    data = _change_data(south, [world["south"].pk], title="Hijacked", update_status="resolved",
-                        update_message="closed by north")
+    data = _change_data(
+        south, [world["south"].pk], title="Hijacked", update_status="resolved", update_message="closed by north"
+    )
     response = operator_client.post(f"/admin/outages/incident/{south.pk}/change/", data)
     assert response.status_code in (302, 403, 404)
     south.refresh_from_db()
@@ -94,16 +97,24 @@ def test_crafted_bulk_add_areas_cannot_touch_another_region(operator_client, wor
     # Adding a South area to the North incident: not a valid choice for this operator.
     response = operator_client.post(
         "/admin/outages/incident/",
-        {"action": "add_areas", "_selected_action": [world["north_incident"].pk], "apply": "1",
-         "areas": [world["south"].pk]},
+        {
+            "action": "add_areas",
+            "_selected_action": [world["north_incident"].pk],
+            "apply": "1",
+            "areas": [world["south"].pk],
+        },
     )
     assert response.status_code == 200 and "Select a valid choice" in response.text
     assert list(world["north_incident"].areas.all()) == [world["north"]]
     # Nor can North areas be added to the South incident: it is not in the queryset.
     operator_client.post(
         "/admin/outages/incident/",
-        {"action": "add_areas", "_selected_action": [world["south_incident"].pk], "apply": "1",
-         "areas": [world["north"].pk]},
+        {
+            "action": "add_areas",
+            "_selected_action": [world["south_incident"].pk],
+            "apply": "1",
+            "areas": [world["north"].pk],
+        },
     )
     assert list(world["south_incident"].areas.all()) == [world["south"]]
 
@@ -116,15 +127,25 @@ def test_operator_adds_areas_of_their_region_in_bulk(operator_client, world):
     )
     assert response.status_code == 302
     assert set(world["north_incident"].areas.all()) == {world["north"], extra}
-    assert AuditEntry.objects.filter(incident=world["north_incident"], action="areas_added", user=world["operator"]).exists()
+    assert AuditEntry.objects.filter(
+        incident=world["north_incident"], action="areas_added", user=world["operator"]
+    ).exists()
 
 
 def test_operator_cannot_open_an_incident_in_another_region(operator_client, world):
     response = operator_client.post(
         "/admin/outages/incident/add/",
-        {"title": "Sneaky", "impact": "major", "cause": "", "cause_detail": "", "areas": [world["south"].pk],
-         "update_status": "investigating", "update_message": "", "update_eta": "",
-         "update_crew_status": "not_assigned"},
+        {
+            "title": "Sneaky",
+            "impact": "major",
+            "cause": "",
+            "cause_detail": "",
+            "areas": [world["south"].pk],
+            "update_status": "investigating",
+            "update_message": "",
+            "update_eta": "",
+            "update_crew_status": "not_assigned",
+        },
     )
     assert response.status_code == 200 and "Select a valid choice" in response.text
     assert not Incident.objects.filter(title="Sneaky").exists()

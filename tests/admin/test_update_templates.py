@@ -43,7 +43,9 @@ def test_one_click_update_posts_the_filled_in_template(admin_client, client):
     district = factories.area("District 5")
     incident = factories.incident(district, eta_in=timedelta(hours=2))
     template = UpdateTemplate.objects.create(
-        name="Crew on the way", status=IncidentStatus.IDENTIFIED, crew_status=CrewStatus.EN_ROUTE,
+        name="Crew on the way",
+        status=IncidentStatus.IDENTIFIED,
+        crew_status=CrewStatus.EN_ROUTE,
         message="A crew is on its way to {area}; expected fix {eta}. <b>{{ request }}</b>",
     )
     page = admin_client.get(f"/admin/outages/incident/{incident.pk}/change/").text
@@ -74,18 +76,31 @@ def test_one_click_update_with_a_stale_page_posts_nothing(admin_client):
 def test_incident_opened_from_a_template(admin_client):
     district = factories.area("District 6")
     template = UpdateTemplate.objects.create(
-        name="Cable cut", title="Fiber cable cut", status=IncidentStatus.IDENTIFIED, impact="critical",
-        cause="cable_cut", crew_status=CrewStatus.ASSIGNED, message="A cable was cut in {area}. Fix by {eta}.",
+        name="Cable cut",
+        title="Fiber cable cut",
+        status=IncidentStatus.IDENTIFIED,
+        impact="critical",
+        cause="cable_cut",
+        crew_status=CrewStatus.ASSIGNED,
+        message="A cable was cut in {area}. Fix by {eta}.",
     )
     form_page = admin_client.get(f"/admin/outages/incident/add/?template={template.pk}").text
     assert "Fiber cable cut" in form_page and "A cable was cut in {area}" in form_page
     eta = timezone.localtime(timezone.now() + timedelta(hours=3))
     response = admin_client.post(
         "/admin/outages/incident/add/",
-        {"template": template.pk, "title": "Fiber cable cut", "impact": "critical", "cause": "cable_cut",
-         "cause_detail": "", "areas": [district.pk], "update_status": "identified",
-         "update_message": "A cable was cut in {area}. Fix by {eta}.", "update_eta": eta.strftime("%Y-%m-%dT%H:%M"),
-         "update_crew_status": "assigned"},
+        {
+            "template": template.pk,
+            "title": "Fiber cable cut",
+            "impact": "critical",
+            "cause": "cable_cut",
+            "cause_detail": "",
+            "areas": [district.pk],
+            "update_status": "identified",
+            "update_message": "A cable was cut in {area}. Fix by {eta}.",
+            "update_eta": eta.strftime("%Y-%m-%dT%H:%M"),
+            "update_crew_status": "assigned",
+        },
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     incident = Incident.objects.get(title="Fiber cable cut")

@@ -63,11 +63,20 @@ def test_openapi_document_describes_every_json_endpoint(client):
     document = client.get("/api/openapi.json").json()
     assert document["openapi"] == "3.1.0"
     for path in [
-        "/api/v2/summary.json", "/api/v2/status.json", "/api/v2/components.json", "/api/v2/incidents.json",
-        "/api/v2/incidents/unresolved.json", "/api/v2/scheduled-maintenances.json",
-        "/api/v2/scheduled-maintenances/upcoming.json", "/api/v2/scheduled-maintenances/active.json",
-        "/api/areas/", "/api/areas/{slug}/", "/api/lookup/", "/api/manage/incidents/",
-        "/api/manage/incidents/{id}/updates/", "/api/manage/alertmanager/",
+        "/api/v2/summary.json",
+        "/api/v2/status.json",
+        "/api/v2/components.json",
+        "/api/v2/incidents.json",
+        "/api/v2/incidents/unresolved.json",
+        "/api/v2/scheduled-maintenances.json",
+        "/api/v2/scheduled-maintenances/upcoming.json",
+        "/api/v2/scheduled-maintenances/active.json",
+        "/api/areas/",
+        "/api/areas/{slug}/",
+        "/api/lookup/",
+        "/api/manage/incidents/",
+        "/api/manage/incidents/{id}/updates/",
+        "/api/manage/alertmanager/",
     ]:
         assert path in document["paths"], path
 
@@ -91,8 +100,11 @@ def test_area_api_carries_crew_status_customers_affected_and_the_standing_promis
     services.edit_incident(incident, customers_affected=1200)
     promise = timezone.now() + timedelta(minutes=45)
     services.post_update(
-        incident, status=IncidentStatus.IDENTIFIED, message="Crew on site",
-        crew_status=CrewStatus.ON_SITE, next_update_at=promise,
+        incident,
+        status=IncidentStatus.IDENTIFIED,
+        message="Crew on site",
+        crew_status=CrewStatus.ON_SITE,
+        next_update_at=promise,
     )
     data = client.get("/api/areas/district-5/").json()
     assert (data["cause"], data["crew_status"], data["customers_affected"]) == ("cable_cut", "on_site", 1200)

@@ -17,19 +17,57 @@ pytestmark = pytest.mark.django_db
 PAGE_FIELDS = {"id", "name", "url", "time_zone", "updated_at"}
 STATUS_FIELDS = {"indicator", "description"}
 COMPONENT_FIELDS = {
-    "id", "name", "status", "created_at", "updated_at", "position", "description", "showcase",
-    "start_date", "group_id", "page_id", "group", "only_show_if_degraded",
+    "id",
+    "name",
+    "status",
+    "created_at",
+    "updated_at",
+    "position",
+    "description",
+    "showcase",
+    "start_date",
+    "group_id",
+    "page_id",
+    "group",
+    "only_show_if_degraded",
 }
 INCIDENT_FIELDS = {
-    "id", "name", "status", "created_at", "updated_at", "monitoring_at", "resolved_at", "impact",
-    "shortlink", "started_at", "page_id", "incident_updates", "components",
+    "id",
+    "name",
+    "status",
+    "created_at",
+    "updated_at",
+    "monitoring_at",
+    "resolved_at",
+    "impact",
+    "shortlink",
+    "started_at",
+    "page_id",
+    "incident_updates",
+    "components",
 }
 UPDATE_FIELDS = {
-    "id", "status", "body", "incident_id", "created_at", "updated_at", "display_at", "affected_components",
+    "id",
+    "status",
+    "body",
+    "incident_id",
+    "created_at",
+    "updated_at",
+    "display_at",
+    "affected_components",
 }
 EXTRA_INCIDENT_FIELDS = {
-    "x_kind", "x_eta", "x_cause", "x_cause_text", "x_services", "x_crew_status", "x_customers_affected", "x_next_update_at",
-    "x_credits", "x_estimate", "x_eta_stage",
+    "x_kind",
+    "x_eta",
+    "x_cause",
+    "x_cause_text",
+    "x_services",
+    "x_crew_status",
+    "x_customers_affected",
+    "x_next_update_at",
+    "x_credits",
+    "x_estimate",
+    "x_eta_stage",
 }
 
 
@@ -51,8 +89,14 @@ def world():
     district = factories.area("District 5", slug="district-5", region_obj=budapest, postcodes="1051")
     quiet = factories.area("District 6", slug="district-6", region_obj=budapest)
     fiber = factories.service("Fiber internet", slug="fiber")
-    outage = factories.incident(district, title="Fiber down", impact=Impact.CRITICAL, services=[fiber],
-                                cause="cable_cut", cause_detail="Road works cut a cable")
+    outage = factories.incident(
+        district,
+        title="Fiber down",
+        impact=Impact.CRITICAL,
+        services=[fiber],
+        cause="cable_cut",
+        cause_detail="Road works cut a cable",
+    )
     soon = timezone.now() + timedelta(days=2)
     window = services.schedule_maintenance(
         title="Cabinet swap", areas=[quiet], scheduled_for=soon, scheduled_until=soon + timedelta(hours=3)
@@ -118,7 +162,9 @@ def test_incident_fields_carry_the_incident_and_its_updates_newest_first(client,
 
 def test_extra_fields_eta_and_cause_are_prefixed_so_they_cannot_clash(client, world):
     [incident] = get(client, "/api/v2/incidents/unresolved.json")["incidents"]
-    assert incident["x_eta"] == world["outage"].eta.astimezone(timezone.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    assert incident["x_eta"] == world["outage"].eta.astimezone(timezone.UTC).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z"
+    )
     assert incident["incident_updates"][0]["x_eta"] == incident["x_eta"]
 
 
@@ -135,7 +181,9 @@ def test_scheduled_maintenance_endpoints_follow_the_window_status(client, world)
     upcoming = get(client, "/api/v2/scheduled-maintenances/upcoming.json")["scheduled_maintenances"]
     assert [w["id"] for w in upcoming] == [str(window.pk)]
     assert upcoming[0]["status"] == "scheduled"
-    assert upcoming[0]["scheduled_for"] == window.scheduled_for.astimezone(timezone.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    assert upcoming[0]["scheduled_for"] == window.scheduled_for.astimezone(timezone.UTC).isoformat(
+        timespec="milliseconds"
+    ).replace("+00:00", "Z")
     assert get(client, "/api/v2/scheduled-maintenances/active.json")["scheduled_maintenances"] == []
     services.post_update(window, status=MaintenanceStatus.IN_PROGRESS, message="Started early.")
     active = get(client, "/api/v2/scheduled-maintenances/active.json")["scheduled_maintenances"]

@@ -36,7 +36,9 @@ def parse(client, path, content_type):
     ("path", "version", "content_type"),
     [("/history.atom", "atom10", "application/atom+xml"), ("/history.rss", "rss20", "application/rss+xml")],
 )
-def test_site_feeds_are_valid_and_list_one_entry_per_incident_with_its_updates(client, history, path, version, content_type):
+def test_site_feeds_are_valid_and_list_one_entry_per_incident_with_its_updates(
+    client, history, path, version, content_type
+):
     feed = parse(client, path, content_type)
     assert feed.version == version
     assert len(feed.entries) == 2
@@ -70,6 +72,11 @@ def test_feeds_answer_conditional_get_and_unknown_areas_with_404(client, history
     response = client.get("/history.atom")
     assert response["Cache-Control"].startswith("public")
     assert client.get("/history.atom", headers={"if-none-match": response["ETag"]}).status_code == 304
-    assert client.get("/history.rss", headers={"if-modified-since": client.get("/history.rss")["Last-Modified"]}).status_code == 304
+    assert (
+        client.get(
+            "/history.rss", headers={"if-modified-since": client.get("/history.rss")["Last-Modified"]}
+        ).status_code
+        == 304
+    )
     assert client.get("/areas/atlantis/history.rss").status_code == 404
     assert client.get("/history.rss?x=1").status_code == 400

@@ -18,7 +18,9 @@ BUDAPEST = zoneinfo.ZoneInfo("Europe/Budapest")
 
 
 def fiber_outage_in_district_5(eta: datetime):
-    area = factories.area("Budapest District 5", slug="budapest-district-5", postcodes="1051", time_zone="Europe/Budapest")
+    area = factories.area(
+        "Budapest District 5", slug="budapest-district-5", postcodes="1051", time_zone="Europe/Budapest"
+    )
     incident = factories.incident(area, services=[factories.service("Fiber internet", slug="fiber")], eta_in=None)
     services.post_update(incident, status="identified", eta=eta)
     return area, active_incidents(area)
@@ -35,7 +37,9 @@ def test_says_what_is_wrong_and_when_it_will_be_fixed_in_the_areas_time():
     same_day_morning = eta.replace(hour=9)
     with translation.override("en"):
         text = announcements.announce(area, incidents, now=same_day_morning).text()
-    assert text == "There is a fiber internet outage in Budapest District 5. We expect service to be restored by 4:30 PM."
+    assert (
+        text == "There is a fiber internet outage in Budapest District 5. We expect service to be restored by 4:30 PM."
+    )
 
 
 def test_a_later_day_is_named():
@@ -53,7 +57,9 @@ def test_area_announcement_txt_and_ssml_say_the_same(client):
     text = client.get("/areas/budapest-district-5/announcement.txt")
     assert text.status_code == 200 and text["Content-Type"] == "text/plain; charset=utf-8"
     body = text.content.decode()
-    assert body.startswith("There is a fiber internet outage in Budapest District 5. We expect service to be restored by ")
+    assert body.startswith(
+        "There is a fiber internet outage in Budapest District 5. We expect service to be restored by "
+    )
     assert re.search(r"by \d{1,2}:\d{2} (AM|PM)( tomorrow)?\.$", body.strip())
     ssml = client.get("/areas/budapest-district-5/announcement.ssml")
     assert ssml["Content-Type"].startswith("application/ssml+xml")

@@ -94,14 +94,29 @@ def test_opening_an_incident_goes_through_the_services_with_the_token_user_as_au
     area = factories.area(slug="district-5")
     fiber = factories.service("Fiber internet", slug="fiber")
     eta = (timezone.now() + timedelta(hours=2)).replace(microsecond=0)
-    response = post(client, "/api/manage/incidents/", {
-        "title": "Fiber down", "areas": ["district-5"], "services": ["fiber"], "impact": "critical",
-        "message": "Crew sent.", "eta": eta.isoformat(), "cause": "cable_cut",
-    }, token)
+    response = post(
+        client,
+        "/api/manage/incidents/",
+        {
+            "title": "Fiber down",
+            "areas": ["district-5"],
+            "services": ["fiber"],
+            "impact": "critical",
+            "message": "Crew sent.",
+            "eta": eta.isoformat(),
+            "cause": "cable_cut",
+        },
+        token,
+    )
     assert response.status_code == 201, response.content
     data = response.json()
     incident = Incident.objects.get(pk=data["id"])
-    assert (incident.title, incident.impact, incident.eta, incident.cause) == ("Fiber down", "critical", eta, "cable_cut")
+    assert (incident.title, incident.impact, incident.eta, incident.cause) == (
+        "Fiber down",
+        "critical",
+        eta,
+        "cable_cut",
+    )
     assert list(incident.services.all()) == [fiber] and list(incident.areas.all()) == [area]
     update = incident.updates.get()
     assert update.author.username == "robot" and update.message == "Crew sent."
@@ -150,8 +165,15 @@ def test_bad_input_is_a_json_400_naming_the_field_and_changes_nothing(client, to
 
 
 def test_a_body_that_is_not_json_or_an_unknown_incident_gets_a_json_error(client, token):
-    assert client.post("/api/manage/incidents/", "{nope", content_type="application/json",
-                       headers={"authorization": f"Bearer {token}"}).status_code == 400
+    assert (
+        client.post(
+            "/api/manage/incidents/",
+            "{nope",
+            content_type="application/json",
+            headers={"authorization": f"Bearer {token}"},
+        ).status_code
+        == 400
+    )
     assert post(client, "/api/manage/incidents/999999/updates/", {"status": "resolved"}, token).status_code == 404
     assert client.get("/api/manage/incidents/", headers={"authorization": f"Bearer {token}"}).status_code == 405
 
@@ -171,7 +193,13 @@ def alert(status="firing", fingerprint="abc123", area="district-5", starts="2026
 
 
 def webhook(client, token, *alerts):
-    body = {"version": "4", "status": alerts[0]["status"], "receiver": "status", "groupKey": "{}", "alerts": list(alerts)}
+    body = {
+        "version": "4",
+        "status": alerts[0]["status"],
+        "receiver": "status",
+        "groupKey": "{}",
+        "alerts": list(alerts),
+    }
     response = post(client, "/api/manage/alertmanager/", body, token)
     assert response.status_code == 200, response.content
     return response.json()
@@ -181,7 +209,12 @@ def test_a_firing_alert_opens_one_incident_however_often_it_is_delivered(client,
     factories.area(slug="district-5")
     first = webhook(client, token, alert(severity="critical"))
     [pk] = first["opened"]
-    assert webhook(client, token, alert(severity="critical")) == {"opened": [], "resolved": [], "unchanged": [pk], "ignored": []}
+    assert webhook(client, token, alert(severity="critical")) == {
+        "opened": [],
+        "resolved": [],
+        "unchanged": [pk],
+        "ignored": [],
+    }
     incident = Incident.objects.get()
     assert incident.title == "Fiber down in District 5" and incident.impact == "critical"
     assert incident.updates.get().message == "OLT unreachable."

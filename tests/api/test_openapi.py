@@ -39,7 +39,11 @@ def data():
     factories.incident(district, other, title="Fiber <b>down</b>", services=[factories.service()])
     soon = timezone.now() + timedelta(days=1)
     services.schedule_maintenance(
-        title="Cabinet swap", areas=[other], scheduled_for=soon, scheduled_until=soon + timedelta(hours=2), impact=Impact.MINOR
+        title="Cabinet swap",
+        areas=[other],
+        scheduled_for=soon,
+        scheduled_until=soon + timedelta(hours=2),
+        impact=Impact.MINOR,
     )
 
 
@@ -76,8 +80,13 @@ def test_every_json_endpoint_keeps_to_its_openapi_document(wsgi_app, data, token
         excluded = [positive_data_acceptance] if manage else None
 
         @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
         def check(case):
             case.call_and_validate(headers=headers, excluded_checks=excluded)
 

@@ -59,7 +59,10 @@ def test_ray_through_a_vertex_is_counted_once():
         ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [2, 0], [0, 0]]]}, "no area"),
         ({"type": "Polygon", "coordinates": [[[0, 0], [200, 0], [1, 1], [0, 0]]]}, "out of range"),
         ({"type": "Polygon", "coordinates": [[[0, 0], ["1", 0], [1, 1], [0, 0]]]}, "not [longitude, latitude]"),
-        ({"type": "Polygon", "coordinates": [SQUARE, [[20, 20], [21, 20], [21, 21], [20, 20]]]}, "hole 1 is not inside"),
+        (
+            {"type": "Polygon", "coordinates": [SQUARE, [[20, 20], [21, 20], [21, 21], [20, 20]]]},
+            "hole 1 is not inside",
+        ),
         ({"type": "MultiPolygon", "coordinates": []}, "non-empty list"),
         ({"type": "MultiPolygon", "coordinates": [[SQUARE], [[[0, 0], [1, 0]]]]}, "polygon 2, outer ring has fewer"),
     ],
@@ -96,7 +99,9 @@ def test_simplification_never_collapses_an_outer_ring():
 def test_find_area_uses_the_shapes_with_holes_and_prefers_strictly_inside():
     outer = factories.area("Ring town", shape=WITH_HOLE)
     inner = factories.area("Hole town", shape={"type": "Polygon", "coordinates": [HOLE]})
-    neighbour = factories.area("East town", shape={"type": "Polygon", "coordinates": [[[10, 0], [20, 0], [20, 10], [10, 10], [10, 0]]]})
+    neighbour = factories.area(
+        "East town", shape={"type": "Polygon", "coordinates": [[[10, 0], [20, 0], [20, 10], [10, 10], [10, 0]]]}
+    )
     assert current.find_area(1, 1) == outer
     assert current.find_area(5, 5) == inner
     assert current.find_area(15, 5) == neighbour

@@ -92,9 +92,15 @@ def test_a_day_takes_the_worst_status_and_overlaps_count_once():
     now = local(BUDAPEST, 2026, 6, 10, 12, 0)
     day = date(2026, 6, 8)
     spans = [
-        Span(start=local(BUDAPEST, 2026, 6, 8, 10, 0), end=local(BUDAPEST, 2026, 6, 8, 11, 0), status=AreaStatus.DEGRADED),
+        Span(
+            start=local(BUDAPEST, 2026, 6, 8, 10, 0), end=local(BUDAPEST, 2026, 6, 8, 11, 0), status=AreaStatus.DEGRADED
+        ),
         Span(start=local(BUDAPEST, 2026, 6, 8, 10, 30), end=local(BUDAPEST, 2026, 6, 8, 12, 0), status=MAJOR),
-        Span(start=local(BUDAPEST, 2026, 6, 8, 1, 0), end=local(BUDAPEST, 2026, 6, 8, 3, 0), status=AreaStatus.MAINTENANCE),
+        Span(
+            start=local(BUDAPEST, 2026, 6, 8, 1, 0),
+            end=local(BUDAPEST, 2026, 6, 8, 3, 0),
+            status=AreaStatus.MAINTENANCE,
+        ),
     ]
     result = bar(read_history.day_bars(spans, BUDAPEST, now), day)
     assert result.status == MAJOR
@@ -105,7 +111,9 @@ def test_a_day_takes_the_worst_status_and_overlaps_count_once():
 
 def test_maintenance_colours_its_day_but_does_not_count_against_availability():
     now = local(BUDAPEST, 2026, 6, 10, 12, 0)
-    window = Span(start=local(BUDAPEST, 2026, 6, 8, 1, 0), end=local(BUDAPEST, 2026, 6, 8, 5, 0), status=AreaStatus.MAINTENANCE)
+    window = Span(
+        start=local(BUDAPEST, 2026, 6, 8, 1, 0), end=local(BUDAPEST, 2026, 6, 8, 5, 0), status=AreaStatus.MAINTENANCE
+    )
     bars = read_history.day_bars([window], BUDAPEST, now)
     assert bar(bars, date(2026, 6, 8)).status == AreaStatus.MAINTENANCE
     assert bar(bars, date(2026, 6, 8)).outage_minutes == 0
@@ -159,11 +167,14 @@ def test_eta_honesty_with_nothing_to_count_says_so():
     assert read_history.eta_honesty([]).sentence() == (
         "In the last 90 days there was no outage here for which we gave a time."
     )
-    one = read_history.eta_honesty([EtaOutcome(resolved_at=datetime(2026, 1, 1, tzinfo=UTC), first_eta=datetime(2026, 1, 1, tzinfo=UTC))])
+    one = read_history.eta_honesty(
+        [EtaOutcome(resolved_at=datetime(2026, 1, 1, tzinfo=UTC), first_eta=datetime(2026, 1, 1, tzinfo=UTC))]
+    )
     assert one.sentence() == "In the last 90 days, 1 of 1 outage here was fixed by the first time we gave."
 
 
 # From the database -----------------------------------------------------------
+
 
 def past_outage(area, *, started, minutes, title="Past outage", impact=Impact.MAJOR, etas=(), services_=()):
     """An outage in the past: opened at `started`, ETAs posted (minutes after start, ETA minutes after start), resolved."""
@@ -301,7 +312,10 @@ def test_area_page_query_count_is_the_same_with_years_of_history(client):
     now = timezone.now()
     for week in range(1, 3 * 52):
         past_outage(
-            district, started=now - timedelta(weeks=week, hours=week % 24), minutes=30 + week, etas=[(1, 45)],
+            district,
+            started=now - timedelta(weeks=week, hours=week % 24),
+            minutes=30 + week,
+            etas=[(1, 45)],
             title=f"Outage {week}",
         )
     assert _area_page_queries(client, district) == small

@@ -8,7 +8,11 @@ from tests.conftest import ROOT
 
 
 def run_manage(*args, **env):
-    base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE", "SECURE_SSL_REDIRECT", "ALLOWED_HOSTS"}}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE", "SECURE_SSL_REDIRECT", "ALLOWED_HOSTS"}
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -30,9 +34,14 @@ def test_bad_boolean_is_rejected_at_start():
 
 def test_production_settings_pass_the_deploy_check():
     result = run_manage(
-        "check", "--deploy", "--fail-level", "WARNING",
-        DEBUG="0", SECRET_KEY="x" * 20 + "production-grade-secret-key-with-entropy-91fd3",
-        ALLOWED_HOSTS="status.example.com", EMAIL_URL="smtp://mail.example.com:587?tls=1",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECRET_KEY="x" * 20 + "production-grade-secret-key-with-entropy-91fd3",
+        ALLOWED_HOSTS="status.example.com",
+        EMAIL_URL="smtp://mail.example.com:587?tls=1",
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -43,7 +52,12 @@ def test_email_url_is_translated_into_a_mailer():
 
     mailer = mailer_from_url("smtp://user%40x:p%3Ass@mail.example.com:587?tls=1")
     assert mailer["OPTIONS"] == {
-        "host": "mail.example.com", "port": 587, "username": "user@x", "password": "p:ss",
-        "use_tls": True, "use_ssl": False, "timeout": 10,
+        "host": "mail.example.com",
+        "port": 587,
+        "username": "user@x",
+        "password": "p:ss",
+        "use_tls": True,
+        "use_ssl": False,
+        "timeout": 10,
     }
     assert mailer_from_url("")["BACKEND"].endswith("console.EmailBackend")

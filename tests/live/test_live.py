@@ -154,6 +154,7 @@ async def test_polling_fallback_returns_the_same_snapshot(async_client):
 
 # Across processes: real daphne servers ------------------------------------------
 
+
 def _ws_url(server, path):
     return server.url.replace("http://", "ws://") + path
 
@@ -180,9 +181,20 @@ async def test_change_from_the_command_line_reaches_a_page_on_the_embedded_defau
         started = time.monotonic()
         result = await asyncio.to_thread(
             subprocess.run,
-            [sys.executable, "manage.py", "incident", "update", str(incident.pk), "--status", "identified",
-             "--message", "Sent from a script"],
-            cwd=ROOT, capture_output=True, text=True,
+            [
+                sys.executable,
+                "manage.py",
+                "incident",
+                "update",
+                str(incident.pk),
+                "--status",
+                "identified",
+                "--message",
+                "Sent from a script",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
             env={**server.env, "DATABASE_URL": database_url_for_subprocess()},
         )
         assert result.returncode == 0, result.stderr

@@ -40,9 +40,12 @@ def closed_code(sock, seconds=10) -> int | None:
 def raw_handshake(server, path="/ws/status/", origin=True) -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
     key = base64.b64encode(os.urandom(16)).decode()
-    request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nUpgrade: websocket\r\n"
-               f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-               + (f"Origin: {server.url}\r\n" if origin else "") + "\r\n")
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+        + (f"Origin: {server.url}\r\n" if origin else "")
+        + "\r\n"
+    )
     sock.sendall(request.encode())
     head = b""
     while b"\r\n\r\n" not in head:
@@ -119,8 +122,10 @@ def test_abusive_clients_are_closed_and_an_honest_one_loses_nothing(server):
         print(f"\noutcomes: {outcomes}; honest client connects {honest.connects}, update arrived in {waited:.2f} s")
         assert outcomes["oversized message"] == POLICY_VIOLATION
         assert outcomes["5000 junk messages"] == POLICY_VIOLATION
-        assert all(outcomes[name] == "closed" for name in
-                   ["unmasked frame", "reserved opcode", "length beyond the data", "garbage"]), outcomes
+        assert all(
+            outcomes[name] == "closed"
+            for name in ["unmasked frame", "reserved opcode", "length beyond the data", "garbage"]
+        ), outcomes
         assert outcomes["foreign Origin"] == 403 and outcomes["no Origin"] == 403
         assert waited is not None and honest.connects == 1, "the honest client was disturbed"
     finally:

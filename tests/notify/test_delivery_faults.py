@@ -80,13 +80,16 @@ def test_webhook_receivers_failing_with_5xx_and_timeouts_then_recovering_get_eve
 
         statuses = Counter(Delivery.objects.values_list("status", flat=True))
         per_hook = Counter(r["path"] for r in receiver.requests)
-        ids_per_hook = {path: {r["headers"]["webhook-id"] for r in receiver.requests if r["path"] == path}
-                        for path in per_hook}
+        ids_per_hook = {
+            path: {r["headers"]["webhook-id"] for r in receiver.requests if r["path"] == path} for path in per_hook
+        }
         # Received during the timeout round: the receiver got them, the sender did not know: duplicates.
-        duplicates = sum(1 for r in receiver.requests[rounds[0][1]:rounds[1][1]])
-        print(f"\n{hooks} webhook receivers; requests after each round {rounds}; deliveries {dict(statuses)}; "
-              f"attempts per receiver {sorted(set(per_hook.values()))}; copies a receiver accepted twice "
-              f"(timed out, then retried): {duplicates} (same webhook-id)")
+        duplicates = sum(1 for r in receiver.requests[rounds[0][1] : rounds[1][1]])
+        print(
+            f"\n{hooks} webhook receivers; requests after each round {rounds}; deliveries {dict(statuses)}; "
+            f"attempts per receiver {sorted(set(per_hook.values()))}; copies a receiver accepted twice "
+            f"(timed out, then retried): {duplicates} (same webhook-id)"
+        )
         assert statuses == {Delivery.Status.SENT: hooks}
         assert len(per_hook) == hooks, "a receiver never got the message"
         assert all(len(ids) == 1 for ids in ids_per_hook.values()), "a retry changed its webhook-id"
@@ -106,7 +109,10 @@ def start_worker(sink: SMTPSink) -> subprocess.Popen:
     env = server_env(EMAIL_URL=f"smtp://127.0.0.1:{sink.port}", NOTIFY_BATCH_SIZE=5)
     return subprocess.Popen(
         [sys.executable, "manage.py", "db_worker", "--interval", "0.2", "--no-startup-delay", "--no-reload"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -148,9 +154,11 @@ def test_a_worker_killed_with_sigkill_mid_batch_and_restarted_loses_no_message()
         for m in received:
             ids[m["To"]].add(m["Message-ID"])
         duplicates = sum(count - 1 for count in recipients.values())
-        print(f"\n60 subscribers; worker killed (SIGKILL) after {at_kill} messages with {in_flight} claimed "
-              f"deliveries in flight; after the restart: {len(received)} messages, {len(recipients)} subscribers "
-              f"reached, duplicates {duplicates} (same Message-ID)")
+        print(
+            f"\n60 subscribers; worker killed (SIGKILL) after {at_kill} messages with {in_flight} claimed "
+            f"deliveries in flight; after the restart: {len(received)} messages, {len(recipients)} subscribers "
+            f"reached, duplicates {duplicates} (same Message-ID)"
+        )
         assert set(recipients) == {p.address for p in people}, "a subscriber got nothing"
         assert all(len(message_ids) == 1 for message_ids in ids.values()), "a duplicate had a new Message-ID"
         assert duplicates <= in_flight

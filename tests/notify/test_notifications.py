@@ -75,7 +75,8 @@ def test_subscribe_confirm_then_an_update_brings_one_mail_and_one_signed_webhook
     assert Subscriber.objects.get(address="anna@example.com").confirmed_at is not None
 
     response = client.post(
-        "/subscribe/", {"channel": "webhook", "url": receiver.url + "/hooks/status", "areas": [district.slug], "language": "en"}
+        "/subscribe/",
+        {"channel": "webhook", "url": receiver.url + "/hooks/status", "areas": [district.slug], "language": "en"},
     )
     assert response.status_code == 200
     secret = Subscriber.objects.get(channel=Channel.WEBHOOK).secret
@@ -220,7 +221,9 @@ def test_planned_maintenance_is_announced_like_an_incident(smtp):
     district = factories.area("Old Town", time_zone="Europe/Budapest")
     confirmed("m@example.com", district)
     start = timezone.now() + timedelta(days=2)
-    services.schedule_maintenance(title="Switch upgrade", areas=[district], scheduled_for=start, scheduled_until=start + timedelta(hours=4))
+    services.schedule_maintenance(
+        title="Switch upgrade", areas=[district], scheduled_for=start, scheduled_until=start + timedelta(hours=4)
+    )
     run_worker()
     [mail] = [m for m in notices(smtp) if m["To"] == "m@example.com"]
     assert "Planned maintenance in Old Town from" in text_part(mail)
@@ -271,7 +274,9 @@ def test_sms_subscribers_get_a_confirmation_then_alerts_through_the_http_gateway
     settings.SMS_BACKEND = "outages.notify.sms.ConsoleBackend"
     settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
     district = factories.area("Pécs")
-    response = Client().post("/subscribe/", {"channel": "sms", "phone": "+36 30 123 4567", "areas": [district.slug], "language": "en"})
+    response = Client().post(
+        "/subscribe/", {"channel": "sms", "phone": "+36 30 123 4567", "areas": [district.slug], "language": "en"}
+    )
     assert response.status_code == 200
     run_worker()
     [record] = [json.loads(line) for line in (tmp_path / "sms.jsonl").read_text().splitlines()]

@@ -34,7 +34,9 @@ def test_home_and_area_pages_invite_to_subscribe_and_the_form_preselects_the_are
     assert f'<input type="checkbox" name="areas" value="{district.slug}" id="id_areas_0" checked>' in form
 
 
-def test_subscribing_by_email_stores_an_unconfirmed_subscriber_and_says_check_your_inbox(client, django_capture_on_commit_callbacks):
+def test_subscribing_by_email_stores_an_unconfirmed_subscriber_and_says_check_your_inbox(
+    client, django_capture_on_commit_callbacks
+):
     district = factories.area()
     with django_capture_on_commit_callbacks(execute=True):
         response = post_subscribe(client, district, email="  Someone@Example.COM ", language="hu")
@@ -74,7 +76,9 @@ def test_phone_numbers_are_validated_and_only_configured_countries_accepted(sett
 
 def test_signed_links_never_change_anything_on_get(client):
     district = factories.area()
-    subscriber = subscriptions.subscribe(channel=Channel.EMAIL, address="g@example.com", areas=[district], language="en").subscriber
+    subscriber = subscriptions.subscribe(
+        channel=Channel.EMAIL, address="g@example.com", areas=[district], language="en"
+    ).subscriber
     for purpose in ["confirm", "unsubscribe", "manage"]:
         response = client.get(path_of(notify_links.link(subscriber, purpose)))
         assert response.status_code == 200
@@ -85,7 +89,9 @@ def test_signed_links_never_change_anything_on_get(client):
 
 def test_forged_expired_or_revoked_links_are_refused_with_400(client):
     district = factories.area()
-    subscriber = subscriptions.subscribe(channel=Channel.EMAIL, address="r@example.com", areas=[district], language="en").subscriber
+    subscriber = subscriptions.subscribe(
+        channel=Channel.EMAIL, address="r@example.com", areas=[district], language="en"
+    ).subscriber
     good = notify_links.make_token(subscriber, "manage")
     assert client.get(f"/subscribe/manage/{good}x/").status_code == 400
     # A token for one purpose does not work for another.
@@ -97,7 +103,9 @@ def test_forged_expired_or_revoked_links_are_refused_with_400(client):
 
 def test_the_manage_page_changes_areas_and_language_pauses_and_deletes(client):
     north, south = factories.area("North"), factories.area("South")
-    subscriber = subscriptions.subscribe(channel=Channel.EMAIL, address="m@example.com", areas=[north], language="en").subscriber
+    subscriber = subscriptions.subscribe(
+        channel=Channel.EMAIL, address="m@example.com", areas=[north], language="en"
+    ).subscriber
     subscriptions.confirm(subscriber)
     url = path_of(notify_links.link(subscriber, "manage"))
     page = client.get(url).content.decode()
@@ -219,7 +227,9 @@ def test_public_addresses_are_accepted(settings):
 def test_subscriber_data_never_appears_on_public_pages(client):
     district = factories.area()
     subscriptions.confirm(
-        subscriptions.subscribe(channel=Channel.EMAIL, address="secret-person@example.com", areas=[district], language="en").subscriber
+        subscriptions.subscribe(
+            channel=Channel.EMAIL, address="secret-person@example.com", areas=[district], language="en"
+        ).subscriber
     )
     factories.incident(district)
     for url in ["/", f"/areas/{district.slug}/", "/subscribe/", f"/search/?q={district.name}"]:
@@ -229,7 +239,9 @@ def test_subscriber_data_never_appears_on_public_pages(client):
 def test_ops_see_subscribers_and_the_delivery_log_in_the_admin(admin_client, django_capture_on_commit_callbacks):
     district = factories.area()
     subscriptions.confirm(
-        subscriptions.subscribe(channel=Channel.EMAIL, address="ops-visible@example.com", areas=[district], language="en").subscriber
+        subscriptions.subscribe(
+            channel=Channel.EMAIL, address="ops-visible@example.com", areas=[district], language="en"
+        ).subscriber
     )
     with django_capture_on_commit_callbacks(execute=False):
         incident = factories.incident(district)
@@ -240,4 +252,9 @@ def test_ops_see_subscribers_and_the_delivery_log_in_the_admin(admin_client, dja
     assert events_page.status_code == 200 and f"?event__id__exact={event.pk}" in events_page.content.decode()
     log = admin_client.get(f"/admin/outages/delivery/?event__id__exact={event.pk}")
     assert log.status_code == 200 and "Pending" in log.content.decode()
-    assert "whsec_" not in admin_client.get(f"/admin/outages/subscriber/{event.deliveries.get().subscriber_id}/change/").content.decode()
+    assert (
+        "whsec_"
+        not in admin_client.get(
+            f"/admin/outages/subscriber/{event.deliveries.get().subscriber_id}/change/"
+        ).content.decode()
+    )

@@ -20,7 +20,12 @@ FAR = [[20.0, 47.0], [20.1, 47.0], [20.05, 47.1], [20.0, 47.0]]
 def feature(slug="riverside", name="Riverside", region="North", postcodes=("1051", "1052"), geometry=None):
     return {
         "type": "Feature",
-        "properties": {"name": name, "slug": slug, "region": region, "postcodes": postcodes if isinstance(postcodes, str) else list(postcodes)},
+        "properties": {
+            "name": name,
+            "slug": slug,
+            "region": region,
+            "postcodes": postcodes if isinstance(postcodes, str) else list(postcodes),
+        },
         "geometry": geometry if geometry is not None else {"type": "Polygon", "coordinates": [SQUARE]},
     }
 
@@ -41,8 +46,13 @@ def test_geojson_import_creates_areas_with_shapes_holes_multipolygons_and_region
     factories.region("North", slug="north")
     content = geojson(
         feature("ring", "Ring town", geometry={"type": "Polygon", "coordinates": [SQUARE, HOLE]}),
-        feature("islands", "Islands", region="Lakeside", postcodes="2000; 2001",
-                geometry={"type": "MultiPolygon", "coordinates": [[SQUARE], [FAR]]}),
+        feature(
+            "islands",
+            "Islands",
+            region="Lakeside",
+            postcodes="2000; 2001",
+            geometry={"type": "MultiPolygon", "coordinates": [[SQUARE], [FAR]]},
+        ),
     )
     out, err = run_command(tmp_path, content)
     assert "2 created, 0 updated, 0 unchanged, 0 invalid rows" in out
@@ -61,11 +71,7 @@ def test_geojson_import_creates_areas_with_shapes_holes_multipolygons_and_region
 def test_csv_import_creates_and_updates_areas_and_keeps_their_shapes(tmp_path):
     north = factories.region("North", slug="north")
     kept = factories.area("Old name", slug="kept", region_obj=north, shape={"type": "Polygon", "coordinates": [SQUARE]})
-    content = (
-        b"name,slug,region,postcodes\n"
-        b'New name,kept,north,"1051, 1052"\n'
-        b"Hillside,hillside,North,2000\n"
-    )
+    content = b'name,slug,region,postcodes\nNew name,kept,north,"1051, 1052"\nHillside,hillside,North,2000\n'
     out, _ = run_command(tmp_path, content, "areas.csv")
     assert "1 created, 1 updated, 0 unchanged" in out
     kept.refresh_from_db()
@@ -100,7 +106,10 @@ BAD_FEATURES = [
     (feature(geometry={"type": "Point", "coordinates": [19, 47]}), "shape: geometry type Point is not supported"),
     (feature(geometry={"type": "Polygon", "coordinates": [SQUARE[:-1]]}), "shape: outer ring is not closed"),
     (feature(geometry={"type": "Polygon", "coordinates": [[[47, 19], [47, 190], [48, 19], [47, 19]]]}), "out of range"),
-    (feature(geometry={"type": "Polygon", "coordinates": [SQUARE, [[25, 25], [26, 25], [26, 26], [25, 25]]]}), "hole 1 is not inside"),
+    (
+        feature(geometry={"type": "Polygon", "coordinates": [SQUARE, [[25, 25], [26, 25], [26, 26], [25, 25]]]}),
+        "hole 1 is not inside",
+    ),
     ({**feature(), "geometry": None}, "shape: the geometry is missing"),
     ({"type": "Feature", "geometry": None}, "no properties"),
     ("not a feature", "not a GeoJSON Feature"),
@@ -184,6 +193,7 @@ def test_the_demo_shapes_import_cleanly():
 
 
 # The admin: upload, preview, confirm ------------------------------------------
+
 
 @pytest.fixture
 def ops(client, django_user_model):

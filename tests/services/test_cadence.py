@@ -103,7 +103,7 @@ def test_the_console_list_and_the_live_view_flag_due_soon_and_overdue(ops):
         calm = factories.incident(title="Major calm", impact=Impact.MAJOR)  # due 14:00
     with time_machine.travel(T0 + timedelta(minutes=52), tick=False):
         listing = ops.get("/admin/outages/incident/").text
-        assert listing.count(">Due soon<") == 1 and listing.count("console-overdue\">Overdue<") == 1
+        assert listing.count(">Due soon<") == 1 and listing.count('console-overdue">Overdue<') == 1
         page = ops.get("/admin/outages/updatedue/")
         assert page.status_code == 200 and 'hx-trigger="every 10s"' in page.text
         fragment = ops.get("/admin/outages/updatedue/fragment/").text

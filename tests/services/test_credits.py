@@ -76,7 +76,10 @@ def test_durations_are_given_for_every_area_and_service_with_a_policy():
         for area in ["District 5", "District 6"]
         for service in ["Fiber", "Mobile"]
     }
-    assert {(o.area.name, o.service.name) for o in outages if o.credits} == {("District 5", "Fiber"), ("District 6", "Fiber")}
+    assert {(o.area.name, o.service.name) for o in outages if o.credits} == {
+        ("District 5", "Fiber"),
+        ("District 6", "Fiber"),
+    }
 
 
 def test_resolved_outage_keeps_its_notice_in_the_past_tense(client):
@@ -111,7 +114,10 @@ def test_reopened_incident_counts_only_the_time_it_was_open():
 
 def test_area_added_later_counts_from_when_it_was_added(client):
     with time_machine.travel(T0, tick=False) as clock:
-        district_5, district_6 = factories.area("District 5", slug="district-5"), factories.area("District 6", slug="district-6")
+        district_5, district_6 = (
+            factories.area("District 5", slug="district-5"),
+            factories.area("District 6", slug="district-6"),
+        )
         incident, _ = fiber_outage(district_5)
         clock.move_to(T0 + timedelta(minutes=10))
         services.edit_incident(incident, areas=[district_5, district_6])
@@ -132,8 +138,12 @@ def test_maintenance_windows_earn_no_credit_unless_the_policy_includes_them():
         policy = fiber_policy()
         district = factories.area("District 5")
         window = services.schedule_maintenance(
-            title="Exchange upgrade", areas=[district], services=[policy.service], impact=Impact.CRITICAL,
-            scheduled_for=T0 + timedelta(hours=1), scheduled_until=T0 + timedelta(hours=3),
+            title="Exchange upgrade",
+            areas=[district],
+            services=[policy.service],
+            impact=Impact.CRITICAL,
+            scheduled_for=T0 + timedelta(hours=1),
+            scheduled_until=T0 + timedelta(hours=3),
         )
         clock.move_to(T0 + timedelta(hours=1))
         services.post_update(window, status=MaintenanceStatus.IN_PROGRESS, message="Started")
@@ -190,7 +200,9 @@ def test_durations_do_not_stretch_or_shrink_across_daylight_saving_changes(clien
         call_command("credits_csv", "--since", "2026-03-29T00:00+01:00", "--until", "2026-03-30", stdout=out)
     [row] = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert (row["start"], row["end"], row["eligible_at"]) == (
-        "2026-03-29T00:50:00+00:00", "2026-03-29T01:15:00+00:00", "2026-03-29T01:10:00+00:00",
+        "2026-03-29T00:50:00+00:00",
+        "2026-03-29T01:15:00+00:00",
+        "2026-03-29T01:10:00+00:00",
     )
     assert row["duration_seconds"] == "1500"
 
@@ -208,12 +220,18 @@ def test_credits_csv_lists_each_credit_once_with_documented_columns_in_utc():
         call_command("credits_csv", "--since", "2026-05-12", "--until", "2026-05-12T11:30:00+02:00", stdout=before)
         call_command("credits_csv", "--since", "2026-05-12T09:30Z", "--until", "2026-05-13", stdout=after)
     lines = day.getvalue().splitlines()
-    assert lines[0] == ",".join(credit_export.CSV_COLUMNS) == (
-        "incident_id,incident_title,incident_kind,area_slug,area_name,service_slug,service_name,policy_id,"
-        "threshold_minutes,credit,start,end,duration_seconds,duration_minutes,eligible_at"
+    assert (
+        lines[0]
+        == ",".join(credit_export.CSV_COLUMNS)
+        == (
+            "incident_id,incident_title,incident_kind,area_slug,area_name,service_slug,service_name,policy_id,"
+            "threshold_minutes,credit,start,end,duration_seconds,duration_minutes,eligible_at"
+        )
     )
     rows = list(csv.DictReader(io.StringIO(day.getvalue())))
-    assert [(r["incident_id"], r["area_slug"], r["end"], r["duration_seconds"], r["duration_minutes"]) for r in rows] == [
+    assert [
+        (r["incident_id"], r["area_slug"], r["end"], r["duration_seconds"], r["duration_minutes"]) for r in rows
+    ] == [
         (str(incident.pk), "district-5", "2026-05-12T09:50:00+00:00", "3000", "50"),
         (str(ongoing.pk), "vac", "", "4200", "70"),  # ongoing: no end, duration so far
     ]
@@ -226,7 +244,11 @@ def test_credits_csv_lists_each_credit_once_with_documented_columns_in_utc():
 
 @pytest.mark.parametrize(
     "since, until, message",
-    [("yesterday", "2026-05-13", "is not a date"), ("2026-05-13", "2026-05-12", "must be after"), ("2026-02-30", "2026-03-01", "is not a date")],
+    [
+        ("yesterday", "2026-05-13", "is not a date"),
+        ("2026-05-13", "2026-05-12", "must be after"),
+        ("2026-02-30", "2026-03-01", "is not a date"),
+    ],
 )
 def test_credits_csv_refuses_bad_dates_with_a_clear_error(since, until, message):
     with pytest.raises(CommandError, match=message):
@@ -248,7 +270,11 @@ def test_scheduler_pushes_the_notice_live_once_when_the_threshold_passes(django_
         assert NOTICE in change.fragments[f"incident-{incident.pk}"]["en"]
         assert NOTICE in change.fragments["area-district-5"]["en"] and NOTICE in change.fragments["status"]["en"]
         crossing = CreditCrossing.objects.get()
-        assert (crossing.incident, crossing.policy, crossing.crossed_at) == (incident, policy, T0 + timedelta(minutes=20))
+        assert (crossing.incident, crossing.policy, crossing.crossed_at) == (
+            incident,
+            policy,
+            T0 + timedelta(minutes=20),
+        )
         clock.move_to(T0 + timedelta(minutes=40))
         with django_capture_on_commit_callbacks(execute=True):
             assert jobs.tick()["push_credit_crossings"] == 0  # pushed once, not on every tick
@@ -257,7 +283,10 @@ def test_scheduler_pushes_the_notice_live_once_when_the_threshold_passes(django_
 
 def test_scheduler_pushes_a_second_policy_and_a_later_area_separately(django_capture_on_commit_callbacks):
     with time_machine.travel(T0, tick=False) as clock:
-        district_5, district_6 = factories.area("District 5", slug="district-5"), factories.area("District 6", slug="district-6")
+        district_5, district_6 = (
+            factories.area("District 5", slug="district-5"),
+            factories.area("District 6", slug="district-6"),
+        )
         incident, policy = fiber_outage(district_5)
         CreditPolicy.objects.create(service=policy.service, min_duration=240, credit="one week's service charge")
         clock.move_to(T0 + timedelta(hours=1))
@@ -313,7 +342,13 @@ def test_ops_manage_policies_and_download_the_billing_export_in_the_admin(admin_
     service = factories.service("Fiber", slug="fiber")
     response = admin_client.post(
         "/admin/outages/creditpolicy/add/",
-        {"service": service.pk, "min_duration": "20", "min_impact": "major", "credit": "one day's service charge", "active": "on"},
+        {
+            "service": service.pk,
+            "min_duration": "20",
+            "min_impact": "major",
+            "credit": "one day's service charge",
+            "active": "on",
+        },
     )
     assert response.status_code == 302
     policy = CreditPolicy.objects.get()
@@ -325,7 +360,9 @@ def test_ops_manage_policies_and_download_the_billing_export_in_the_admin(admin_
     with time_machine.travel(T0, tick=False) as clock:
         incident, _ = fiber_outage(policy=policy)
         clock.move_to(T0 + timedelta(hours=1))
-        download = admin_client.get("/admin/outages/creditpolicy/export/", {"since": "2026-05-01", "until": "2026-06-01"})
+        download = admin_client.get(
+            "/admin/outages/creditpolicy/export/", {"since": "2026-05-01", "until": "2026-06-01"}
+        )
     assert download["Content-Type"].startswith("text/csv")
     assert 'filename="credits-20260501-20260601.csv"' in download["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(download.content.decode())))
@@ -363,12 +400,16 @@ def test_demo_data_includes_an_outage_that_earned_a_credit(client):
     assert set(CreditPolicy.objects.values_list("service__slug", flat=True)) == {"fiber", "mobile", "landline", "tv"}
     now = datetime.now(UTC)
     earned = credit_export.eligible_credits(now - timedelta(days=30), now + timedelta(minutes=1))
-    assert {c.incident.title for c in earned} >= {"Mobile outage in District XI", "Fiber internet outage after a cable cut"}
+    assert {c.incident.title for c in earned} >= {
+        "Mobile outage in District XI",
+        "Fiber internet outage after a cable cut",
+    }
     assert "as a credit automatically" in page(client, "/areas/budapest-district-5/")
 
 
 @pytest.mark.parametrize(
-    "minutes, text", [(20, "20 minutes"), (1, "1 minute"), (60, "1 hour"), (90, "1 hour 30 minutes"), (1440, "24 hours")]
+    "minutes, text",
+    [(20, "20 minutes"), (1, "1 minute"), (60, "1 hour"), (90, "1 hour 30 minutes"), (1440, "24 hours")],
 )
 def test_thresholds_read_naturally(minutes, text):
     assert read_credits.threshold_text(minutes) == text
@@ -395,7 +436,11 @@ def test_open_page_receives_the_notice_when_the_scheduler_sees_the_threshold_pas
         time.sleep(max(0.0, (started + timedelta(minutes=20, seconds=0.5) - datetime.now(UTC)).total_seconds()))
         run = subprocess.run(
             [sys.executable, "manage.py", "scheduler", "--once"],
-            cwd=ROOT, env=server_env(), capture_output=True, text=True, timeout=60,
+            cwd=ROOT,
+            env=server_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert run.returncode == 0, run.stderr
         assert "push_credit_crossings: 1" in run.stdout
@@ -419,15 +464,18 @@ def test_every_channel_says_the_same_credit_sentence(client):
         native = client.get("/api/areas/district-5/").json()["active_incidents"][0]["credits"]
         v2 = client.get("/api/v2/incidents/unresolved.json").json()["incidents"][0]["x_credits"]
         event = NotificationEvent.objects.filter(update=incident.updates.latest()).get()
-        notice = Composer(event).for_subscriber(
-            type("Subscriber", (), {"language": "en"})(), {incident.areas.get().pk}
-        )
+        notice = Composer(event).for_subscriber(type("Subscriber", (), {"language": "en"})(), {incident.areas.get().pk})
     sentence = native[0]["text"]
     assert sentence.startswith("This outage has lasted over 20 minutes.")
     assert native[0] | {"areas": None} == {
-        "service": policy.service.slug, "areas": None, "threshold_minutes": 20,
-        "credit": policy.credit, "text": sentence,
+        "service": policy.service.slug,
+        "areas": None,
+        "threshold_minutes": 20,
+        "credit": policy.credit,
+        "text": sentence,
     }
     assert v2[0]["text"] == sentence
     assert sentence in html.unescape(area_page)  # escaped on the page, the same words
-    assert sentence in notice["text"] and sentence in notice["sms"] and notice["payload"]["data"]["credits"] == [sentence]
+    assert (
+        sentence in notice["text"] and sentence in notice["sms"] and notice["payload"]["data"]["credits"] == [sentence]
+    )

@@ -25,7 +25,10 @@ def window():
     with time_machine.travel(T0, tick=False):
         district = factories.area("District 13")
         return services.schedule_maintenance(
-            title="Network upgrade", areas=[district], scheduled_for=START, scheduled_until=END,
+            title="Network upgrade",
+            areas=[district],
+            scheduled_for=START,
+            scheduled_until=END,
             message="Short drops possible.",
         )
 
@@ -116,9 +119,14 @@ def test_operator_schedules_a_window_in_the_admin(admin_client):
     start = datetime(2031, 5, 1, 22, 0)
     response = admin_client.post(
         "/admin/outages/maintenancewindow/add/",
-        {"title": "Router swap", "impact": "minor", "areas": [district.pk],
-         "scheduled_for": "2031-05-01T22:00", "scheduled_until": "2031-05-02T01:00",
-         "update_message": "Brief drops overnight."},
+        {
+            "title": "Router swap",
+            "impact": "minor",
+            "areas": [district.pk],
+            "scheduled_for": "2031-05-01T22:00",
+            "scheduled_until": "2031-05-02T01:00",
+            "update_message": "Brief drops overnight.",
+        },
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     window = Incident.objects.get(title="Router swap")
@@ -133,8 +141,13 @@ def test_window_that_ends_before_it_starts_is_refused_in_the_admin(admin_client)
     district = factories.area()
     response = admin_client.post(
         "/admin/outages/maintenancewindow/add/",
-        {"title": "Backwards", "impact": "minor", "areas": [district.pk],
-         "scheduled_for": "2031-05-02T01:00", "scheduled_until": "2031-05-01T22:00"},
+        {
+            "title": "Backwards",
+            "impact": "minor",
+            "areas": [district.pk],
+            "scheduled_for": "2031-05-02T01:00",
+            "scheduled_until": "2031-05-01T22:00",
+        },
     )
     assert response.status_code == 200 and "must end after it starts" in response.text
     assert not Incident.objects.filter(title="Backwards").exists()
@@ -147,11 +160,18 @@ def test_operator_reschedules_a_window_and_the_change_is_audited(admin_client, w
     area = window.areas.get()
     response = admin_client.post(
         f"/admin/outages/maintenancewindow/{window.pk}/change/",
-        {"title": window.title, "impact": window.impact, "areas": [area.pk],
-         "scheduled_for": timezone.localtime(START + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
-         "scheduled_until": timezone.localtime(END + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
-         "update_status": "scheduled", "update_message": "", "update_eta": "", "update_crew_status": "not_assigned",
-         "seen_version": window.version},
+        {
+            "title": window.title,
+            "impact": window.impact,
+            "areas": [area.pk],
+            "scheduled_for": timezone.localtime(START + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+            "scheduled_until": timezone.localtime(END + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+            "update_status": "scheduled",
+            "update_message": "",
+            "update_eta": "",
+            "update_crew_status": "not_assigned",
+            "seen_version": window.version,
+        },
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     window.refresh_from_db()

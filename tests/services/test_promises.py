@@ -21,7 +21,10 @@ def promised():
     district = factories.area("District 5")
     incident = factories.incident(district)
     services.post_update(
-        incident, status="identified", message="Crew on the way", crew_status=CrewStatus.EN_ROUTE,
+        incident,
+        status="identified",
+        message="Crew on the way",
+        crew_status=CrewStatus.EN_ROUTE,
         next_update_at=timezone.now() + timedelta(minutes=30),
     )
     services.edit_incident(incident, customers_affected=1200)

@@ -36,7 +36,9 @@ def report_from(area, service, ip: str, *, agent="Firefox", problem=Problem.NO_S
     request = Client().get("/healthz").wsgi_request
     request.META.update(REMOTE_ADDR=ip, HTTP_USER_AGENT=agent)
     now = now or timezone.now()
-    return problem_reports.submit(area=area, service=service, problem=problem, source=problem_reports.source_for(request, now), now=now)
+    return problem_reports.submit(
+        area=area, service=service, problem=problem, source=problem_reports.source_for(request, now), now=now
+    )
 
 
 def reports_from_distinct_sources(area, service, count: int, *, now=None, start=0):
@@ -53,6 +55,7 @@ def set_thresholds(**fields):
 
 
 # The form and the answer ------------------------------------------------------
+
 
 def test_area_page_offers_the_report_form_with_htmx_and_no_csrf_token(client):
     district = factories.area("District 5")
@@ -75,7 +78,11 @@ def test_report_without_javascript_is_stored_then_redirected_to_its_answer(clien
     assert response["Location"].startswith(f"/areas/{district.slug}/report/sent/?a=")
     report = ProblemReport.objects.get()
     assert (report.area, report.service, report.problem, report.postcode, report.incident) == (
-        district, fiber, Problem.NO_SERVICE, "1051", None
+        district,
+        fiber,
+        Problem.NO_SERVICE,
+        "1051",
+        None,
     )
     answer = client.get(response["Location"])
     assert answer.status_code == 200
@@ -163,7 +170,9 @@ def test_bad_input_is_a_clear_400_and_stores_nothing(client, data, message):
 
 def test_report_from_another_site_is_refused():
     district = factories.area()
-    client = Client(enforce_csrf_checks=True, headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"})
+    client = Client(
+        enforce_csrf_checks=True, headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
+    )
     response = post_report(client, district, factories.service())
     assert response.status_code == 403
     assert not ProblemReport.objects.exists()
@@ -178,6 +187,7 @@ def test_report_page_works_on_its_own_and_refuses_other_methods(client):
 
 
 # Folding duplicates -----------------------------------------------------------
+
 
 def test_same_browser_reporting_again_is_folded_into_its_first_report(client):
     district = factories.area()
@@ -199,8 +209,11 @@ def test_other_browsers_other_services_and_later_reports_are_not_folded(client):
     later = timezone.now() + problem_reports.FOLD_WINDOW + timedelta(minutes=1)
     source = ProblemReport.objects.filter(service=fiber).first()
     outcome = problem_reports.submit(
-        area=district, service=fiber, problem=Problem.SLOW,
-        source=problem_reports.Source(client=source.client, browser=source.browser), now=later,
+        area=district,
+        service=fiber,
+        problem=Problem.SLOW,
+        source=problem_reports.Source(client=source.client, browser=source.browser),
+        now=later,
     )
     assert not outcome.folded and ProblemReport.objects.count() == 4
 
@@ -232,6 +245,7 @@ def test_sources_are_networks_hashed_with_a_daily_salt():
 
 
 # Rate limits ------------------------------------------------------------------
+
 
 def test_one_source_over_its_limit_gets_a_clear_429_and_others_still_get_through(client, settings):
     settings.REPORT_RATE_PER_SOURCE = (2, 600)
@@ -277,6 +291,7 @@ def test_rate_limit_window_passes():
 
 # The public notice ------------------------------------------------------------
 
+
 def test_notice_shows_once_enough_distinct_sources_reported_in_15_minutes(client):
     set_thresholds(notice_min_sources=3)
     district = factories.area()
@@ -287,7 +302,7 @@ def test_notice_shows_once_enough_distinct_sources_reported_in_15_minutes(client
     page = client.get(f"/areas/{district.slug}/").text
     assert NOTICE in page
     # Inside the status card, so the live push and the polling fallback carry it.
-    card = page[page.index(f'id="area-status-{district.slug}"'):]
+    card = page[page.index(f'id="area-status-{district.slug}"') :]
     assert card.index(NOTICE) < card.index("</section>")
     assert NOTICE in client.get(f"/ws/areas/{district.slug}/").text
 
@@ -392,6 +407,7 @@ def test_area_page_query_count_does_not_grow_with_reports(client):
 
 # Unusual areas (what ops see first) --------------------------------------------
 
+
 def test_quiet_area_is_hot_once_the_minimum_of_distinct_sources_report():
     set_thresholds(hot_min_sources=3, hot_factor=3)
     district = factories.area()
@@ -411,8 +427,14 @@ def test_busy_area_is_hot_only_above_its_normal_rate():
     now = timezone.now()
     # Two reports per 15 minutes, every 15 minutes of the past week: its normal rate is 2.
     ProblemReport.objects.bulk_create(
-        ProblemReport(area=busy, service=fiber, problem=Problem.SLOW, client=f"old-{n}", browser=f"old-{n}",
-                      created_at=now - timedelta(minutes=16 + 7.5 * n))
+        ProblemReport(
+            area=busy,
+            service=fiber,
+            problem=Problem.SLOW,
+            client=f"old-{n}",
+            browser=f"old-{n}",
+            created_at=now - timedelta(minutes=16 + 7.5 * n),
+        )
         for n in range(int(report_counts.BASELINE_WINDOWS * 2) - 4)
     )
     reports_from_distinct_sources(busy, fiber, 5, now=now)
@@ -472,6 +494,7 @@ def test_opening_an_incident_from_reports_goes_through_the_services_and_takes_th
 
 
 # The admin -------------------------------------------------------------------
+
 
 @pytest.fixture
 def ops(client, django_user_model):
@@ -537,8 +560,9 @@ def test_one_click_opens_the_incident_and_lands_on_it(ops):
 def test_ops_edit_the_thresholds_in_the_admin(ops):
     response = ops.get("/admin/outages/reportsettings/")
     assert response.status_code == 302 and response["Location"].endswith("/add/")
-    response = ops.post("/admin/outages/reportsettings/add/",
-                        {"notice_min_sources": 7, "hot_min_sources": 4, "hot_factor": 2.5})
+    response = ops.post(
+        "/admin/outages/reportsettings/add/", {"notice_min_sources": 7, "hot_min_sources": 4, "hot_factor": 2.5}
+    )
     assert response.status_code == 302
     assert ReportSettings.load().notice_min_sources == 7
     assert ops.get("/admin/outages/reportsettings/")["Location"].endswith("/1/change/")
@@ -555,6 +579,7 @@ def test_reports_list_in_the_admin_is_read_only(ops):
 
 
 # Housekeeping -----------------------------------------------------------------
+
 
 def test_old_reports_no_incident_took_up_are_pruned():
     district = factories.area()

@@ -56,8 +56,14 @@ def every_url(admin_client):
     district = factories.area("District 5", slug="district-5")
     incident = factories.incident(district)
     samples = {
-        "slug": district.slug, "pk": incident.pk, "int": incident.pk, "id": 1,
-        "object_id": incident.pk, "content_type_id": 1, "str": "1", "path": "1",
+        "slug": district.slug,
+        "pk": incident.pk,
+        "int": incident.pk,
+        "id": 1,
+        "object_id": incident.pk,
+        "content_type_id": 1,
+        "str": "1",
+        "path": "1",
     }
     urls = []
     for route, pattern in all_patterns():
@@ -111,4 +117,9 @@ def test_a_malformed_embed_origin_is_refused_at_start():
 
     result = run_manage("check", DEBUG="1", EMBED_ALLOWED_ORIGINS="https://town.example; script-src *")
     assert result.returncode != 0 and "outages.E001" in result.stderr
-    assert run_manage("check", DEBUG="1", EMBED_ALLOWED_ORIGINS="https://town.example,https://*.landlord.example:8443").returncode == 0
+    assert (
+        run_manage(
+            "check", DEBUG="1", EMBED_ALLOWED_ORIGINS="https://town.example,https://*.landlord.example:8443"
+        ).returncode
+        == 0
+    )

@@ -86,7 +86,10 @@ def test_history_shows_scheduled_maintenance_only_once_it_has_started(client):
     district = factories.area()
     soon = timezone.now() + timedelta(days=2)
     services.schedule_maintenance(
-        title="Upcoming exchange upgrade", areas=[district], scheduled_for=soon, scheduled_until=soon + timedelta(hours=2)
+        title="Upcoming exchange upgrade",
+        areas=[district],
+        scheduled_for=soon,
+        scheduled_until=soon + timedelta(hours=2),
     )
     past(district, "Past outage", timezone.now() - timedelta(days=1))
     text = client.get("/history/").text

@@ -37,9 +37,10 @@ def test_map_page_refuses_post(client):
 
 @pytest.mark.django_db
 def test_shapes_come_as_one_simplified_gzipped_cacheable_geojson(client):
-    detailed = {"type": "Polygon", "coordinates": [
-        [[19.0 + i / 10000, 47.0] for i in range(1001)] + [[19.1, 47.1], [19.0, 47.1], [19.0, 47.0]]
-    ]}
+    detailed = {
+        "type": "Polygon",
+        "coordinates": [[[19.0 + i / 10000, 47.0] for i in range(1001)] + [[19.1, 47.1], [19.0, 47.1], [19.0, 47.0]]],
+    }
     area = factories.area("Detailed", shape=detailed)
     factories.area("No shape yet")
     response = client.get("/map/areas.geojson", HTTP_ACCEPT_ENCODING="gzip, br")
@@ -84,8 +85,17 @@ def test_locate_outside_every_area_offers_the_postcode_search(client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("query", [{}, {"lat": "x", "lon": "19"}, {"lat": "95", "lon": "19"}, {"lat": "47", "lon": "nan"},
-                                   {"lat": "47", "lon": "inf"}, {"lat": "47", "lon": "-181"}])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"lat": "x", "lon": "19"},
+        {"lat": "95", "lon": "19"},
+        {"lat": "47", "lon": "nan"},
+        {"lat": "47", "lon": "inf"},
+        {"lat": "47", "lon": "-181"},
+    ],
+)
 def test_locate_with_a_bad_position_is_a_clear_400(client, query):
     response = client.get("/map/locate/", query)
     assert response.status_code == 400
@@ -109,6 +119,7 @@ def test_a_configured_tile_server_is_allowed_on_the_map_page_only(client):
 
 
 # In the browser ------------------------------------------------------------------
+
 
 @pytest.fixture
 def db_beside_playwright(monkeypatch):

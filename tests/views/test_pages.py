@@ -24,7 +24,9 @@ def test_home_says_all_is_well_when_nothing_is_wrong(client):
 
 def test_home_shows_banner_areas_and_active_incident_with_cause_and_eta(client):
     district = factories.area("District 5")
-    incident = factories.incident(district, title="Cable cut on Andrássy út", cause="cable_cut", cause_detail="Road works")
+    incident = factories.incident(
+        district, title="Cable cut on Andrássy út", cause="cable_cut", cause_detail="Road works"
+    )
     response = client.get("/")
     text = response.text
     assert "Outage in 1 area" in text
@@ -79,7 +81,7 @@ def test_author_is_never_shown_publicly(client, django_user_model):
 
 
 def test_operator_text_is_escaped(client):
-    district = factories.area('<img src=x onerror=alert(1)>')
+    district = factories.area("<img src=x onerror=alert(1)>")
     incident = factories.incident(district, title="<script>alert(1)</script>", message='<b hx-get="/x">hi</b>')
     for url in ["/", f"/areas/{district.slug}/", f"/incidents/{incident.pk}/"]:
         text = client.get(url).text
@@ -91,7 +93,17 @@ def test_operator_text_is_escaped(client):
 
 @pytest.mark.parametrize(
     "query",
-    ["", " ", "x" * 10_000, "\x00\x01\x1f", "' OR 1=1; DROP TABLE outages_servicearea; --", "%", "_", "ő ű ש", "\u202e"],
+    [
+        "",
+        " ",
+        "x" * 10_000,
+        "\x00\x01\x1f",
+        "' OR 1=1; DROP TABLE outages_servicearea; --",
+        "%",
+        "_",
+        "ő ű ש",
+        "\u202e",
+    ],
 )
 def test_odd_search_input_gives_a_normal_page(client, query):
     factories.area("Szentendre", postcodes="2000")

@@ -14,7 +14,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def csp_violations(page) -> list[str]:
     messages: list[str] = []
-    page.on("console", lambda message: messages.append(message.text) if "Content Security Policy" in message.text else None)
+    page.on(
+        "console", lambda message: messages.append(message.text) if "Content Security Policy" in message.text else None
+    )
     return messages
 
 
@@ -48,8 +50,12 @@ def test_admin_page_shows_a_new_hot_area_without_reloading(browser, server, orm_
     page.evaluate("window.notReloaded = true")
 
     for n in range(3):
-        problem_reports.submit(area=district, service=fiber, problem=Problem.NO_SERVICE,
-                       source=problem_reports.Source(client=f"c{n}", browser=f"b{n}"))
+        problem_reports.submit(
+            area=district,
+            service=fiber,
+            problem=Problem.NO_SERVICE,
+            source=problem_reports.Source(client=f"c{n}", browser=f"b{n}"),
+        )
 
     row = page.wait_for_selector(f"#hot-area-{district.slug}", timeout=25_000)  # polled every 10 s
     assert "District 5" in row.inner_text() and "Fiber (3)" in row.inner_text()

@@ -50,7 +50,9 @@ def top_level_ids(fragments: str) -> set[str]:
 
 def test_area_widget_shows_status_title_cause_eta_and_last_updated(client):
     district = factories.area("District 5", time_zone="Europe/Budapest")
-    incident = factories.incident(district, title="Cable cut on Andrássy út", cause="cable_cut", cause_detail="Road works")
+    incident = factories.incident(
+        district, title="Cable cut on Andrássy út", cause="cable_cut", cause_detail="Road works"
+    )
     eta = timezone.now() + timedelta(hours=3)
     services.post_update(incident, status=IncidentStatus.IDENTIFIED, message="Crew on site", eta=eta)
     response = client.get(f"/embed/areas/{district.slug}/")
@@ -129,8 +131,12 @@ def test_widget_language_follows_the_browser_not_a_cookie(client):
 
 @pytest.mark.parametrize(
     "query, message",
-    [("theme=purple", "Unknown theme"), ("lang=xx", "Unsupported lang"), ("lang=" + "e" * 500, "Unsupported lang"),
-     ("compact=yes", "compact must be 1 or 0")],
+    [
+        ("theme=purple", "Unknown theme"),
+        ("lang=xx", "Unsupported lang"),
+        ("lang=" + "e" * 500, "Unsupported lang"),
+        ("compact=yes", "compact must be 1 or 0"),
+    ],
 )
 def test_bad_widget_options_get_a_clear_400(client, query, message):
     response = client.get(f"/embed/?{query}")

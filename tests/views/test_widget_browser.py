@@ -78,7 +78,9 @@ def widget_frame(page, path_start: str):
 
 def test_widget_on_another_site_renders_and_updates_live(server, browser, host_site):
     district = off_loop(factories.area, "District 5", slug="district-5")
-    incident = off_loop(factories.incident, district, title="Cable cut on Andrássy út", cause="cable_cut", cause_detail="Road works")
+    incident = off_loop(
+        factories.incident, district, title="Cable cut on Andrássy út", cause="cable_cut", cause_detail="Road works"
+    )
     base = host_site(
         {
             "index.html": host_page(
@@ -110,17 +112,23 @@ def test_widget_on_another_site_renders_and_updates_live(server, browser, host_s
     # An update posted meanwhile reaches the frame through the same socket.
     started = time.monotonic()
     off_loop(
-        services.post_update, incident, status=IncidentStatus.IDENTIFIED, message="Crew on site",
+        services.post_update,
+        incident,
+        status=IncidentStatus.IDENTIFIED,
+        message="Crew on site",
         eta=timezone.now() + timedelta(hours=4),
     )
     frame.wait_for_function(
         "slug => document.getElementById('area-status-' + slug).innerText.includes('Crew on site')",
-        arg=district.slug, timeout=UPDATE_DEADLINE_MS,
+        arg=district.slug,
+        timeout=UPDATE_DEADLINE_MS,
     )
     assert (time.monotonic() - started) * 1000 < UPDATE_DEADLINE_MS
     assert "Identified" in card.inner_text()
     # The whole-service widget lists incidents compactly (the message is on the incident's page).
-    whole.wait_for_function("document.getElementById('active-incidents').textContent.includes('Crew on site')", timeout=UPDATE_DEADLINE_MS)
+    whole.wait_for_function(
+        "document.getElementById('active-incidents').textContent.includes('Crew on site')", timeout=UPDATE_DEADLINE_MS
+    )
 
     # /embed.js keeps the frame as tall as the widget's content: no scrollbars.
     deadline = time.monotonic() + 2
@@ -143,7 +151,11 @@ def test_widget_on_another_site_renders_and_updates_live(server, browser, host_s
 def test_embed_js_ignores_height_messages_from_other_origins(server, browser, host_site):
     district = off_loop(factories.area, slug="district-6")
     base = host_site(
-        {"index.html": host_page(f'<div data-area="{district.slug}"></div><script src="{server.url}/embed.js"></script>')}
+        {
+            "index.html": host_page(
+                f'<div data-area="{district.slug}"></div><script src="{server.url}/embed.js"></script>'
+            )
+        }
     )
     page = browser.new_page()
     page.goto(base + "/index.html")
@@ -160,12 +172,21 @@ def test_embed_js_ignores_height_messages_from_other_origins(server, browser, ho
 @pytest.mark.parametrize("compact", ["1", "0"])
 def test_widget_fits_a_280_pixel_wide_frame_without_scrollbars(server, browser, host_site, compact):
     district = off_loop(factories.area, "District 13", slug="district-13")
-    off_loop(factories.incident, district, title="Fiber cut near the Árpád bridge", cause="cable_cut", cause_detail="Excavator")
+    off_loop(
+        factories.incident,
+        district,
+        title="Fiber cut near the Árpád bridge",
+        cause="cable_cut",
+        cause_detail="Excavator",
+    )
     height = 100 if compact == "1" else 400
     base = host_site(
-        {"index.html": host_page(
-            f'<iframe src="{server.url}/embed/areas/{district.slug}/?compact={compact}" title="Status" '
-            f'width="280" height="{height}"></iframe>')}
+        {
+            "index.html": host_page(
+                f'<iframe src="{server.url}/embed/areas/{district.slug}/?compact={compact}" title="Status" '
+                f'width="280" height="{height}"></iframe>'
+            )
+        }
     )
     page = browser.new_page()
     page.goto(base + "/index.html")
@@ -190,9 +211,12 @@ def framing_refusals(page) -> list[str]:
 def test_a_non_embed_page_in_an_iframe_is_blocked(server, browser, host_site):
     district = off_loop(factories.area, "District 7", slug="district-7")
     base = host_site(
-        {"index.html": host_page(
-            f'<iframe src="{server.url}/areas/{district.slug}/" title="Full page"></iframe>'
-            f'<iframe src="{server.url}/embed/areas/{district.slug}/" title="Widget"></iframe>')}
+        {
+            "index.html": host_page(
+                f'<iframe src="{server.url}/areas/{district.slug}/" title="Full page"></iframe>'
+                f'<iframe src="{server.url}/embed/areas/{district.slug}/" title="Widget"></iframe>'
+            )
+        }
     )
     page = browser.new_page()
     refusals = framing_refusals(page)

@@ -101,4 +101,3 @@ class Command(BaseCommand):
             return Incident.objects.get(pk=pk)
         except Incident.DoesNotExist:
             raise CommandError(f"no incident with id {pk}") from None
-

@@ -31,11 +31,36 @@ from outages.models import (
 )
 from outages.services import area_import
 
-ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV",
-         "XVI", "XVII", "XVIII", "XIX", "XX", "XXI", "XXII", "XXIII"]
+ROMAN = [
+    "I",
+    "II",
+    "III",
+    "IV",
+    "V",
+    "VI",
+    "VII",
+    "VIII",
+    "IX",
+    "X",
+    "XI",
+    "XII",
+    "XIII",
+    "XIV",
+    "XV",
+    "XVI",
+    "XVII",
+    "XVIII",
+    "XIX",
+    "XX",
+    "XXI",
+    "XXII",
+    "XXIII",
+]
 # Budapest postcodes are 1DDN: DD is the district number.
-BUDAPEST = [(f"Budapest District {ROMAN[n - 1]}", f"budapest-district-{n}", [f"1{n:02d}{k}" for k in range(1, 8)])
-            for n in range(1, 24)]
+BUDAPEST = [
+    (f"Budapest District {ROMAN[n - 1]}", f"budapest-district-{n}", [f"1{n:02d}{k}" for k in range(1, 8)])
+    for n in range(1, 24)
+]
 PEST_COUNTY = [
     ("Szentendre", "szentendre", ["2000"]),
     ("Gödöllő", "godollo", ["2100"]),
@@ -67,9 +92,21 @@ ACTIVE = [
         "cause_detail": "Cable cut by road works on Andrássy út",
         "started": timedelta(hours=-2),
         "updates": [
-            (IncidentStatus.INVESTIGATING, "We know that fiber internet and TV are down in Districts V and VI and are looking into it.", None),
-            (IncidentStatus.IDENTIFIED, "A cable was cut during road works. A repair crew is on its way.", timedelta(hours=3)),
-            (IncidentStatus.IDENTIFIED, "The crew is splicing the cable; the repair takes longer than planned.", timedelta(hours=4, minutes=30)),
+            (
+                IncidentStatus.INVESTIGATING,
+                "We know that fiber internet and TV are down in Districts V and VI and are looking into it.",
+                None,
+            ),
+            (
+                IncidentStatus.IDENTIFIED,
+                "A cable was cut during road works. A repair crew is on its way.",
+                timedelta(hours=3),
+            ),
+            (
+                IncidentStatus.IDENTIFIED,
+                "The crew is splicing the cable; the repair takes longer than planned.",
+                timedelta(hours=4, minutes=30),
+            ),
         ],
     },
     {
@@ -81,7 +118,11 @@ ACTIVE = [
         "cause_detail": "",
         "started": timedelta(minutes=-40),
         "updates": [
-            (IncidentStatus.INVESTIGATING, "Some customers see slow mobile data. Calls and SMS work normally.", timedelta(hours=2)),
+            (
+                IncidentStatus.INVESTIGATING,
+                "Some customers see slow mobile data. Calls and SMS work normally.",
+                timedelta(hours=2),
+            ),
         ],
     },
     {
@@ -94,7 +135,11 @@ ACTIVE = [
         "started": timedelta(hours=-5),
         "updates": [
             (IncidentStatus.INVESTIGATING, "The storm damaged overhead lines north of the town.", None),
-            (IncidentStatus.MONITORING, "Service is back for most customers; we are watching the repaired lines.", timedelta(hours=1)),
+            (
+                IncidentStatus.MONITORING,
+                "Service is back for most customers; we are watching the repaired lines.",
+                timedelta(hours=1),
+            ),
         ],
     },
 ]
@@ -104,59 +149,188 @@ FACTS = {
     "Slow mobile data around Debrecen": (900, CrewStatus.ASSIGNED, timedelta(minutes=30)),
     "Storm damage: landline and internet in Szentendre": (350, CrewStatus.RESTORING, None),
 }
-PER_AREA_CUSTOMERS = {("Fiber internet outage after a cable cut", "budapest-district-5"): 2600,
-                      ("Fiber internet outage after a cable cut", "budapest-district-6"): 1600}
+PER_AREA_CUSTOMERS = {
+    ("Fiber internet outage after a cable cut", "budapest-district-5"): 2600,
+    ("Fiber internet outage after a cable cut", "budapest-district-6"): 1600,
+}
 MAINTENANCE = [
-    ("Network upgrade in District XIII", ["budapest-district-13"], ["fiber", "tv"], timedelta(days=1, hours=1), 4,
-     "We are upgrading the fiber network. Internet and TV may drop for up to 30 minutes during the window."),
-    ("Exchange maintenance in Gödöllő", ["godollo"], ["landline"], timedelta(days=3), 2,
-     "Planned work at the Gödöllő exchange; landline calls may be interrupted briefly."),
-    ("Mobile mast replacement in Debrecen", ["debrecen"], ["mobile"], timedelta(days=6, hours=3), 6,
-     "A mast is being replaced; mobile coverage in the city centre may be weaker."),
+    (
+        "Network upgrade in District XIII",
+        ["budapest-district-13"],
+        ["fiber", "tv"],
+        timedelta(days=1, hours=1),
+        4,
+        "We are upgrading the fiber network. Internet and TV may drop for up to 30 minutes during the window.",
+    ),
+    (
+        "Exchange maintenance in Gödöllő",
+        ["godollo"],
+        ["landline"],
+        timedelta(days=3),
+        2,
+        "Planned work at the Gödöllő exchange; landline calls may be interrupted briefly.",
+    ),
+    (
+        "Mobile mast replacement in Debrecen",
+        ["debrecen"],
+        ["mobile"],
+        timedelta(days=6, hours=3),
+        6,
+        "A mast is being replaced; mobile coverage in the city centre may be weaker.",
+    ),
 ]
 TEAMS = [
-    ("Budapest network operations", "Budapest Network Team", "+36 1 555 0100 · budapest-support@example.invalid",
-     ["budapest"]),
+    (
+        "Budapest network operations",
+        "Budapest Network Team",
+        "+36 1 555 0100 · budapest-support@example.invalid",
+        ["budapest"],
+    ),
     ("Regional operations east", "Regional Service Team (East)", "+36 52 555 0100", ["pest-county", "hajdu-bihar"]),
 ]
 TEMPLATES = [
-    ("Investigating", "", IncidentStatus.INVESTIGATING, CrewStatus.NOT_ASSIGNED,
-     "We know about a problem in {area} and are looking into it. Next update by {next_update}."),
-    ("Crew on the way", "", IncidentStatus.IDENTIFIED, CrewStatus.EN_ROUTE,
-     "We found the cause. A repair crew is on its way to {area}; we expect service back by {eta}."),
+    (
+        "Investigating",
+        "",
+        IncidentStatus.INVESTIGATING,
+        CrewStatus.NOT_ASSIGNED,
+        "We know about a problem in {area} and are looking into it. Next update by {next_update}.",
+    ),
+    (
+        "Crew on the way",
+        "",
+        IncidentStatus.IDENTIFIED,
+        CrewStatus.EN_ROUTE,
+        "We found the cause. A repair crew is on its way to {area}; we expect service back by {eta}.",
+    ),
     ("Crew on site", "", "", CrewStatus.ON_SITE, "The crew is on site in {area}. Expected fix: {eta}."),
-    ("Fixed, monitoring", "", IncidentStatus.MONITORING, CrewStatus.RESTORING,
-     "Service is coming back in {area}. We are watching it closely."),
-    ("Cable cut (open)", "Fiber internet outage after a cable cut", IncidentStatus.IDENTIFIED, CrewStatus.ASSIGNED,
-     "A fiber cable was cut in {area}. A crew has been assigned; expected fix {eta}."),
+    (
+        "Fixed, monitoring",
+        "",
+        IncidentStatus.MONITORING,
+        CrewStatus.RESTORING,
+        "Service is coming back in {area}. We are watching it closely.",
+    ),
+    (
+        "Cable cut (open)",
+        "Fiber internet outage after a cable cut",
+        IncidentStatus.IDENTIFIED,
+        CrewStatus.ASSIGNED,
+        "A fiber cable was cut in {area}. A crew has been assigned; expected fix {eta}.",
+    ),
 ]
 
 RESOLVED = [
     ("Mobile outage in District XI", ["budapest-district-11"], ["mobile"], Impact.MAJOR, Cause.POWER, 3, 95),
     ("Fiber maintenance overran in Érd", ["erd"], ["fiber"], Impact.MINOR, Cause.PLANNED, 6, 50),
     ("TV channels missing in Vác", ["vac"], ["tv"], Impact.MINOR, Cause.THIRD_PARTY, 9, 30),
-    ("Internet outage in Districts I and II", ["budapest-district-1", "budapest-district-2"], ["fiber"], Impact.CRITICAL, Cause.EQUIPMENT, 14, 180),
+    (
+        "Internet outage in Districts I and II",
+        ["budapest-district-1", "budapest-district-2"],
+        ["fiber"],
+        Impact.CRITICAL,
+        Cause.EQUIPMENT,
+        14,
+        180,
+    ),
 ]
 
 # Varied past outages over the last 90 days, for the day bars and ETA honesty:
 # (title, areas, services, impact, cause, days ago, local start hour, minutes
 # to fix, [(minutes after start an update was posted, its ETA in minutes after start)]).
 HISTORY = [
-    ("Fiber outage in District V", ["budapest-district-5"], ["fiber"], Impact.MAJOR, Cause.CABLE_CUT, 4, 9, 140, [(10, 150)]),
-    ("Mobile data slow in District VI", ["budapest-district-6"], ["mobile"], Impact.MINOR, Cause.EQUIPMENT, 11, 14, 45, [(5, 60)]),
-    ("Night outage in District V", ["budapest-district-5", "budapest-district-6"], ["fiber", "tv"], Impact.CRITICAL,
-     Cause.POWER, 19, 23, 150, [(15, 90), (80, 180)]),
+    (
+        "Fiber outage in District V",
+        ["budapest-district-5"],
+        ["fiber"],
+        Impact.MAJOR,
+        Cause.CABLE_CUT,
+        4,
+        9,
+        140,
+        [(10, 150)],
+    ),
+    (
+        "Mobile data slow in District VI",
+        ["budapest-district-6"],
+        ["mobile"],
+        Impact.MINOR,
+        Cause.EQUIPMENT,
+        11,
+        14,
+        45,
+        [(5, 60)],
+    ),
+    (
+        "Night outage in District V",
+        ["budapest-district-5", "budapest-district-6"],
+        ["fiber", "tv"],
+        Impact.CRITICAL,
+        Cause.POWER,
+        19,
+        23,
+        150,
+        [(15, 90), (80, 180)],
+    ),
     ("Landline fault in Szentendre", ["szentendre"], ["landline"], Impact.MAJOR, Cause.STORM, 23, 6, 300, [(30, 240)]),
     ("TV outage in Gödöllő", ["godollo"], ["tv"], Impact.MAJOR, Cause.THIRD_PARTY, 27, 20, 70, [(10, 90)]),
-    ("Internet outage in Debrecen", ["debrecen"], ["fiber"], Impact.CRITICAL, Cause.EQUIPMENT, 33, 11, 210, [(20, 120), (110, 240)]),
+    (
+        "Internet outage in Debrecen",
+        ["debrecen"],
+        ["fiber"],
+        Impact.CRITICAL,
+        Cause.EQUIPMENT,
+        33,
+        11,
+        210,
+        [(20, 120), (110, 240)],
+    ),
     ("Mobile outage in Vác", ["vac"], ["mobile"], Impact.MAJOR, Cause.POWER, 38, 8, 55, [(5, 60)]),
-    ("Fiber outage in District V after road works", ["budapest-district-5"], ["fiber"], Impact.MAJOR, Cause.CABLE_CUT,
-     45, 13, 400, [(20, 180), (170, 420)]),
+    (
+        "Fiber outage in District V after road works",
+        ["budapest-district-5"],
+        ["fiber"],
+        Impact.MAJOR,
+        Cause.CABLE_CUT,
+        45,
+        13,
+        400,
+        [(20, 180), (170, 420)],
+    ),
     ("Slow internet in Érd", ["erd"], ["fiber"], Impact.MINOR, Cause.EQUIPMENT, 52, 16, 90, []),
-    ("Storm damage in Pest County", ["szentendre", "dunakeszi", "vac"], ["landline", "fiber"], Impact.CRITICAL,
-     Cause.STORM, 60, 2, 720, [(60, 480), (400, 780)]),
-    ("Mobile outage in District XI", ["budapest-district-11"], ["mobile"], Impact.MAJOR, Cause.EQUIPMENT, 68, 10, 35, [(5, 45)]),
-    ("TV channels missing in District VI", ["budapest-district-6"], ["tv"], Impact.MINOR, Cause.THIRD_PARTY, 75, 19, 100, [(10, 60)]),
+    (
+        "Storm damage in Pest County",
+        ["szentendre", "dunakeszi", "vac"],
+        ["landline", "fiber"],
+        Impact.CRITICAL,
+        Cause.STORM,
+        60,
+        2,
+        720,
+        [(60, 480), (400, 780)],
+    ),
+    (
+        "Mobile outage in District XI",
+        ["budapest-district-11"],
+        ["mobile"],
+        Impact.MAJOR,
+        Cause.EQUIPMENT,
+        68,
+        10,
+        35,
+        [(5, 45)],
+    ),
+    (
+        "TV channels missing in District VI",
+        ["budapest-district-6"],
+        ["tv"],
+        Impact.MINOR,
+        Cause.THIRD_PARTY,
+        75,
+        19,
+        100,
+        [(10, 60)],
+    ),
     ("Fiber outage in Budaörs", ["budaors"], ["fiber"], Impact.MAJOR, Cause.CABLE_CUT, 83, 7, 260, [(15, 300)]),
 ]
 
@@ -181,8 +355,13 @@ class Command(BaseCommand):
             for position, (name, slug, postcodes) in enumerate(rows):
                 ServiceArea.objects.update_or_create(
                     slug=slug,
-                    defaults={"name": name, "region": region, "postcodes": ",".join(postcodes), "position": position,
-                              "time_zone": "Europe/Budapest"},
+                    defaults={
+                        "name": name,
+                        "region": region,
+                        "postcodes": ",".join(postcodes),
+                        "position": position,
+                        "time_zone": "Europe/Budapest",
+                    },
                 )
         area_import.run(DEMO_SHAPES.read_bytes(), DEMO_SHAPES.name)
         for position, (name, slug) in enumerate(SERVICES):
@@ -190,19 +369,28 @@ class Command(BaseCommand):
         for slug, minutes, credit in CREDIT_POLICIES:
             service = Service.objects.get(slug=slug)
             if not CreditPolicy.objects.filter(service=service).exists():
-                CreditPolicy.objects.create(service=service, min_duration=minutes, min_impact=Impact.MAJOR, credit=credit)
+                CreditPolicy.objects.create(
+                    service=service, min_duration=minutes, min_impact=Impact.MAJOR, credit=credit
+                )
 
     def _teams(self):
         for name, public_name, contact, region_slugs in TEAMS:
-            team, _ = Team.objects.update_or_create(name=name, defaults={"public_name": public_name,
-                                                                         "support_contact": contact})
+            team, _ = Team.objects.update_or_create(
+                name=name, defaults={"public_name": public_name, "support_contact": contact}
+            )
             for region in Region.objects.filter(slug__in=region_slugs):
                 TeamRegion.objects.update_or_create(region=region, defaults={"team": team})
         for position, (name, title, status, crew, message) in enumerate(TEMPLATES):
             UpdateTemplate.objects.update_or_create(
                 name=name,
-                defaults={"title": title, "status": status, "crew_status": crew, "message": message,
-                          "position": position, "cause": Cause.CABLE_CUT if title else ""},
+                defaults={
+                    "title": title,
+                    "status": status,
+                    "crew_status": crew,
+                    "message": message,
+                    "position": position,
+                    "cause": Cause.CABLE_CUT if title else "",
+                },
             )
 
     def _maintenance(self) -> int:
@@ -245,13 +433,18 @@ class Command(BaseCommand):
             for position, (status, message, eta) in enumerate(spec["updates"][1:], start=2):
                 last = position == len(spec["updates"])
                 services.post_update(
-                    incident, status=status, message=message, eta=now + eta if eta else None,
+                    incident,
+                    status=status,
+                    message=message,
+                    eta=now + eta if eta else None,
                     crew_status=crew if last else None,
                     next_update_at=now + next_update if last and next_update else None,
                 )
             if len(spec["updates"]) == 1 and (crew or next_update):
                 services.post_update(
-                    incident, status=first_status, crew_status=crew,
+                    incident,
+                    status=first_status,
+                    crew_status=crew,
                     next_update_at=now + next_update if next_update else None,
                 )
             services.edit_incident(
@@ -270,7 +463,9 @@ class Command(BaseCommand):
             started = now - timedelta(days=days_ago)
             incident = self._past_outage(title, areas, service_slugs, impact, cause, started)
             services.resolve(
-                incident, message="Service has been restored. Sorry for the trouble.", at=started + timedelta(minutes=minutes)
+                incident,
+                message="Service has been restored. Sorry for the trouble.",
+                at=started + timedelta(minutes=minutes),
             )
             created += 1
         created += self._history(now)
@@ -307,7 +502,9 @@ class Command(BaseCommand):
                     at=started + timedelta(minutes=posted),
                 )
             services.resolve(
-                incident, message="Service has been restored. Sorry for the trouble.", at=started + timedelta(minutes=minutes)
+                incident,
+                message="Service has been restored. Sorry for the trouble.",
+                at=started + timedelta(minutes=minutes),
             )
             created += 1
         return created
@@ -324,4 +521,6 @@ class Command(BaseCommand):
         operator = user_model.objects.create_user("ops-budapest", "budapest@example.invalid", password, is_staff=True)
         operator.groups.add(permissions.operator_group())
         Team.objects.get(name=TEAMS[0][0]).members.add(operator)
-        self.stdout.write(self.style.WARNING("Regional operator (Budapest team only): user 'ops-budapest', same password"))
+        self.stdout.write(
+            self.style.WARNING("Regional operator (Budapest team only): user 'ops-budapest', same password")
+        )
