@@ -27,9 +27,12 @@ def _last_updated() -> str:
 
 
 def _status_html(snapshot: dict, *, summary: bool = False) -> str:
+    # The summary snapshot is the widget's first frame: it shows no planned
+    # work, so it is not sent (a later push may carry it; the widget hides it).
+    incidents = {**snapshot, "upcoming_maintenance": []} if summary else snapshot
     parts = [
         _render("outages/home.html#banner", snapshot),
-        _render("outages/home.html#active-incidents", snapshot),
+        _render("outages/home.html#active-incidents", incidents),
     ]
     if not summary:
         parts.append(_summary_html(snapshot))

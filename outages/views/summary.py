@@ -18,7 +18,7 @@ def sort_context(request) -> dict:
 
 
 @require_safe
-@pagecache.cached()
+@pagecache.cached(params=("sort",))
 def summary_page(request: HtmxHttpRequest):
     table = summary.storm_summary()
     order = sort_context(request)
