@@ -18,7 +18,7 @@ def sort_context(request) -> dict:
 
 
 @require_safe
-@pagecache.cached(params=("sort",))
+@pagecache.cached(params=("sort", "order"))
 def summary_page(request: HtmxHttpRequest):
     table = summary.storm_summary()
     order = sort_context(request)
