@@ -18,6 +18,8 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
+# axe-core for the accessibility checks (`make test-tools` installs it from npm).
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
@@ -261,3 +263,10 @@ def page_cache(request, settings):
     yield
     cache.clear()
     pagecache.forget()
+
+
+def axe_source() -> str:
+    """axe-core's script; missing: a skip locally, a failure in CI."""
+    if not AXE.exists():
+        missing(f"{AXE} missing: run `make test-tools` (npm ci)")
+    return AXE.read_text()

@@ -10,9 +10,8 @@ from django.utils import timezone
 from outages import services
 from outages.models import Channel, Impact, IncidentStatus, Subscriber
 from tests import factories
-from tests.conftest import ROOT
+from tests.conftest import ROOT, axe_source
 
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 WIDTHS = [(1280, 800), (1024, 768)]
 
@@ -93,7 +92,7 @@ def no_sideways_scroll(page) -> bool:
 
 def axe_violations(page) -> list[dict]:
     """axe-core's violations on the page as it is (run in a context with bypass_csp)."""
-    page.add_script_tag(path=str(AXE))
+    page.add_script_tag(content=axe_source())
     result = page.evaluate("async () => (await axe.run(document)).violations")
     return [
         {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [node["target"] for node in v["nodes"]][:5]}

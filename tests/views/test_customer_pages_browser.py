@@ -18,13 +18,12 @@ from django.utils import timezone
 from outages import services
 from outages.models import Incident, IncidentStatus, ServiceArea
 
-from ..conftest import IN_CI, ROOT, database_url_for_subprocess
+from ..conftest import ROOT, axe_source, database_url_for_subprocess
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SIZES = [(320, 640), (390, 844), (1280, 800)]
 LANGUAGES = ["en", "hu", "he"]
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 AREA = "budapest-district-5"
 PUBLIC_PAGES = {
@@ -56,14 +55,6 @@ SMALL_CONTROLS_JS = """() => {
   }
   return small;
 }"""
-
-
-def axe_source() -> str:
-    if not AXE.exists():
-        if IN_CI:
-            pytest.fail(f"{AXE} missing: run `make test-tools` (npm ci)")
-        pytest.skip(f"{AXE} missing: run `make test-tools` (npm ci)")
-    return AXE.read_text()
 
 
 @pytest.fixture
