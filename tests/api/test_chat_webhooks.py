@@ -21,8 +21,9 @@ from outages.models import (
 )
 from outages.notify.chat import sms, whatsapp
 from outages.queries import announcements, current
+from outages.services import subscriptions
 from tests import factories
-from tests.receivers import HTTPReceiver, run_worker, time_passes
+from tests.receivers import HTTPReceiver, SMTPSink, run_worker, text_part, time_passes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SMS_URL = "http://testserver/api/chat/sms/"
@@ -271,3 +272,38 @@ def test_page_ivr_and_chat_say_the_same_sentence(provider, district):
     eta = current.area_incidents_now([district["area"].pk])[district["area"].pk][0].eta
     when = announcements._when(eta, district["area"].tzinfo, timezone.now())
     assert when.written_clock() in page and when.written_clock() in chat
+
+
+def test_one_update_reaches_page_email_sms_and_chat_followers_with_the_same_sentence(
+    provider, district, settings, tmp_path
+):
+    sink = SMTPSink().start()
+    settings.MAILERS = sink.mailer_settings()
+    settings.SMS_BACKEND = "outages.notify.sms.ConsoleBackend"
+    settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
+    try:
+        area = district["area"]
+        for channel, address in [(Channel.EMAIL, "anna@example.com"), (Channel.SMS, "+36301234567")]:
+            outcome = subscriptions.subscribe(channel=channel, address=address, areas=[area], language="en")
+            subscriptions.confirm(outcome.subscriber)
+        telegram_post("FOLLOW 1051", update_id=1)
+        whatsapp_post("FOLLOW 1051")
+        run_worker()
+        provider.requests.clear()
+        (tmp_path / "sms.jsonl").write_text("")
+        services.post_update(district["incident"], status="monitoring", eta=timezone.now() + timedelta(hours=2))
+        run_worker()
+        said = sentence(area)  # what the area's sentence is now, as written
+        assert said.startswith("There is a fiber internet outage in Budapest District 5. We expect service")
+        [sms_record] = [json.loads(line) for line in (tmp_path / "sms.jsonl").read_text().splitlines()]
+        [telegram] = sent_texts(provider, "/telegram")
+        [whatsapp_text] = sent_texts(provider, "/whatsapp")
+        mail = [m for m in sink.messages if m["Message-ID"].startswith("<notice.")][-1]
+        for text in (sms_record["text"], telegram, whatsapp_text, " ".join(text_part(mail).split())):
+            assert said in text, text
+        page = Client().get("/areas/budapest-district-5/").content.decode()
+        eta = current.area_incidents_now([area.pk])[area.pk][0].eta
+        clock = announcements._when(eta, area.tzinfo, timezone.now()).written_clock()
+        assert clock in page and clock in telegram
+    finally:
+        sink.stop()
