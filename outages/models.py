@@ -1115,3 +1115,36 @@ class ChatCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.name}: {self.count}"
+
+
+class ChatChannelConfig(models.Model):
+    """A provider's account, set in the console; a blank field falls back to its
+    setting (TWILIO_*, TELEGRAM_*, WHATSAPP_*). Secrets are entered once and only
+    ever shown masked."""
+
+    channel = models.CharField(_("channel"), max_length=10, choices=ChatChannel.choices, unique=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    account = models.CharField(
+        _("account"), max_length=200, blank=True, help_text=_("Twilio account SID, or the WhatsApp phone number id.")
+    )
+    number = models.CharField(_("sender number"), max_length=40, blank=True, help_text=_("Twilio: the From number."))
+    token = models.CharField(
+        _("token"), max_length=300, blank=True, help_text=_("Twilio auth token, Telegram bot token or WhatsApp token.")
+    )
+    secret = models.CharField(
+        _("webhook secret"),
+        max_length=300,
+        blank=True,
+        help_text=_("Telegram secret token or WhatsApp app secret."),
+    )
+    verify_token = models.CharField(_("verify token"), max_length=300, blank=True, help_text=_("WhatsApp only."))
+    api_base = models.URLField(_("API base URL"), blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["channel"]
+        verbose_name = _("chat channel")
+        verbose_name_plural = _("chat channels")
+
+    def __str__(self) -> str:
+        return self.get_channel_display()

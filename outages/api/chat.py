@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..models import ChatChannel
-from ..notify.chat import PROVIDERS, Provider, whatsapp
+from ..notify.chat import PROVIDERS, Provider, config, whatsapp
 from ..notify.outcomes import PermanentFailure, TemporaryFailure
 from ..services import conversations
 
@@ -33,6 +33,8 @@ def _send(provider: Provider, conversation, sender: str, text: str, outcome: str
 
 
 def receive(request: HttpRequest, provider: Provider) -> HttpResponse:
+    if not config.account(provider.channel).enabled:
+        return HttpResponse("This channel is not enabled.", status=404, content_type="text/plain")
     if not provider.verify(request):
         conversations.count(provider.channel, "bad signature")
         return HttpResponse("Invalid signature.", status=403, content_type="text/plain")
@@ -87,9 +89,11 @@ def telegram_webhook(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
     provider = PROVIDERS[ChatChannel.WHATSAPP]
-    if request.method == "GET":
+    if request.method == "GET" and config.account(provider.channel).enabled:
         challenge = whatsapp.PROVIDER.challenge(request)
         if challenge is None:
             return HttpResponse("Wrong verify token.", status=403, content_type="text/plain")
         return HttpResponse(challenge, content_type="text/plain")
+    if request.method == "GET":
+        return HttpResponse("This channel is not enabled.", status=404, content_type="text/plain")
     return receive(request, provider)

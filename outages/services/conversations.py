@@ -190,9 +190,10 @@ class Answer:
     extra: dict = field(default_factory=dict)
 
 
-def area_sentence(area: ServiceArea, *, now: datetime | None = None) -> str:
+def area_sentence(area: ServiceArea, *, now: datetime | None = None, incidents=None) -> str:
     """The voice line's sentence about an area, as written (the same words as SMS and email)."""
-    incidents = current.area_incidents_now([area.pk]).get(area.pk, [])
+    if incidents is None:
+        incidents = current.area_incidents_now([area.pk]).get(area.pk, [])
     return announcements.announce(area, incidents, now=now).text(written=True)
 
 
@@ -228,10 +229,9 @@ def _list_text(areas: list[ServiceArea]) -> str:
 
 
 def _status_reply(conversation: Conversation, area: ServiceArea, now: datetime) -> str:
-    sentence = area_sentence(area, now=now)
-    affected = bool(current.area_incidents_now([area.pk]).get(area.pk))
-    following = conversation.subscriber_id and conversation.subscriber.areas.filter(pk=area.pk).exists()
-    if affected and not following:
+    incidents = current.area_incidents_now([area.pk]).get(area.pk, [])
+    sentence = area_sentence(area, now=now, incidents=incidents)
+    if incidents and not (conversation.subscriber_id and conversation.subscriber.areas.filter(pk=area.pk).exists()):
         return f"{sentence} {_('Reply FOLLOW to get updates here until it is fixed.')}"
     return sentence
 
@@ -407,3 +407,13 @@ def prune_conversations(now: datetime) -> int:
     stale = Conversation.objects.filter(last_seen_at__lt=horizon).filter(subscriber__isnull=True)
     deleted, _detail = stale.delete()
     return deleted
+
+
+# The console -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def save_channel_config(config) -> None:
+    """A provider's account as ops set it in the console (secrets the form left blank are kept)."""
+    config.full_clean()
+    config.save()

@@ -159,6 +159,10 @@ MODEL_RULES = {
     # The live "updates due" page: its own views (below), filtered by the team.
     "outages.updatedue": None,
     "outages.stormsettings": None,
+    # Conversations: the channel accounts, the conversation log and its counters (Django's permissions).
+    "outages.chatchannelconfig": None,
+    "outages.conversation": None,
+    "outages.chatcounter": None,
 }
 # Pages whose permission is another model's: the updates-due list is the incidents'.
 PERMISSION_OF = {"outages.updatedue": "incident"}
@@ -275,6 +279,8 @@ ACTIONS = {
     "outages.service": {"delete_selected"},
     "outages.team": {"delete_selected"},
     "outages.updatetemplate": {"delete_selected"},
+    "outages.chatchannelconfig": {"delete_selected"},
+    "outages.conversation": {"delete_selected"},
 }
 
 

@@ -15,8 +15,9 @@ the follow ends.
 
 from __future__ import annotations
 
+from . import config
 from .base import Inbound, Provider
 from .follow import send_chats
 from .providers import PROVIDERS
 
-__all__ = ["PROVIDERS", "Inbound", "Provider", "send_chats"]
+__all__ = ["PROVIDERS", "Inbound", "Provider", "config", "send_chats"]

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 
 from ...models import ChatChannel
 from .base import Inbound, Provider, post
+from .config import account
 
 
 def signature(auth_token: str, url: str, params: dict[str, str]) -> str:
@@ -36,7 +37,7 @@ class TwilioProvider(Provider):
     inline = True
 
     def verify(self, request: HttpRequest) -> bool:
-        token = settings.TWILIO_AUTH_TOKEN
+        token = account(self.channel).token
         given = request.headers.get("X-Twilio-Signature", "")
         if not token or not given:
             return False
@@ -53,11 +54,11 @@ class TwilioProvider(Provider):
         ]
 
     def send(self, sender: str, text: str) -> None:
-        sid = settings.TWILIO_ACCOUNT_SID
-        auth = base64.b64encode(f"{sid}:{settings.TWILIO_AUTH_TOKEN}".encode()).decode()
+        config = account(self.channel)
+        auth = base64.b64encode(f"{config.account}:{config.token}".encode()).decode()
         post(
-            f"{settings.TWILIO_API_BASE.rstrip('/')}/2010-04-01/Accounts/{sid}/Messages.json",
-            form={"To": sender, "From": settings.TWILIO_NUMBER, "Body": text},
+            f"{config.api_base.rstrip('/')}/2010-04-01/Accounts/{config.account}/Messages.json",
+            form={"To": sender, "From": config.number, "Body": text},
             headers={"Authorization": f"Basic {auth}"},
         )
 

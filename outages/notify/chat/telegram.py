@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import json
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 
 from ...models import ChatChannel
 from .base import Inbound, Provider, post
+from .config import account
 
 
 class TelegramProvider(Provider):
     channel = ChatChannel.TELEGRAM
 
     def verify(self, request: HttpRequest) -> bool:
-        secret = settings.TELEGRAM_SECRET_TOKEN
+        secret = account(self.channel).secret
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         return bool(secret and given) and constant_time_compare(secret, given)
 
@@ -44,8 +44,10 @@ class TelegramProvider(Provider):
         ]
 
     def send(self, sender: str, text: str) -> None:
-        base = settings.TELEGRAM_API_BASE.rstrip("/")
-        post(f"{base}/bot{settings.TELEGRAM_BOT_TOKEN}/sendMessage", json_body={"chat_id": sender, "text": text})
+        config = account(self.channel)
+        post(
+            f"{config.api_base.rstrip('/')}/bot{config.token}/sendMessage", json_body={"chat_id": sender, "text": text}
+        )
 
 
 PROVIDER = TelegramProvider()

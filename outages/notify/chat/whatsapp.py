@@ -8,11 +8,11 @@ import hashlib
 import hmac
 import json
 
-from django.conf import settings
 from django.http import HttpRequest
 
 from ...models import ChatChannel
 from .base import Inbound, Provider, post
+from .config import account
 
 
 def body_signature(secret: str, body: bytes) -> str:
@@ -24,7 +24,7 @@ class WhatsAppProvider(Provider):
 
     def challenge(self, request: HttpRequest) -> str | None:
         """The subscription check: the challenge to echo, or None if the verify token is wrong."""
-        token = settings.WHATSAPP_VERIFY_TOKEN
+        token = account(self.channel).verify_token
         if not token or request.GET.get("hub.mode") != "subscribe":
             return None
         if not hmac.compare_digest(request.GET.get("hub.verify_token", ""), token):
@@ -32,7 +32,7 @@ class WhatsAppProvider(Provider):
         return request.GET.get("hub.challenge", "")[:200]
 
     def verify(self, request: HttpRequest) -> bool:
-        secret = settings.WHATSAPP_APP_SECRET
+        secret = account(self.channel).secret
         given = request.headers.get("X-Hub-Signature-256", "")
         return bool(secret and given) and hmac.compare_digest(body_signature(secret, request.body), given)
 
@@ -57,11 +57,11 @@ class WhatsAppProvider(Provider):
         return found
 
     def send(self, sender: str, text: str) -> None:
-        base = settings.WHATSAPP_API_BASE.rstrip("/")
+        config = account(self.channel)
         post(
-            f"{base}/{settings.WHATSAPP_PHONE_NUMBER_ID}/messages",
+            f"{config.api_base.rstrip('/')}/{config.account}/messages",
             json_body={"messaging_product": "whatsapp", "to": sender, "type": "text", "text": {"body": text}},
-            headers={"Authorization": f"Bearer {settings.WHATSAPP_TOKEN}"},
+            headers={"Authorization": f"Bearer {config.token}"},
         )
 
 
