@@ -142,6 +142,7 @@ def main() -> None:
         "DEBUG": "0",
         "SECRET_KEY": "bench-" + "x" * 50,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",
         "DATABASE_URL": database_url,
         "LOG_LEVEL": "WARNING",
         "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,

@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -40,6 +41,7 @@ from ..models import (
     Conversation,
     ConversationMessage,
     Incident,
+    IncidentUpdate,
     Problem,
     Service,
     ServiceArea,
@@ -228,10 +230,26 @@ def _list_text(areas: list[ServiceArea]) -> str:
     return " ".join([_("Several areas match. Reply with a number:"), *lines])
 
 
+# The sentence about an area is the same for everyone who asks in the same
+# moment: kept this long, and never past a new update (its id is in the key).
+ANSWER_SECONDS = 10
+
+
+def _area_answer(area: ServiceArea, now: datetime) -> tuple[str, bool]:
+    """(the sentence, whether anything is wrong), shared across a storm of customers asking."""
+    latest = IncidentUpdate.objects.aggregate(latest=Max("id"))["latest"] or 0
+    key = f"chat:answer:{area.pk}:{translation.get_language()}:{latest}:{int(now.timestamp()) // 60}"
+    cached = cache.get(key)
+    if cached is None:
+        incidents = current.area_incidents_now([area.pk]).get(area.pk, [])
+        cached = (area_sentence(area, now=now, incidents=incidents), bool(incidents))
+        cache.set(key, cached, ANSWER_SECONDS)
+    return cached
+
+
 def _status_reply(conversation: Conversation, area: ServiceArea, now: datetime) -> str:
-    incidents = current.area_incidents_now([area.pk]).get(area.pk, [])
-    sentence = area_sentence(area, now=now, incidents=incidents)
-    if incidents and not (conversation.subscriber_id and conversation.subscriber.areas.filter(pk=area.pk).exists()):
+    sentence, affected = _area_answer(area, now)
+    if affected and not (conversation.subscriber_id and conversation.subscriber.areas.filter(pk=area.pk).exists()):
         return f"{sentence} {_('Reply FOLLOW to get updates here until it is fixed.')}"
     return sentence
 
@@ -253,6 +271,7 @@ def _resolve_area(conversation: Conversation, argument: str) -> tuple[ServiceAre
     return areas[0], ""
 
 
+@transaction.atomic
 def _follow(conversation: Conversation, area: ServiceArea, now: datetime) -> str:
     subscriber = conversation.subscriber
     if subscriber is None:
@@ -341,47 +360,51 @@ def _act(conversation: Conversation, intent: Intent, now: datetime) -> tuple[str
     return _status_reply(conversation, area, now), "status"
 
 
-@transaction.atomic
 def handle(
     *, channel: str, sender: str, text: str, message_id: str = "", language_hint: str = "", now: datetime | None = None
 ) -> Answer:
-    """Answer one inbound message (verified by its channel already): the reply to send, in the customer's language."""
+    """Answer one inbound message (verified by its channel already): the reply to send, in the customer's language.
+
+    Three short transactions, not one long one (SQLite takes its write lock at
+    BEGIN, so one long one would queue every other customer behind the area
+    search): claim the provider's message id, answer (each action its own
+    write), record the outcome. A failure gives the id back, so the
+    provider's retry is answered."""
     now = now or timezone.now()
     sender = (sender or "")[:200]
-    conversation = Conversation.objects.select_for_update().filter(channel=channel, sender=sender).first()
     intent = parse(text)
+    conversation = Conversation.objects.filter(channel=channel, sender=sender).select_related("last_area").first()
     language = language_of(intent, text, language_hint, conversation)
-    if message_id:
-        try:
-            with transaction.atomic():
-                inbound = ConversationMessage.objects.create(
-                    channel=channel,
-                    direction=ConversationMessage.Direction.IN,
-                    provider_message_id=message_id[:200],
-                    intent=intent.kind,
-                    created_at=now,
-                )
-        except IntegrityError:
-            count(channel, "replays")
-            return Answer(reply="", outcome="replay", language=language, conversation=conversation, replay=True)
-    else:
-        inbound = ConversationMessage.objects.create(
-            channel=channel, direction=ConversationMessage.Direction.IN, intent=intent.kind, created_at=now
-        )
-    if conversation is None:
-        conversation, _created = Conversation.objects.get_or_create(
-            channel=channel, sender=sender, defaults={"language": language, "created_at": now}
-        )
-    conversation.language = language
-    conversation.last_seen_at = now
-    with translation.override(language):
-        reply, outcome = _act(conversation, intent, now)
-    conversation.save()
-    inbound.conversation = conversation
-    inbound.outcome = outcome
-    inbound.reply = reply
-    inbound.save(update_fields=["conversation", "outcome", "reply"])
-    count(channel, "answered")
+    try:
+        with transaction.atomic():
+            inbound = ConversationMessage.objects.create(
+                channel=channel,
+                direction=ConversationMessage.Direction.IN,
+                provider_message_id=message_id[:200] or None,
+                intent=intent.kind,
+                created_at=now,
+            )
+    except IntegrityError:
+        count(channel, "replays")
+        return Answer(reply="", outcome="replay", language=language, conversation=conversation, replay=True)
+    try:
+        if conversation is None:
+            conversation, _created = Conversation.objects.get_or_create(
+                channel=channel, sender=sender, defaults={"language": language, "created_at": now}
+            )
+        conversation.language = language
+        conversation.last_seen_at = now
+        with translation.override(language):
+            reply, outcome = _act(conversation, intent, now)
+        with transaction.atomic():
+            conversation.save()
+            inbound.conversation = conversation
+            inbound.outcome = outcome
+            inbound.reply = reply
+            inbound.save(update_fields=["conversation", "outcome", "reply"])
+    except Exception:
+        ConversationMessage.objects.filter(pk=inbound.pk).delete()
+        raise
     return Answer(reply=reply, outcome=outcome, language=language, conversation=conversation)
 
 
