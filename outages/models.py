@@ -1025,6 +1025,8 @@ class ChatChannel(models.TextChoices):
     SMS = "sms", _("SMS")
     TELEGRAM = "telegram", _("Telegram")
     WHATSAPP = "whatsapp", _("WhatsApp")
+    VIBER = "viber", _("Viber")
+    MESSENGER = "messenger", _("Messenger")
 
 
 class Conversation(models.Model):
@@ -1125,19 +1127,27 @@ class ChatChannelConfig(models.Model):
     channel = models.CharField(_("channel"), max_length=10, choices=ChatChannel.choices, unique=True)
     enabled = models.BooleanField(_("enabled"), default=True)
     account = models.CharField(
-        _("account"), max_length=200, blank=True, help_text=_("Twilio account SID, or the WhatsApp phone number id.")
+        _("account"),
+        max_length=200,
+        blank=True,
+        help_text=_("Twilio account SID, the WhatsApp phone number id, or the Viber bot's name."),
     )
     number = models.CharField(_("sender number"), max_length=40, blank=True, help_text=_("Twilio: the From number."))
     token = models.CharField(
-        _("token"), max_length=300, blank=True, help_text=_("Twilio auth token, Telegram bot token or WhatsApp token.")
+        _("token"),
+        max_length=300,
+        blank=True,
+        help_text=_("Twilio auth token, Telegram bot token, WhatsApp, Viber or Messenger page token."),
     )
     secret = models.CharField(
         _("webhook secret"),
         max_length=300,
         blank=True,
-        help_text=_("Telegram secret token or WhatsApp app secret."),
+        help_text=_("Telegram secret token, or the WhatsApp or Messenger app secret."),
     )
-    verify_token = models.CharField(_("verify token"), max_length=300, blank=True, help_text=_("WhatsApp only."))
+    verify_token = models.CharField(
+        _("verify token"), max_length=300, blank=True, help_text=_("WhatsApp and Messenger only.")
+    )
     api_base = models.URLField(_("API base URL"), blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..models import ChatChannel
-from ..notify.chat import PROVIDERS, Provider, config, whatsapp
+from ..notify.chat import PROVIDERS, Provider, config
 from ..notify.outcomes import PermanentFailure, TemporaryFailure
 from ..services import conversations
 
@@ -85,15 +85,29 @@ def telegram_webhook(request: HttpRequest) -> HttpResponse:
     return receive(request, PROVIDERS[ChatChannel.TELEGRAM])
 
 
+def _challenged(request: HttpRequest, provider) -> HttpResponse:
+    """Meta's subscription check (WhatsApp, Messenger): echo hub.challenge if the verify token is right."""
+    challenge = provider.challenge(request) if config.account(provider.channel).enabled else None
+    if challenge is None:
+        return HttpResponse("Wrong verify token.", status=403, content_type="text/plain")
+    return HttpResponse(challenge, content_type="text/plain")
+
+
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
     provider = PROVIDERS[ChatChannel.WHATSAPP]
-    if request.method == "GET" and config.account(provider.channel).enabled:
-        challenge = whatsapp.PROVIDER.challenge(request)
-        if challenge is None:
-            return HttpResponse("Wrong verify token.", status=403, content_type="text/plain")
-        return HttpResponse(challenge, content_type="text/plain")
-    if request.method == "GET":
-        return HttpResponse("This channel is not enabled.", status=404, content_type="text/plain")
-    return receive(request, provider)
+    return _challenged(request, provider) if request.method == "GET" else receive(request, provider)
+
+
+@csrf_exempt
+@require_POST
+def viber_webhook(request: HttpRequest) -> HttpResponse:
+    return receive(request, PROVIDERS[ChatChannel.VIBER])
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def messenger_webhook(request: HttpRequest) -> HttpResponse:
+    provider = PROVIDERS[ChatChannel.MESSENGER]
+    return _challenged(request, provider) if request.method == "GET" else receive(request, provider)

@@ -19,7 +19,7 @@ from outages.models import (
     ProblemReport,
     Subscriber,
 )
-from outages.notify.chat import sms, whatsapp
+from outages.notify.chat import sms, viber, whatsapp
 from outages.queries import announcements, current
 from outages.services import subscriptions
 from tests import factories
@@ -41,6 +41,9 @@ def provider(settings):
     settings.WHATSAPP_API_BASE = server.url + "/whatsapp"
     settings.WHATSAPP_TOKEN, settings.WHATSAPP_APP_SECRET = "wa-token", "wa-secret"
     settings.WHATSAPP_VERIFY_TOKEN, settings.WHATSAPP_PHONE_NUMBER_ID = "wa-verify", "555"
+    settings.VIBER_API_BASE, settings.VIBER_AUTH_TOKEN = server.url + "/viber", "viber-token"
+    settings.MESSENGER_API_BASE, settings.MESSENGER_PAGE_TOKEN = server.url + "/messenger", "page-token"
+    settings.MESSENGER_APP_SECRET, settings.MESSENGER_VERIFY_TOKEN = "fb-secret", "fb-verify"
     settings.NOTIFY_RETRY_BASE_SECONDS = 1
     yield server
     server.close()
@@ -307,3 +310,66 @@ def test_one_update_reaches_page_email_sms_and_chat_followers_with_the_same_sent
         assert clock in page and clock in telegram
     finally:
         sink.stop()
+
+
+# Viber and Messenger: the same pattern --------------------------------------------------------------
+
+
+def viber_post(text, sender="vb-user", token="vb1", secret="viber-token", language="hu"):
+    event = {
+        "event": "message",
+        "message_token": token,
+        "sender": {"id": sender, "language": language},
+        "message": {"type": "text", "text": text},
+    }
+    body = json.dumps(event).encode()
+    headers = {"X-Viber-Content-Signature": viber.body_signature(secret, body)}
+    return Client().post("/api/chat/viber/", body, content_type="application/json", headers=headers)
+
+
+def messenger_post(text, sender="psid-1", mid="mid.1", secret="fb-secret"):
+    payload = {
+        "object": "page",
+        "entry": [{"messaging": [{"sender": {"id": sender}, "message": {"mid": mid, "text": text}}]}],
+    }
+    body = json.dumps(payload).encode()
+    headers = {"X-Hub-Signature-256": whatsapp.body_signature(secret, body)}
+    return Client().post("/api/chat/messenger/", body, content_type="application/json", headers=headers)
+
+
+def test_viber_checks_its_signature_and_answers_in_the_senders_language(provider, district):
+    assert viber_post("1051", secret="wrong").status_code == 403
+    assert provider.requests == []
+    assert viber_post("1051").status_code == 200
+    [request] = provider.requests
+    assert request["path"] == "/viber/send_message" and request["headers"]["X-Viber-Auth-Token"] == "viber-token"
+    body = json.loads(request["body"])
+    assert body["receiver"] == "vb-user" and body["text"].startswith(sentence(district["area"], "hu"))
+
+
+def test_messenger_challenge_signature_and_reply(provider, district):
+    ok = Client().get("/api/chat/messenger/?hub.mode=subscribe&hub.verify_token=fb-verify&hub.challenge=42")
+    assert ok.status_code == 200 and ok.content == b"42"
+    assert Client().get("/api/chat/messenger/?hub.mode=subscribe&hub.verify_token=x&hub.challenge=1").status_code == 403
+    assert messenger_post("מצב 1051", secret="wrong").status_code == 403
+    assert messenger_post("מצב 1051").status_code == 200
+    [request] = provider.requests
+    assert request["path"] == "/messenger/me/messages?access_token=page-token"
+    body = json.loads(request["body"])
+    assert body["recipient"] == {"id": "psid-1"}
+    assert body["message"]["text"].startswith(sentence(district["area"], "he"))
+
+
+def test_viber_and_messenger_followers_get_the_update(provider, district):
+    viber_post("FOLLOW 1051", language="en")
+    messenger_post("FOLLOW 1051")
+    provider.requests.clear()
+    services.post_update(district["incident"], status="monitoring")
+    run_worker()
+    viber_texts = [json.loads(r["body"])["text"] for r in provider.requests if r["path"].startswith("/viber")]
+    messenger_texts = [
+        json.loads(r["body"])["message"]["text"] for r in provider.requests if r["path"].startswith("/messenger")
+    ]
+    assert len(viber_texts) == len(messenger_texts) == 1
+    assert viber_texts[0] == messenger_texts[0]
+    assert viber_texts[0].startswith("There is a fiber internet outage in Budapest District 5.")

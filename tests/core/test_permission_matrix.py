@@ -258,7 +258,13 @@ API_ROUTES = {
     "areas/<slug:slug>/maintenance.ics": "/areas/{slug}/maintenance.ics",
 }
 # Provider webhooks: only a provider's signature counts; a session or a token never does.
-PROVIDER_ROUTES = {"api/chat/sms/", "api/chat/telegram/", "api/chat/whatsapp/"}
+PROVIDER_ROUTES = {
+    "api/chat/sms/",
+    "api/chat/telegram/",
+    "api/chat/whatsapp/",
+    "api/chat/viber/",
+    "api/chat/messenger/",
+}
 TOKEN_ROUTES = {"api/manage/incidents/", "api/manage/incidents/<int:pk>/updates/", "api/manage/alertmanager/"}
 I18N_ROUTES = {"i18n/setlang/", "language/"}
 
@@ -354,6 +360,7 @@ def test_public_routes_answer_every_actor_alike(world, route):
 def test_provider_webhooks_refuse_everyone_without_the_providers_signature(world, route, settings):
     settings.TWILIO_AUTH_TOKEN = settings.TELEGRAM_SECRET_TOKEN = "secret"
     settings.WHATSAPP_APP_SECRET = settings.WHATSAPP_VERIFY_TOKEN = "secret"
+    settings.VIBER_AUTH_TOKEN = settings.MESSENGER_APP_SECRET = settings.MESSENGER_VERIFY_TOKEN = "secret"
     for actor in ACTORS:
         client = client_for(world, actor)
         assert client.post("/" + route, {"From": "+3611", "Body": "1051"}).status_code == 403, actor

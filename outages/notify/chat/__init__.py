@@ -7,7 +7,8 @@
 - respond(replies) -> HttpResponse: what the webhook answers (TwiML for SMS, else a plain 200)
   and `inline`: whether respond() itself carries the replies
 
-sms (Twilio-compatible), telegram (Bot API), whatsapp (Cloud API). Each
+sms (Twilio-compatible), telegram (Bot API), whatsapp (Cloud API), viber (REST bot API),
+messenger (Send API). Each
 provider's API base URL is a setting. send_chats is the delivery engine's
 sender for channel "chat": a follow's updates, then one "fixed" message, then
 the follow ends.

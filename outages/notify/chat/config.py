@@ -31,6 +31,13 @@ SETTINGS = {
         "verify_token": "WHATSAPP_VERIFY_TOKEN",
         "api_base": "WHATSAPP_API_BASE",
     },
+    ChatChannel.VIBER: {"account": "VIBER_SENDER_NAME", "token": "VIBER_AUTH_TOKEN", "api_base": "VIBER_API_BASE"},
+    ChatChannel.MESSENGER: {
+        "token": "MESSENGER_PAGE_TOKEN",
+        "secret": "MESSENGER_APP_SECRET",
+        "verify_token": "MESSENGER_VERIFY_TOKEN",
+        "api_base": "MESSENGER_API_BASE",
+    },
 }
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from ...models import ChatChannel
-from . import sms, telegram, whatsapp
+from . import messenger, sms, telegram, viber, whatsapp
 from .base import Provider
 
 PROVIDERS: dict[str, Provider] = {
     ChatChannel.SMS: sms.PROVIDER,
     ChatChannel.TELEGRAM: telegram.PROVIDER,
     ChatChannel.WHATSAPP: whatsapp.PROVIDER,
+    ChatChannel.VIBER: viber.PROVIDER,
+    ChatChannel.MESSENGER: messenger.PROVIDER,
 }
