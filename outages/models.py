@@ -852,6 +852,7 @@ class Channel(models.TextChoices):
     SMS = "sms", _("SMS")
     WEBHOOK = "webhook", _("Webhook")
     PUSH = "push", _("Browser notifications")
+    CHAT = "chat", _("Chat or text conversation")
 
 
 def _link_key() -> str:
@@ -1015,3 +1016,145 @@ class StormSettings(models.Model):
     def load(cls) -> "StormSettings":
         """The saved row, or the defaults (reading never writes)."""
         return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+
+# Conversations: customers who ask by text message or chat ----------------------------------
+
+
+class ChatChannel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    TELEGRAM = "telegram", _("Telegram")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    VIBER = "viber", _("Viber")
+    MESSENGER = "messenger", _("Messenger")
+
+
+class Conversation(models.Model):
+    """One customer on one provider (a phone number, a Telegram chat, a WhatsApp number).
+
+    Personal data: `sender` is kept only while a follow is active or for
+    CHAT_KEEP_DAYS after the last message (outages.jobs deletes it); the
+    message log then keeps only the channel and the outcomes."""
+
+    channel = models.CharField(_("channel"), max_length=10, choices=ChatChannel.choices)
+    sender = models.CharField(_("sender"), max_length=200)
+    language = models.CharField(_("language"), max_length=10, default=settings.LANGUAGE_CODE)
+    last_area = models.ForeignKey(
+        ServiceArea, verbose_name=_("last area asked about"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # The follow: a Subscriber of channel "chat", so the delivery engine brings it every update.
+    subscriber = models.OneToOneField(
+        Subscriber, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversation"
+    )
+    # The areas of the last numbered list we sent, so "2" picks the second.
+    choices = models.JSONField(default=list, blank=True)
+    stopped = models.BooleanField(_("stopped"), default=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("last message"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+        constraints = [models.UniqueConstraint(fields=["channel", "sender"], name="conversation_sender_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} #{self.pk}"
+
+    @property
+    def following(self):
+        return self.subscriber.areas.all() if self.subscriber_id else ServiceArea.objects.none()
+
+
+class ConversationMessage(models.Model):
+    """The conversation log: what came in (never its text) and what we answered or sent."""
+
+    class Direction(models.TextChoices):
+        IN = "in", _("Received")
+        OUT = "out", _("Sent")
+
+    conversation = models.ForeignKey(
+        Conversation, null=True, on_delete=models.SET_NULL, related_name="messages", verbose_name=_("conversation")
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=ChatChannel.choices)
+    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
+    # The provider's id of an inbound message: a replay of it is answered once.
+    provider_message_id = models.CharField(max_length=200, null=True, blank=True)
+    intent = models.CharField(_("intent"), max_length=20, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=40, blank=True)
+    # Our own words (the answer); the customer's text is not kept.
+    reply = models.TextField(_("reply"), blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("conversation message")
+        verbose_name_plural = _("conversation messages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "provider_message_id"],
+                condition=models.Q(provider_message_id__isnull=False),
+                name="inbound_message_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} · {self.get_direction_display()} · {self.outcome}"
+
+
+class ChatCounter(models.Model):
+    """What leaves no other trace: refused signatures, rate-limited senders, replays."""
+
+    channel = models.CharField(_("channel"), max_length=10, choices=ChatChannel.choices)
+    name = models.CharField(_("counter"), max_length=40)
+    count = models.PositiveBigIntegerField(_("count"), default=0)
+
+    class Meta:
+        ordering = ["channel", "name"]
+        verbose_name = _("chat counter")
+        verbose_name_plural = _("chat counters")
+        constraints = [models.UniqueConstraint(fields=["channel", "name"], name="chat_counter_once")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.name}: {self.count}"
+
+
+class ChatChannelConfig(models.Model):
+    """A provider's account, set in the console; a blank field falls back to its
+    setting (TWILIO_*, TELEGRAM_*, WHATSAPP_*). Secrets are entered once and only
+    ever shown masked."""
+
+    channel = models.CharField(_("channel"), max_length=10, choices=ChatChannel.choices, unique=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    account = models.CharField(
+        _("account"),
+        max_length=200,
+        blank=True,
+        help_text=_("Twilio account SID, the WhatsApp phone number id, or the Viber bot's name."),
+    )
+    number = models.CharField(_("sender number"), max_length=40, blank=True, help_text=_("Twilio: the From number."))
+    token = models.CharField(
+        _("token"),
+        max_length=300,
+        blank=True,
+        help_text=_("Twilio auth token, Telegram bot token, WhatsApp, Viber or Messenger page token."),
+    )
+    secret = models.CharField(
+        _("webhook secret"),
+        max_length=300,
+        blank=True,
+        help_text=_("Telegram secret token, or the WhatsApp or Messenger app secret."),
+    )
+    verify_token = models.CharField(
+        _("verify token"), max_length=300, blank=True, help_text=_("WhatsApp and Messenger only.")
+    )
+    api_base = models.URLField(_("API base URL"), blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["channel"]
+        verbose_name = _("chat channel")
+        verbose_name_plural = _("chat channels")
+
+    def __str__(self) -> str:
+        return self.get_channel_display()

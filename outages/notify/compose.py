@@ -156,6 +156,7 @@ class Composer:
                     "push": push_payload(self.event, notice, [self.areas[pk] for pk in affected]),
                     "push_kind": self.event.incident.kind,
                     "push_topic": f"incident-{self.event.incident_id}",
+                    "area_ids": affected,
                 }
         return self.cache[key]
 
