@@ -84,7 +84,7 @@ def fresh_postgres(url: str) -> None:
 
 
 def twilio_request(base: str, n: int, text: str) -> urllib.request.Request:
-    url = base + "/api/chat/sms/"
+    url = base + "/webhooks/sms/"
     params = {"From": f"+3630{n:07d}", "To": "+3612", "Body": text, "MessageSid": f"SM{n}"}
     payload = url + "".join(f"{key}{params[key]}" for key in sorted(params))
     signature = base64.b64encode(hmac.new(TWILIO_TOKEN.encode(), payload.encode(), hashlib.sha1).digest()).decode()
@@ -96,7 +96,7 @@ def twilio_request(base: str, n: int, text: str) -> urllib.request.Request:
 def telegram_request(base: str, n: int, text: str) -> urllib.request.Request:
     update = {"update_id": n, "message": {"chat": {"id": n}, "from": {"language_code": "en"}, "text": text}}
     return urllib.request.Request(
-        base + "/api/chat/telegram/",
+        base + "/webhooks/telegram/",
         data=json.dumps(update).encode(),
         headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET},
     )
@@ -107,7 +107,7 @@ def whatsapp_request(base: str, n: int, text: str) -> urllib.request.Request:
     body = json.dumps({"entry": [{"changes": [{"value": {"messages": [message]}}]}]}).encode()
     signature = "sha256=" + hmac.new(WHATSAPP_SECRET.encode(), body, hashlib.sha256).hexdigest()
     return urllib.request.Request(
-        base + "/api/chat/whatsapp/",
+        base + "/webhooks/whatsapp/",
         data=body,
         headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
     )
@@ -146,7 +146,7 @@ def main() -> None:
         "DATABASE_URL": database_url,
         "LOG_LEVEL": "WARNING",
         "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-        "TWILIO_WEBHOOK_URL": base + "/api/chat/sms/",
+        "TWILIO_WEBHOOK_URL": base + "/webhooks/sms/",
         "TWILIO_API_BASE": fake.url + "/twilio",
         "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
         "TELEGRAM_BOT_TOKEN": "1:bench",

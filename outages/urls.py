@@ -64,11 +64,11 @@ urlpatterns = [
     path("api/manage/incidents/", manage_api.incidents, name="api-manage-incidents"),
     path("api/manage/incidents/<int:pk>/updates/", manage_api.incident_updates, name="api-manage-updates"),
     # Inbound webhooks of the SMS and chat providers.
-    path("api/chat/sms/", chat.sms_webhook, name="chat-sms"),
-    path("api/chat/telegram/", chat.telegram_webhook, name="chat-telegram"),
-    path("api/chat/whatsapp/", chat.whatsapp_webhook, name="chat-whatsapp"),
-    path("api/chat/viber/", chat.viber_webhook, name="chat-viber"),
-    path("api/chat/messenger/", chat.messenger_webhook, name="chat-messenger"),
+    path("webhooks/sms/", chat.sms_webhook, name="chat-sms"),
+    path("webhooks/telegram/", chat.telegram_webhook, name="chat-telegram"),
+    path("webhooks/whatsapp/", chat.whatsapp_webhook, name="chat-whatsapp"),
+    path("webhooks/viber/", chat.viber_webhook, name="chat-viber"),
+    path("webhooks/messenger/", chat.messenger_webhook, name="chat-messenger"),
     path("api/manage/alertmanager/", manage_api.alertmanager_webhook, name="api-manage-alertmanager"),
     # Any other /api/ path answers a JSON 404.
     re_path(r"^api/(?P<rest>[\s\S]*)\Z", api.not_found),

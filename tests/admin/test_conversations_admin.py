@@ -51,7 +51,7 @@ def test_the_consoles_secret_is_what_the_webhook_checks(root, settings):
     root.post("/admin/outages/chatchannelconfig/add/", {"channel": "telegram", "enabled": "on", "secret": SECRET})
     update = json.dumps({"update_id": 1, "message": {"chat": {"id": 5}, "text": "help"}})
     old = Client().post(
-        "/api/chat/telegram/",
+        "/webhooks/telegram/",
         update,
         content_type="application/json",
         headers={"X-Telegram-Bot-Api-Secret-Token": "from-settings"},
@@ -62,7 +62,7 @@ def test_the_consoles_secret_is_what_the_webhook_checks(root, settings):
     conversations.save_channel_config(row)
     config.forget("telegram")
     disabled = Client().post(
-        "/api/chat/telegram/",
+        "/webhooks/telegram/",
         update,
         content_type="application/json",
         headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},

@@ -26,7 +26,7 @@ from tests import factories
 from tests.receivers import HTTPReceiver, SMTPSink, run_worker, text_part, time_passes
 
 pytestmark = pytest.mark.django_db(transaction=True)
-SMS_URL = "http://testserver/api/chat/sms/"
+SMS_URL = "http://testserver/webhooks/sms/"
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def sentence(area, language="en"):
 def twilio_post(body, sender="+36301234567", sid="SM1", token="twilio-token"):
     params = {"From": sender, "To": "+3612", "Body": body, "MessageSid": sid}
     signature = sms.signature(token, SMS_URL, params)
-    return Client().post("/api/chat/sms/", params, headers={"X-Twilio-Signature": signature})
+    return Client().post("/webhooks/sms/", params, headers={"X-Twilio-Signature": signature})
 
 
 def telegram_post(text, chat_id=42, update_id=1, secret="tg-secret", language="en"):
@@ -77,7 +77,7 @@ def telegram_post(text, chat_id=42, update_id=1, secret="tg-secret", language="e
         "message": {"message_id": 9, "chat": {"id": chat_id}, "from": {"language_code": language}, "text": text},
     }
     headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
-    return Client().post("/api/chat/telegram/", json.dumps(update), content_type="application/json", headers=headers)
+    return Client().post("/webhooks/telegram/", json.dumps(update), content_type="application/json", headers=headers)
 
 
 def whatsapp_post(text, sender="36301111111", message_id="wamid.1", secret="wa-secret"):
@@ -87,7 +87,7 @@ def whatsapp_post(text, sender="36301111111", message_id="wamid.1", secret="wa-s
     }
     body = json.dumps(payload).encode()
     headers = {"X-Hub-Signature-256": whatsapp.body_signature(secret, body)}
-    return Client().post("/api/chat/whatsapp/", body, content_type="application/json", headers=headers)
+    return Client().post("/webhooks/whatsapp/", body, content_type="application/json", headers=headers)
 
 
 def sent_texts(server, prefix):
@@ -124,9 +124,9 @@ def test_telegram_without_or_with_a_wrong_secret_token_is_refused(provider, dist
 
 def test_whatsapp_bad_signature_and_the_verification_challenge(provider, district):
     assert whatsapp_post("1051", secret="wrong").status_code == 403
-    ok = Client().get("/api/chat/whatsapp/?hub.mode=subscribe&hub.verify_token=wa-verify&hub.challenge=8675309")
+    ok = Client().get("/webhooks/whatsapp/?hub.mode=subscribe&hub.verify_token=wa-verify&hub.challenge=8675309")
     assert ok.status_code == 200 and ok.content == b"8675309"
-    wrong = Client().get("/api/chat/whatsapp/?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1")
+    wrong = Client().get("/webhooks/whatsapp/?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1")
     assert wrong.status_code == 403
 
 
@@ -189,7 +189,7 @@ def test_bad_input_gets_a_reply_never_a_500(provider, district):
     assert (
         Client()
         .post(
-            "/api/chat/telegram/",
+            "/webhooks/telegram/",
             "not json",
             content_type="application/json",
             headers={"X-Telegram-Bot-Api-Secret-Token": "tg-secret"},
@@ -324,7 +324,7 @@ def viber_post(text, sender="vb-user", token="vb1", secret="viber-token", langua
     }
     body = json.dumps(event).encode()
     headers = {"X-Viber-Content-Signature": viber.body_signature(secret, body)}
-    return Client().post("/api/chat/viber/", body, content_type="application/json", headers=headers)
+    return Client().post("/webhooks/viber/", body, content_type="application/json", headers=headers)
 
 
 def messenger_post(text, sender="psid-1", mid="mid.1", secret="fb-secret"):
@@ -334,7 +334,7 @@ def messenger_post(text, sender="psid-1", mid="mid.1", secret="fb-secret"):
     }
     body = json.dumps(payload).encode()
     headers = {"X-Hub-Signature-256": whatsapp.body_signature(secret, body)}
-    return Client().post("/api/chat/messenger/", body, content_type="application/json", headers=headers)
+    return Client().post("/webhooks/messenger/", body, content_type="application/json", headers=headers)
 
 
 def test_viber_checks_its_signature_and_answers_in_the_senders_language(provider, district):
@@ -348,9 +348,9 @@ def test_viber_checks_its_signature_and_answers_in_the_senders_language(provider
 
 
 def test_messenger_challenge_signature_and_reply(provider, district):
-    ok = Client().get("/api/chat/messenger/?hub.mode=subscribe&hub.verify_token=fb-verify&hub.challenge=42")
+    ok = Client().get("/webhooks/messenger/?hub.mode=subscribe&hub.verify_token=fb-verify&hub.challenge=42")
     assert ok.status_code == 200 and ok.content == b"42"
-    assert Client().get("/api/chat/messenger/?hub.mode=subscribe&hub.verify_token=x&hub.challenge=1").status_code == 403
+    assert Client().get("/webhooks/messenger/?hub.mode=subscribe&hub.verify_token=x&hub.challenge=1").status_code == 403
     assert messenger_post("מצב 1051", secret="wrong").status_code == 403
     assert messenger_post("מצב 1051").status_code == 200
     [request] = provider.requests

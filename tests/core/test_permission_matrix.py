@@ -259,11 +259,11 @@ API_ROUTES = {
 }
 # Provider webhooks: only a provider's signature counts; a session or a token never does.
 PROVIDER_ROUTES = {
-    "api/chat/sms/",
-    "api/chat/telegram/",
-    "api/chat/whatsapp/",
-    "api/chat/viber/",
-    "api/chat/messenger/",
+    "webhooks/sms/",
+    "webhooks/telegram/",
+    "webhooks/whatsapp/",
+    "webhooks/viber/",
+    "webhooks/messenger/",
 }
 TOKEN_ROUTES = {"api/manage/incidents/", "api/manage/incidents/<int:pk>/updates/", "api/manage/alertmanager/"}
 I18N_ROUTES = {"i18n/setlang/", "language/"}
