@@ -3,6 +3,7 @@ request gets the very bytes and headers the whole middleware chain gave the
 first time, never another language's page, never an operator's, never a copy
 older than the page cache would serve."""
 
+import time
 import urllib.request
 
 import pytest
@@ -22,6 +23,14 @@ PATHS = ["/", "/areas/{slug}/", "/api/v2/summary.json", "/embed/", "/history.ato
 def fast(response) -> bool:
     """Replayed by the fast path: the chain's own responses carry the page cache's mark."""
     return not hasattr(response, "pagecache_served")
+
+
+@pytest.fixture(autouse=True)
+def steady_version(settings):
+    """A memo that does not lapse between two requests of a slow test run (a
+    change made in the process still counts at once)."""
+    settings.LIVE_OUTBOX_POLL_SECONDS = 30
+    settings.PAGE_VERSION_MEMO_SECONDS = 30
 
 
 @pytest.fixture
@@ -162,3 +171,24 @@ def test_over_daphne_a_replayed_response_matches_the_full_chain(make_server, pat
     answers = [get() for _ in range(4)]
     assert answers[0][0] == 200
     assert all(answer == answers[0] for answer in answers)
+
+
+def test_the_status_version_is_re_read_before_its_memo_lapses(client, district, settings):
+    import asyncio
+
+    client.get("/")
+    app = fastpath.FastPathApp(None)
+    scope = {"type": "http", "method": "GET", "path": "/", "query_string": b"", "headers": []}
+    memo = settings.LIVE_OUTBOX_POLL_SECONDS
+    # In the last fifth of the memo's life: still served, and re-read meanwhile.
+    pagecache._Local.read_at = time.monotonic() - 0.85 * memo
+
+    async def ask():
+        held = app.lookup(scope)
+        while app.refreshing:
+            await asyncio.sleep(0.01)
+        return held
+
+    assert asyncio.run(ask()) is not None
+    assert not pagecache.version_due_soon()
+    app.refresher.shutdown()
