@@ -292,6 +292,9 @@ def bench_ours(args, redis_url: str) -> dict:
         "DATABASE_URL": args.database_url or f"sqlite:///{workdir}/bench.sqlite3",
         "REDIS_URL": redis_url,
         "LOG_LEVEL": "WARNING",
+        # The whole swarm comes from 127.0.0.1: without this the per-address cap
+        # (1,000 sockets) closes every client past it with 1008.
+        "WEBSOCKETS_PER_ADDRESS": "0",
     }
     if args.embedded:
         # The embedded default: in-memory layer, changes reach the server through the outbox poll.
