@@ -111,6 +111,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Answers a repeat of a cached public request with the chain's own earlier
+    # response, before the rest of the chain (outages/live/fastpath.py).
+    "outages.live.fastpath.PageFastPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
