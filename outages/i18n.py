@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django import forms
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation.trans_real import parse_accept_lang_header
@@ -66,3 +67,10 @@ def in_default_language(text) -> str:
 def translations_of(text) -> dict[str, str]:
     """Our own fixed text (a lazy translation) in each non-default language, for an update's message."""
     return in_every_language(lambda: str(text), other_languages())
+
+
+class LocalizedChoiceField(forms.ModelChoiceField):
+    """A choice of rows (services, areas) labelled with their name in the active language."""
+
+    def label_from_instance(self, obj):
+        return obj.localized_name

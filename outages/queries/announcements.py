@@ -131,8 +131,8 @@ def _what_sentence(place: str, incidents: list[Incident]) -> tuple[str, dict]:
     names: list[str] = []
     for incident in incidents:
         for service in incident.services.all():
-            if _service_name(service.name) not in names:
-                names.append(_service_name(service.name))
+            if _service_name(service.localized_name) not in names:
+                names.append(_service_name(service.localized_name))
     serious = any(incident.impact in (Impact.MAJOR, Impact.CRITICAL) for incident in incidents)
     values = {"area": spoken(place)}
     if not names:
@@ -162,7 +162,7 @@ def _when(value: datetime, tz, now: datetime) -> When:
 def announce(area: ServiceArea, incidents: list[Incident], *, now: datetime | None = None) -> Announcement:
     """What is wrong in the area and when it will be fixed; incidents are its active ones
     (with services prefetched)."""
-    return announce_for(area.name, area.tzinfo, incidents, now=now)
+    return announce_for(area.localized_name, area.tzinfo, incidents, now=now)
 
 
 def announce_for(place: str, tz, incidents: list[Incident], *, now: datetime | None = None) -> Announcement:
