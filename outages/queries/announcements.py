@@ -160,9 +160,17 @@ def _when(value: datetime, tz, now: datetime) -> When:
 
 
 def announce(area: ServiceArea, incidents: list[Incident], *, now: datetime | None = None) -> Announcement:
-    """What is wrong in the area and when it will be fixed; incidents are its active ones
-    (with services prefetched)."""
-    return announce_for(area.localized_name, area.tzinfo, incidents, now=now)
+    """What is wrong in the area and when it will be fixed, then the operators' latest
+    word in the active language; incidents are its active ones (with services and
+    updates prefetched, newest first)."""
+    announcement = announce_for(area.localized_name, area.tzinfo, incidents, now=now)
+    for incident in incidents:
+        latest = next((update for update in incident.updates.all() if update.message.strip()), None)
+        if latest is not None:
+            announcement.sentences.append(
+                (_("Latest update: %(message)s"), {"message": spoken(latest.localized_message)})
+            )
+    return announcement
 
 
 def announce_for(place: str, tz, incidents: list[Incident], *, now: datetime | None = None) -> Announcement:
