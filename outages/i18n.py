@@ -74,3 +74,37 @@ class LocalizedChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj):
         return obj.localized_name
+
+
+# The language in the link -----------------------------------------------------
+
+LANGUAGE_PARAMETER = "lang"
+
+
+def link_language(request) -> str | None:
+    """The supported language a link asked for with ?lang=, or None (an unknown
+    code is left to the view: the widget and the voice line answer it with a 400)."""
+    code = request.GET.get(LANGUAGE_PARAMETER, "").strip()
+    if not code:
+        return None
+    try:
+        return translation.get_supported_language_variant(code)
+    except LookupError:
+        return None
+
+
+class LanguageParameterMiddleware:
+    """?lang=hu opens any public page in Hungarian, over the cookie and the
+    browser's Accept-Language: a link a utility sends a customer, or one shared,
+    reads the same for everyone. After LocaleMiddleware; the console keeps its own."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        code = None if request.path.startswith("/admin/") else link_language(request)
+        request.link_language = code
+        if code is not None:
+            translation.activate(code)
+            request.LANGUAGE_CODE = code
+        return self.get_response(request)

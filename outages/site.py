@@ -28,8 +28,27 @@ site_name_lazy = lazy(site_name, str)
 
 def site(request):
     """Template context processor. now: when the page's data was read
-    ("Last updated" in the live indicator)."""
-    return {"site_name": site_name_lazy(), "now": timezone.now()}
+    ("Last updated" in the live indicator). lang_query / lang_amp: the page's
+    ?lang= to keep in its links ("" when the language came from elsewhere);
+    language_alternates: this page in every language, for hreflang."""
+    code = getattr(request, "link_language", None)
+    query = request.GET.copy()
+    query.pop("lang", None)
+    path = request.path
+    alternates = []
+    for language, _name in settings.LANGUAGES:
+        query["lang"] = language
+        alternates.append((language, absolute(f"{path}?{query.urlencode()}")))
+    query.pop("lang", None)
+    return {
+        "site_name": site_name_lazy(),
+        "now": timezone.now(),
+        "lang_query": f"?lang={code}" if code else "",
+        "lang_amp": f"&lang={code}" if code else "",
+        "language_alternates": alternates,
+        "language_default_url": absolute(f"{path}?{query.urlencode()}" if query else path),
+        "path_without_language": f"{path}?{query.urlencode()}" if query else path,
+    }
 
 
 def absolute(path: str) -> str:
