@@ -108,3 +108,13 @@ class LanguageParameterMiddleware:
             translation.activate(code)
             request.LANGUAGE_CODE = code
         return self.get_response(request)
+
+
+def isolate(text: str) -> str:
+    """A value (a time, a number, a name, an address) wrapped in Unicode isolates
+    (FSI ... PDI) when the active language is right-to-left: plain-text channels
+    (SMS, e-mail text, the voice line's text) then keep "+36 1 555 0100" and
+    "16:30" in their own order inside Hebrew. Left-to-right text is left as is."""
+    if text and translation.get_language_bidi():
+        return f"\u2068{text}\u2069"
+    return text

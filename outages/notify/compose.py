@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from .. import i18n
 from ..models import (
     CLOSED_STATUSES,
     AreaStatus,
@@ -48,10 +49,10 @@ def customer_sentence(incident: Incident, status: str, eta: datetime | None, are
     """What is wrong and when it will be fixed, as of this update, in the active
     language: the voice line's words (outages.announcements), plus the sentences
     only a message needs (announced and finished maintenance, resolution)."""
-    params = {"area": area_names}
+    params = {"area": i18n.isolate(area_names)}
     if incident.kind == Kind.MAINTENANCE and status == MaintenanceStatus.SCHEDULED:
-        params["start"] = local_time_text(incident.scheduled_for, tz)
-        params["end"] = local_time_text(incident.scheduled_until, tz)
+        params["start"] = i18n.isolate(local_time_text(incident.scheduled_for, tz))
+        params["end"] = i18n.isolate(local_time_text(incident.scheduled_until, tz))
         return _("Planned maintenance in %(area)s from %(start)s to %(end)s.") % params
     if status == MaintenanceStatus.COMPLETED:
         return _("Planned maintenance in %(area)s is complete.") % params
@@ -160,7 +161,8 @@ class Composer:
 
 
 def sms_text(notice: Message) -> str:
-    return " ".join([notice.sentence, *notice.credits, notice.url])
+    """In the subscriber's language (active): a right-to-left one isolates the link."""
+    return " ".join([notice.sentence, *notice.credits, i18n.isolate(notice.url)])
 
 
 def push_text(notice: Message) -> str:

@@ -20,6 +20,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from .. import i18n
 from ..models import Impact, Incident, ServiceArea
 from . import estimates
 
@@ -84,11 +85,12 @@ class Announcement:
     sentences: list[tuple[str, dict]]
 
     def text(self, *, written: bool = False) -> str:
-        """For the ear (the voice line), or `written` for messages that sit beside the page."""
+        """For the ear (the voice line), or `written` for messages that sit beside the page.
+        In a right-to-left language each value is isolated (i18n.isolate)."""
         return " ".join(
             template
             % {
-                key: (value.written() if written else value.text()) if isinstance(value, When) else value
+                key: i18n.isolate((value.written() if written else value.text()) if isinstance(value, When) else value)
                 for key, value in values.items()
             }
             for template, values in self.sentences

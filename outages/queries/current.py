@@ -305,7 +305,13 @@ def team_contact(area: ServiceArea) -> dict | None:
     if team is None:
         return None
     # Lazy: the live push renders one snapshot in every language.
-    return {"name": lazy(team.in_language, str)("public_name"), "support_contact": team.support_contact or None}
+    contact = team.support_contact or None
+    return {
+        "name": lazy(team.in_language, str)("public_name"),
+        "support_contact": contact,
+        # Each phone number, address or URL on its own, so each keeps its direction in right-to-left text.
+        "contact_parts": [part.strip() for part in re.split(r"\s+·\s+", contact) if part.strip()] if contact else [],
+    }
 
 
 # --- API, feeds and voice line -------------------------------------------------
