@@ -92,6 +92,9 @@ WEB_PING_INTERVAL = env_int("WEB_PING_INTERVAL", 60)
 WEB_PING_TIMEOUT = env_int("WEB_PING_TIMEOUT", 60)
 WEB_BEHIND_PROXY = env_bool("WEB_BEHIND_PROXY", False)
 SITE_NAME = env_str("SITE_NAME", "Service status")
+# The name in other languages: SITE_NAME_HU, SITE_NAME_HE, ... (any code of
+# LANGUAGES, read below once LANGUAGES is known). Unset with the default
+# name, the catalogue's translation of "Service status" is used.
 # Absolute base URL for links that leave the page (feeds, emails, API shortlinks).
 SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
 
@@ -119,6 +122,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "outages.i18n.LanguageParameterMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -252,6 +256,9 @@ if TRUSTED_PROXIES < 0:
 FORMAT_MODULE_PATH = ["statuspage.formats"]
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("hu", "Magyar"), ("he", "עברית")]
+SITE_NAME_TRANSLATIONS = {
+    code: env_str(f"SITE_NAME_{code.upper()}") for code, _name in LANGUAGES if env_str(f"SITE_NAME_{code.upper()}")
+}
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Budapest")
 USE_I18N = True

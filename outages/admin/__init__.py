@@ -31,6 +31,7 @@ from .area_import import AreaImportMixin
 from .incidents import IncidentAdmin, IncidentForm, MaintenanceAdmin  # noqa: F401 (registers them)
 from .login import ThrottledAdminAuthenticationForm
 from .public_data import PublicDataAdmin
+from .translations import TranslatedAdmin
 
 # The console's site: its titles, and a sign-in throttled per username and per address.
 admin.site.site_header = admin.site.site_title = "Status page · ops console"
@@ -39,8 +40,8 @@ admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 @admin.register(Region)
-class RegionAdmin(PublicDataAdmin, admin.ModelAdmin):
-    list_display = ["name", "slug", "parent", "position", "area_count"]
+class RegionAdmin(TranslatedAdmin, PublicDataAdmin, admin.ModelAdmin):
+    list_display = ["name", "slug", "parent", "position", "area_count", "translations_missing"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     list_filter = ["parent"]
@@ -54,8 +55,8 @@ class RegionAdmin(PublicDataAdmin, admin.ModelAdmin):
 
 
 @admin.register(ServiceArea)
-class ServiceAreaAdmin(PublicDataAdmin, AreaImportMixin, admin.ModelAdmin):
-    list_display = ["name", "region", "slug", "postcode_summary", "time_zone"]
+class ServiceAreaAdmin(TranslatedAdmin, PublicDataAdmin, AreaImportMixin, admin.ModelAdmin):
+    list_display = ["name", "region", "slug", "postcode_summary", "time_zone", "translations_missing"]
     list_filter = ["region", "time_zone"]
     search_fields = ["name", "aliases", "slug", "postcodes", "region__name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -77,8 +78,8 @@ class ServiceAreaAdmin(PublicDataAdmin, AreaImportMixin, admin.ModelAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(PublicDataAdmin, admin.ModelAdmin):
-    list_display = ["name", "slug", "position"]
+class ServiceAdmin(TranslatedAdmin, PublicDataAdmin, admin.ModelAdmin):
+    list_display = ["name", "slug", "position", "translations_missing"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
 
@@ -90,8 +91,8 @@ class TeamRegionInline(admin.TabularInline):
 
 
 @admin.register(Team)
-class TeamAdmin(PublicDataAdmin, admin.ModelAdmin):
-    list_display = ["name", "public_name", "support_contact", "region_list"]
+class TeamAdmin(TranslatedAdmin, PublicDataAdmin, admin.ModelAdmin):
+    list_display = ["name", "public_name", "support_contact", "region_list", "translations_missing"]
     search_fields = ["name", "public_name"]
     filter_horizontal = ["members"]
     inlines = [TeamRegionInline]
@@ -105,8 +106,8 @@ class TeamAdmin(PublicDataAdmin, admin.ModelAdmin):
 
 
 @admin.register(UpdateTemplate)
-class UpdateTemplateAdmin(admin.ModelAdmin):
-    list_display = ["name", "status", "crew_status", "preview", "open_link"]
+class UpdateTemplateAdmin(TranslatedAdmin, admin.ModelAdmin):
+    list_display = ["name", "status", "crew_status", "preview", "open_link", "translations_missing"]
     search_fields = ["name", "title", "message"]
     fields = ["name", "title", "status", "impact", "cause", "crew_status", "message", "position"]
 

@@ -512,7 +512,9 @@ def cached(max_age: int | None = None, *, htmx: bool = False, cache_errors: bool
     or Accept-Language as the middleware does), a function request -> code.
     `params`: the query parameters the view reads; it sees only those, and
     only they are part of the key."""
-    declared = frozenset(params)
+    # lang= is always seen: the page keeps it in its links (the language itself
+    # is in the key already, whichever way it was chosen).
+    declared = frozenset(params) | {"lang"}
 
     def decorator(view):
         def call(request, query: str, args, kwargs) -> HttpResponse:

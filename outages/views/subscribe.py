@@ -27,7 +27,7 @@ from ..services import subscriptions
 
 class AreaChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
-        return f"{obj.name} ({obj.region.name})"
+        return f"{obj.localized_name} ({obj.region.localized_name})"
 
 
 def _areas_field(**kwargs):
