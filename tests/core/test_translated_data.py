@@ -10,8 +10,8 @@ from django.utils import translation
 
 from outages.models import Incident, Region, Service, ServiceArea, Translated
 
-BEFORE = [("outages", "0011_alert_fingerprint_scope")]
-AFTER = [("outages", "0012_translated_data")]
+BEFORE = [("outages", "0012_conversations")]
+AFTER = [("outages", "0013_translated_data")]
 
 # Text columns that customers never read, or that are not words (codes, slugs,
 # addresses, internal names). Anything else customer-facing must carry a map.

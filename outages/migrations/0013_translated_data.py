@@ -67,7 +67,7 @@ def restore_plain_text(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("outages", "0011_alert_fingerprint_scope")]
+    dependencies = [("outages", "0012_conversations")]
 
     operations = [
         *[
