@@ -57,6 +57,8 @@ KNOWN_MIDDLEWARE = frozenset(
         "django.middleware.csp.ContentSecurityPolicyMiddleware",
         "django.contrib.sessions.middleware.SessionMiddleware",
         "django.middleware.locale.LocaleMiddleware",
+        # ?lang= picks the language from the query string, which is in the key.
+        "outages.i18n.LanguageParameterMiddleware",
         "django.middleware.common.CommonMiddleware",
         "django.middleware.csrf.CsrfViewMiddleware",
         "django.contrib.auth.middleware.AuthenticationMiddleware",
