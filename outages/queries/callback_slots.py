@@ -18,6 +18,7 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from ..models import (
@@ -26,6 +27,8 @@ from ..models import (
     ContactKind,
     ContactRequest,
     ContactState,
+    Incident,
+    Kind,
     ServiceArea,
     TeamContact,
     TeamRegion,
@@ -236,3 +239,29 @@ def promise_record(now: datetime | None = None, *, team_ids=None, kind: str | No
 
 def callback_record(team_id: int, now: datetime | None = None) -> PromiseRecord:
     return promise_record(now, team_ids=[team_id], kind=ContactKind.CALLBACK)
+
+
+def deflection(area: ServiceArea, service=None):
+    """The active incident covering the area (and the service, if chosen): said before the form."""
+    incidents = Incident.objects.active().filter(kind=Kind.INCIDENT, incident_areas__area=area)
+    if service is not None:
+        incidents = incidents.filter(Q(services=service) | Q(services=None))
+    return incidents.order_by("-started_at").distinct().first()
+
+
+def contact_panel(area: ServiceArea, now: datetime | None = None) -> dict | None:
+    """What the area page and the contact page show of the local team (None: no team takes requests)."""
+    now = now or timezone.now()
+    team = team_for_area(area)
+    contact = contact_for(team)
+    if contact is None:
+        return None
+    zone = zoneinfo.ZoneInfo(area.time_zone)
+    record = callback_record(team.pk, now)
+    return {
+        "team": team,
+        "contact": contact,
+        "opening": opening(contact, zone, now),
+        "record": record if record.total else None,
+        "queue": queue_length(team.pk),
+    }

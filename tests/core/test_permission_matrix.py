@@ -205,6 +205,8 @@ PUBLIC_ROUTES = {
     "map/locate/": "/map/locate/?lat=47.5&lon=19.05",
     "areas/<slug:slug>/report/": "/areas/{slug}/report/",
     "areas/<slug:slug>/report/sent/": "/areas/{slug}/report/sent/",
+    "areas/<slug:slug>/contact/": "/areas/{slug}/contact/",
+    "contact/requests/<str:token>/": "/contact/requests/bad/",
     "subscribe/": "/subscribe/",
     "subscribe/confirm/<str:token>/": "/subscribe/confirm/bad/",
     "subscribe/unsubscribe/<str:token>/": "/subscribe/unsubscribe/bad/",
