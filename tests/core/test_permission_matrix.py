@@ -159,6 +159,9 @@ MODEL_RULES = {
     # The live "updates due" page: its own views (below), filtered by the team.
     "outages.updatedue": None,
     "outages.stormsettings": None,
+    "outages.teamcontact": None,
+    "outages.waitcreditpolicy": None,
+    "outages.waitcredit": None,
 }
 # Pages whose permission is another model's: the updates-due list is the incidents'.
 PERMISSION_OF = {"outages.updatedue": "incident"}
@@ -264,6 +267,8 @@ ACTIONS = {
     "auth.user": {"delete_selected"},
     "outages.apitoken": {"delete_selected", "revoke_selected"},
     "outages.creditpolicy": {"delete_selected"},
+    "outages.teamcontact": {"delete_selected"},
+    "outages.waitcreditpolicy": {"delete_selected"},
     "outages.subscriber": {"delete_selected"},
     "outages.notificationevent": {"delete_selected"},
     "outages.delivery": {"delete_selected", "retry_now"},

@@ -2,6 +2,8 @@
 area's zone (across a daylight-saving change), the late -> credit rule, the
 races, and forgetting personal data."""
 
+import csv
+import io
 import threading
 import zoneinfo
 from datetime import UTC, datetime, timedelta
@@ -24,7 +26,7 @@ from outages.models import (
     WaitCredit,
     WaitCreditPolicy,
 )
-from outages.queries import callback_slots
+from outages.queries import callback_slots, credit_export
 from outages.services import contact_requests
 from tests import factories
 
@@ -305,3 +307,24 @@ def test_the_same_slot_booked_at_the_same_instant_goes_to_one_the_other_gets_the
     starts = sorted(b.request.slot_start for b in booked)
     assert starts == [noon + timedelta(hours=n) for n in range(4)]
     assert sum(not b.moved for b in booked) == 1
+
+
+def test_wait_credits_are_rows_of_the_billing_csv_with_their_kind():
+    area, _ = local_team()
+    WaitCreditPolicy.objects.create(threshold_minutes=5, credit="a $5 credit")
+    request = callback(area).request
+    contact_requests.mark_called(
+        request, staff(), ContactOutcome.RESOLVED, now=request.promised_at + timedelta(minutes=12)
+    )
+    out = io.StringIO()
+    assert credit_export.write_credits_csv(out, T0 - timedelta(days=1), T0 + timedelta(days=1)) == 1
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert list(rows[0])[:-1] == credit_export.CSV_COLUMNS[:-1] and list(rows[0])[-1] == "kind"
+    row = rows[0]
+    assert (row["kind"], row["area_slug"], row["duration_minutes"], row["credit"], row["threshold_minutes"]) == (
+        "wait",
+        "district-5",
+        "12",
+        "a $5 credit",
+        "5",
+    )
