@@ -163,7 +163,19 @@ def main() -> None:
     print(
         f"drawing the shapes: median {statistics.median(drawing):.0f} ms (min {min(drawing):.0f}, max {max(drawing):.0f})"
     )
-    for name in ["html", "geo_start", "geo_end", "dom", "map-draw-start", "map-drawn", "map-painted"]:
+    for name in [
+        "html",
+        "geo_start",
+        "geo_end",
+        "dom",
+        "map-draw-start",
+        "map-built",
+        "map-inserted",
+        "map-viewed",
+        "map-fitted",
+        "map-drawn",
+        "map-painted",
+    ]:
         print(f"  {name}: median {statistics.median(stage[name] for stage in stages):.0f} ms")
     verdict = "under" if statistics.median(painted) < 1000 else "OVER"
     print(f"target: 500 areas on screen in under 1 s -> {verdict}")

@@ -3,9 +3,11 @@
 One run, loopback only, about two minutes. The server (daphne, and nginx
 when it is in front) is pinned to core 0, the load generator (wrk) to core 1:
 
-1. origin (one daphne): a trivial view (/healthz, the framework's ceiling),
-   then `/`, an area page and `/api/v2/summary.json`, cached and uncached
-   (a second daphne with PAGE_CACHE_SECONDS=0): requests/s, p50, p99, errors;
+1. origin (one daphne): a bare Django view with no middleware (the
+   framework's ceiling: bench/bare_settings.py, started by the same
+   `manage.py serve`), `/healthz` through the whole middleware, then `/`, an
+   area page and `/api/v2/summary.json`, cached and uncached (a second daphne
+   with PAGE_CACHE_SECONDS=0): requests/s, p50, p99, errors, load average;
 2. the same pages through the shipped nginx configuration (deploy/nginx.conf,
    paths and ports adapted) against nginx serving a static file of the same
    size; how often the origin was asked for each URL; a change made with
@@ -15,7 +17,7 @@ when it is in front) is pinned to core 0, the load generator (wrk) to core 1:
 Needs: Debian `nginx` and `wrk` (apt-get install -y nginx wrk), `taskset`.
 PostgreSQL and Redis (the production shape) unless --embedded:
 
-    .venv/bin/python bench/storm.py [--seconds 5] [--connections 32] [--embedded] [--skip-bigdata]
+    .venv/bin/python bench/storm.py [--seconds 5] [--connections 32] [--embedded] [--skip-bigdata] [--origin-only]
 
 Databases (recreated for the page runs, reused for the large data):
 STORM_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/sp_cache_storm),
@@ -58,7 +60,7 @@ def fetch(url: str, timeout: float = 10) -> tuple[int, bytes]:
 
 
 class Daphne:
-    def __init__(self, env: dict, **extra):
+    def __init__(self, env: dict, health: str = "/healthz", **extra):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
@@ -68,7 +70,7 @@ class Daphne:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_http(self.url + "/healthz")
+        wait_http(self.url + health)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -115,6 +117,10 @@ def wrk(url: str, seconds: int, connections: int) -> dict:
         errors += sum(int(n) for n in match.groups())
     requests = int(re.search(r"(\d+) requests in", out)[1])
     return {"rps": rps, "p50": latency("50"), "p99": latency("99"), "errors": errors, "requests": requests}
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def row(label: str, result: dict, extra: str = "") -> None:
@@ -184,6 +190,7 @@ def main() -> None:
         "--embedded", action="store_true", help="SQLite and local-memory cache instead of PostgreSQL and Redis"
     )
     parser.add_argument("--skip-bigdata", action="store_true")
+    parser.add_argument("--origin-only", action="store_true", help="part 1 only (origin, cached and uncached)")
     args = parser.parse_args()
     for tool in ("nginx", "wrk", "taskset"):
         if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
@@ -225,9 +232,13 @@ def main() -> None:
         sizes = {page: len(fetch(origin.url + page)[1]) for page in pages}
         seconds, conns = args.seconds, args.connections
 
-        log("\n1. origin: one daphne process (core 0)")
-        ceiling = wrk(origin.url + "/healthz", seconds, conns)
-        row("trivial view /healthz (ceiling)", ceiling)
+        log(f"\n1. origin: one daphne process (core 0); load average {load_average()}")
+        bare = Daphne({**env, "DJANGO_SETTINGS_MODULE": "bench.bare_settings"}, health="/bare")
+        ceiling = wrk(bare.url + "/bare", seconds, conns)
+        bare.stop()
+        row("bare view, no middleware (ceiling)", ceiling)
+        healthz = wrk(origin.url + "/healthz", seconds, conns)
+        row("/healthz, full middleware", healthz, f"  ({healthz['rps'] / ceiling['rps']:.0%} of ceiling)")
         cached = {}
         for page in pages:
             fetch(origin.url + page)
@@ -235,7 +246,7 @@ def main() -> None:
             row(
                 f"cached   {page}",
                 cached[page],
-                f"  ({cached[page]['rps'] / ceiling['rps']:.0%} of ceiling, {sizes[page]:,} B)",
+                f"  ({cached[page]['rps'] / ceiling['rps']:.0%} of ceiling, {sizes[page]:,} B, load {load_average()})",
             )
         origin.stop()
         uncached_origin = Daphne(env, PAGE_CACHE_SECONDS=0)
@@ -243,6 +254,8 @@ def main() -> None:
             result = wrk(uncached_origin.url + page, seconds, conns)
             row(f"uncached {page}", result)
         uncached_origin.stop()
+        if args.origin_only:
+            return
 
         log("\n2. through the shipped nginx configuration (nginx and daphne on core 0)")
         origin = Daphne(env)

@@ -1,6 +1,8 @@
 """Websocket fan-out benchmark: our daphne + Redis layer against the Python floor.
 
-    .venv/bin/python bench/ws_swarm.py --clients 10000 --updates 20
+    .venv/bin/python bench/ws_swarm.py --clients 10000 --updates 5              # with REDIS_URL
+    .venv/bin/python bench/ws_swarm.py --clients 10000 --updates 5 --embedded   # the embedded default
+    .venv/bin/python bench/ws_swarm.py --clients 2000 --updates 5 --via-command # the operator's clock
 
 For each server in turn (ours: daphne + channels_redis, the outbox relay; the
 floor: a minimal broadcast server written with the `websockets` library,
@@ -10,9 +12,17 @@ posted (ours: through outages.services, one transaction each; the floor: one
 PUBLISH of a payload of the same size). Each client records when each update
 arrives; latency is commit (or publish) to receipt, on one clock.
 
-Prints, per server: connected count, connect time, p50, p99, max latency,
-received/expected, server RSS per connection, Redis commands per update.
-Everything runs on loopback and stops by itself.
+The swarm is a storm: every client starts at its own moment within `--spread`
+seconds (3), with no throttling of connects in flight (`--connect-concurrency 0`),
+split over processes of at most 5,000 clients each (the file limit). A client
+tries once, then retries up to 5 times; the first attempt is counted apart.
+`--via-command`: ours gets its updates from `manage.py incident update`, timed
+from the command's start (the floor's clock still starts at its publish).
+
+Prints, per server: connected on the first attempt (%), connected, connect
+time, p50, p99, max latency, commit to first and to last client, updates lost
+for connected clients, server RSS delta per connection, Redis commands per
+update, the load average. Everything runs on loopback and stops by itself.
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import re
 import resource
 import shutil
@@ -61,6 +72,10 @@ def redis_commands(redis_url: str) -> int:
     return int(redis.Redis.from_url(redis_url).info("stats")["total_commands_processed"])
 
 
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -68,30 +83,47 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-# --- the swarm (runs in its own process) -------------------------------------
+# --- the swarm (runs in its own processes) ------------------------------------
 
 
-async def swarm(url: str, clients: int, updates: int, connect_concurrency: int, out: str, ready: str, origin: str):
+async def swarm(args):
+    """One slice of the swarm: clients `first`..`first + clients - 1` of `total`,
+    each started at its moment of the storm (start_at + its share of `spread`
+    seconds), one connect attempt, then up to 5 retries counted apart."""
     import websockets
 
+    clients, updates = args.clients, args.updates
     received: list[dict[int, float]] = [dict() for _ in range(clients)]
+    first_try = [False] * clients
+    connected_at = [0.0] * clients
     connected = 0
-    gate = asyncio.Semaphore(connect_concurrency)
+    gate = asyncio.Semaphore(args.connect_concurrency) if args.connect_concurrency else None
+
+    async def open_one():
+        return await websockets.connect(
+            args.url, origin=args.origin, open_timeout=60, ping_interval=None, max_size=2**20, compression=None
+        )
 
     async def client(index: int):
         nonlocal connected
-        async with gate:
-            for attempt in range(5):
-                try:
-                    ws = await websockets.connect(
-                        url, origin=origin, open_timeout=60, ping_interval=None, max_size=2**20, compression=None
-                    )
-                    break
-                except Exception:
-                    await asyncio.sleep(0.5 * (attempt + 1))
-            else:
-                return
-            connected += 1
+        position = args.first + index
+        await asyncio.sleep(max(0.0, args.start_at + args.spread * position / args.total - time.time()))
+        ws = None
+        for attempt in range(6):
+            try:
+                if gate is None:
+                    ws = await open_one()
+                else:
+                    async with gate:
+                        ws = await open_one()
+                break
+            except Exception:
+                await asyncio.sleep(0.5 * (attempt + 1) + random.random())
+        if ws is None:
+            return
+        first_try[index] = attempt == 0
+        connected_at[index] = time.time()
+        connected += 1
         mine = received[index]
         try:
             async for message in ws:
@@ -105,21 +137,22 @@ async def swarm(url: str, clients: int, updates: int, connect_concurrency: int, 
         finally:
             await ws.close()
 
-    started = time.time()
     tasks = [asyncio.create_task(client(i)) for i in range(clients)]
-    while connected < clients and time.time() - started < 300:
-        await asyncio.sleep(0.2)
+    while connected < clients and time.time() - args.start_at < 300:
+        await asyncio.sleep(0.1)
         if all(task.done() for task in tasks):
             break
-    connect_seconds = time.time() - started
-    Path(ready).write_text(json.dumps({"connected": connected, "connect_seconds": connect_seconds}))
+    connect_seconds = time.time() - args.start_at
+    Path(args.ready).write_text(json.dumps({"connected": connected, "connect_seconds": connect_seconds}))
     # Wait for all updates (or a deadline the orchestrator sets by killing us).
-    await asyncio.wait(tasks, timeout=updates * 5 + 60)
-    Path(out).write_text(
+    await asyncio.wait(tasks, timeout=updates * 30 + 60)
+    Path(args.out).write_text(
         json.dumps(
             {
                 "connected": connected,
+                "first_try": sum(first_try),
                 "connect_seconds": connect_seconds,
+                "connected_at": [at for at in connected_at if at],
                 "received": [{str(k): v for k, v in r.items()} for r in received],
             }
         )
@@ -151,7 +184,10 @@ async def floor_server(port: int, redis_url: str, channel: str):
             if message["type"] == "message":
                 websockets.broadcast(clients, message["data"].decode())
 
-    async with websockets.serve(handler, "127.0.0.1", port, ping_interval=None, compression=None, max_size=2**16):
+    # The same listen backlog as ours (manage.py serve), so the storm meets the same kernel queue.
+    async with websockets.serve(
+        handler, "127.0.0.1", port, ping_interval=None, compression=None, max_size=2**16, backlog=4096
+    ):
         print("ready", flush=True)
         await relay()
 
@@ -159,70 +195,88 @@ async def floor_server(port: int, redis_url: str, channel: str):
 # --- orchestration -----------------------------------------------------------
 
 
-def run_swarm(url: str, args, origin: str) -> tuple[subprocess.Popen, str, str]:
-    tmp = tempfile.mkdtemp(prefix="swarm-")
-    out, ready = os.path.join(tmp, "out.json"), os.path.join(tmp, "ready.json")
-    process = subprocess.Popen(
-        [
-            *pinned(args.swarm_core),
-            sys.executable,
-            __file__,
-            "--role",
-            "swarm",
-            "--url",
-            url,
-            "--clients",
-            str(args.clients),
-            "--updates",
-            str(args.updates),
-            "--out",
-            out,
-            "--ready",
-            ready,
-            "--origin",
-            origin,
-            "--connect-concurrency",
-            str(args.connect_concurrency),
-        ],
-        cwd=ROOT,
-    )
-    deadline = time.monotonic() + 360
-    while not os.path.exists(ready):
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("swarm failed to connect")
+class Swarm:
+    """The swarm split over processes (each within its file limit), all
+    starting the storm at the same moment."""
+
+    def __init__(self, url: str, args, origin: str):
+        self.tmp = tempfile.mkdtemp(prefix="swarm-")
+        self.processes, self.outs, self.readies = [], [], []
+        parts = max(1, args.swarm_processes or -(-args.clients // 5000))
+        start_at = time.time() + 2 + parts * 0.5
+        share = -(-args.clients // parts)
+        for part in range(parts):
+            first = part * share
+            count = min(share, args.clients - first)
+            out, ready = os.path.join(self.tmp, f"out{part}.json"), os.path.join(self.tmp, f"ready{part}.json")
+            self.outs.append(out)
+            self.readies.append(ready)
+            self.processes.append(
+                subprocess.Popen(
+                    [
+                        *pinned(args.swarm_core),
+                        sys.executable,
+                        __file__,
+                        *("--role", "swarm", "--url", url, "--origin", origin),
+                        *("--clients", str(count), "--first", str(first), "--total", str(args.clients)),
+                        *("--updates", str(args.updates), "--out", out, "--ready", ready),
+                        *("--start-at", str(start_at), "--spread", str(args.spread)),
+                        *("--connect-concurrency", str(args.connect_concurrency)),
+                    ],
+                    cwd=ROOT,
+                )
+            )
+        deadline = time.monotonic() + 360
+        while not all(os.path.exists(ready) for ready in self.readies):
+            if any(p.poll() is not None for p in self.processes) or time.monotonic() > deadline:
+                raise RuntimeError("swarm failed to connect")
+            time.sleep(0.2)
         time.sleep(0.2)
-    time.sleep(0.2)
-    return process, out, ready
 
-
-def collect(process, out: str, commits: dict[int, float], clients: int) -> dict:
-    try:
-        process.wait(timeout=len(commits) * 5 + 90)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    data = json.loads(Path(out).read_text())
-    latencies = []
-    first: dict[int, float] = {}
-    received = 0
-    for per_client in data["received"]:
-        for number, at in per_client.items():
-            if int(number) in commits:
-                latency = at - commits[int(number)]
-                latencies.append(latency)
-                first[int(number)] = min(first.get(int(number), latency), latency)
-                received += 1
-    return {
-        "connected": data["connected"],
-        "connect_seconds": round(data["connect_seconds"], 1),
-        "received": received,
-        "expected": clients * len(commits),
-        "p50_ms": round(1000 * percentile(latencies, 50), 1),
-        "p99_ms": round(1000 * percentile(latencies, 99), 1),
-        "max_ms": round(1000 * max(latencies), 1) if latencies else float("nan"),
-        # Commit to the first client: the pipeline, without the fan-out spread.
-        "first_client_p50_ms": round(1000 * statistics.median(first.values()), 1) if first else float("nan"),
-    }
+    def collect(self, commits: dict[int, float], clients: int) -> dict:
+        for process in self.processes:
+            try:
+                process.wait(timeout=len(commits) * 30 + 90)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        parts = [json.loads(Path(out).read_text()) for out in self.outs]
+        latencies = []
+        first: dict[int, float] = {}
+        last: dict[int, float] = {}
+        received = 0
+        per_update = dict.fromkeys(sorted(commits), 0)
+        for data in parts:
+            for per_client in data["received"]:
+                for number, at in per_client.items():
+                    if int(number) in commits:
+                        latency = at - commits[int(number)]
+                        latencies.append(latency)
+                        first[int(number)] = min(first.get(int(number), latency), latency)
+                        last[int(number)] = max(last.get(int(number), latency), latency)
+                        per_update[int(number)] += 1
+                        received += 1
+        connected = sum(data["connected"] for data in parts)
+        first_try = sum(data["first_try"] for data in parts)
+        connected_at = sorted(at for data in parts for at in data["connected_at"])
+        return {
+            "clients": clients,
+            "connected": connected,
+            "connected_first_attempt_pct": round(100 * first_try / clients, 2),
+            "connect_seconds": round(max(data["connect_seconds"] for data in parts), 1),
+            "last_connect_after_first_s": round(connected_at[-1] - connected_at[0], 1) if connected_at else 0,
+            "received": received,
+            # Every connected client was connected before the first update.
+            "expected": connected * len(commits),
+            "lost": connected * len(commits) - received,
+            "received_per_update": list(per_update.values()),
+            "p50_ms": round(1000 * percentile(latencies, 50), 1),
+            "p99_ms": round(1000 * percentile(latencies, 99), 1),
+            "max_ms": round(1000 * max(latencies), 1) if latencies else float("nan"),
+            # Commit to the first client: the pipeline, without the fan-out spread.
+            "first_client_p50_ms": round(1000 * statistics.median(first.values()), 1) if first else float("nan"),
+            "last_client_p50_ms": round(1000 * statistics.median(last.values()), 1) if last else float("nan"),
+        }
 
 
 def bench_ours(args, redis_url: str) -> dict:
@@ -238,7 +292,14 @@ def bench_ours(args, redis_url: str) -> dict:
         "DATABASE_URL": args.database_url or f"sqlite:///{workdir}/bench.sqlite3",
         "REDIS_URL": redis_url,
         "LOG_LEVEL": "WARNING",
+        # The whole swarm comes from 127.0.0.1: without this the per-address cap
+        # (1,000 sockets) closes every client past it with 1008.
+        "WEBSOCKETS_PER_ADDRESS": "0",
     }
+    if args.embedded:
+        # The embedded default: in-memory layer, changes reach the server through the outbox poll.
+        env.pop("REDIS_URL")
+        os.environ.pop("REDIS_URL", None)
     os.environ.update(env)
     import django
 
@@ -272,19 +333,31 @@ def bench_ours(args, redis_url: str) -> dict:
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz")
         idle_rss = rss_kb(server.pid)
-        process, out, _ = run_swarm(f"ws://127.0.0.1:{port}/ws/areas/{AREA}/", args, f"http://127.0.0.1:{port}")
+        swarm_run = Swarm(f"ws://127.0.0.1:{port}/ws/areas/{AREA}/", args, f"http://127.0.0.1:{port}")
         time.sleep(5)  # let the connect burst's buffers settle
         loaded_rss = rss_kb(server.pid)
         commits: dict[int, float] = {}
         redis_before = redis_commands(redis_url)
         for number in range(args.updates):
-            with transaction.atomic():
-                # Registered before the service's own hook: runs first, at commit.
-                transaction.on_commit(lambda n=number: commits.__setitem__(n, time.time()))
-                services.post_update(incident, status="identified", message=f"bench-update-{number}")
+            if args.via_command:
+                # The operator's clock: from the start of `manage.py incident update`.
+                commits[number] = time.time()
+                subprocess.run(
+                    [sys.executable, "manage.py", "incident", "update", str(incident.pk), "--status", "identified"]
+                    + ["--message", f"bench-update-{number}"],
+                    cwd=ROOT,
+                    env=env,
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                )
+            else:
+                with transaction.atomic():
+                    # Registered before the service's own hook: runs first, at commit.
+                    transaction.on_commit(lambda n=number: commits.__setitem__(n, time.time()))
+                    services.post_update(incident, status="identified", message=f"bench-update-{number}")
             time.sleep(args.interval)
-        redis_per_update = (redis_commands(redis_url) - redis_before) / args.updates
-        result = collect(process, out, commits, args.clients)
+        redis_per_update = (redis_commands(redis_url) - redis_before) / args.updates if redis_url else 0
+        result = swarm_run.collect(commits, args.clients)
         result["server_rss_idle_mb"] = round(idle_rss / 1024, 1)
         result["server_kb_per_connection"] = round((loaded_rss - idle_rss) / max(result["connected"], 1), 1)
         result["redis_commands_per_update"] = round(redis_per_update, 1)
@@ -323,8 +396,8 @@ def bench_floor(args, redis_url: str, payload_size: int) -> dict:
     try:
         server.stdout.readline()
         idle_rss = rss_kb(server.pid)
-        process, out, _ = run_swarm(f"ws://127.0.0.1:{port}/", args, f"http://127.0.0.1:{port}")
-        time.sleep(2)
+        swarm_run = Swarm(f"ws://127.0.0.1:{port}/", args, f"http://127.0.0.1:{port}")
+        time.sleep(5)
         loaded_rss = rss_kb(server.pid)
         client = redis.Redis.from_url(redis_url)
         commits: dict[int, float] = {}
@@ -333,7 +406,7 @@ def bench_floor(args, redis_url: str, payload_size: int) -> dict:
             commits[number] = time.time()
             client.publish(channel, f"<p>bench-update-{number}</p><!--{filler}-->")
             time.sleep(args.interval)
-        result = collect(process, out, commits, args.clients)
+        result = swarm_run.collect(commits, args.clients)
         result["server_rss_idle_mb"] = round(idle_rss / 1024, 1)
         result["server_kb_per_connection"] = round((loaded_rss - idle_rss) / max(result["connected"], 1), 1)
         result["redis_commands_per_update"] = 1.0
@@ -349,7 +422,17 @@ def main():
     parser.add_argument("--clients", type=int, default=2000)
     parser.add_argument("--updates", type=int, default=10)
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between updates")
-    parser.add_argument("--connect-concurrency", type=int, default=500)
+    parser.add_argument(
+        "--connect-concurrency", type=int, default=0, help="connects in flight per swarm process; 0: no throttling"
+    )
+    parser.add_argument("--spread", type=float, default=3.0, help="seconds over which the clients start")
+    parser.add_argument("--swarm-processes", type=int, default=0, help="default: one per 5,000 clients")
+    parser.add_argument("--embedded", action="store_true", help="ours without REDIS_URL (the embedded default)")
+    parser.add_argument(
+        "--via-command", action="store_true", help="updates through `manage.py incident update`, timed from its start"
+    )
+    parser.add_argument("--first", type=int, default=0), parser.add_argument("--total", type=int, default=0)
+    parser.add_argument("--start-at", type=float, default=0.0)
     parser.add_argument("--server-core", type=int, default=0)
     parser.add_argument("--swarm-core", type=int, default=1)
     parser.add_argument(
@@ -367,17 +450,18 @@ def main():
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     if args.role == "swarm":
-        asyncio.run(
-            swarm(args.url, args.clients, args.updates, args.connect_concurrency, args.out, args.ready, args.origin)
-        )
+        asyncio.run(swarm(args))
         return
     if args.role == "floor":
         asyncio.run(floor_server(args.port, args.redis, args.channel))
         return
 
     print(
-        f"websocket fan-out: {args.clients} clients, {args.updates} updates, server on core {args.server_core}, "
-        f"swarm on core {args.swarm_core}, file limit {hard}"
+        f"websocket fan-out: {args.clients} clients started within {args.spread} s "
+        f"({'no throttling' if not args.connect_concurrency else f'{args.connect_concurrency} in flight'}), "
+        f"{args.updates} updates{' through manage.py incident update' if args.via_command else ''}, "
+        f"ours {'embedded (no Redis)' if args.embedded else 'with REDIS_URL'}, server on core {args.server_core}, "
+        f"swarm on core {args.swarm_core}, file limit {hard}; load average {load_average()}"
     )
     redis_process = None
     if args.redis is None:
@@ -409,19 +493,21 @@ def main():
 def run_all(args):
     results = {}
     if args.only in (None, "ours"):
-        results["ours (daphne + redis layer + relay)"] = bench_ours(args, args.redis)
+        results["ours (manage.py serve)"] = bench_ours(args, args.redis)
+        results["ours (manage.py serve)"]["load"] = load_average()
     payload = 3500
     if args.only in (None, "floor"):
         results["floor (websockets broadcast)"] = bench_floor(args, args.redis, payload)
+        results["floor (websockets broadcast)"]["load"] = load_average()
     for name, result in results.items():
-        print(f"\n{name}")
+        print(f"\n{name} (load average at the end {result.pop('load')})")
         for key, value in result.items():
             print(f"  {key:28} {value}")
     if len(results) == 2:
         ours, floor = results.values()
         print(f"\np99 ratio ours/floor: {ours['p99_ms'] / floor['p99_ms']:.2f} (target <= 1.5)")
-        lost = ours["expected"] - ours["received"]
-        print(f"lost messages (ours): {lost}")
+        print(f"lost messages (ours): {ours['lost']} of {ours['expected']}")
+        print(f"connected on first attempt (ours): {ours['connected_first_attempt_pct']}% (target >= 99.5%)")
 
 
 if __name__ == "__main__":

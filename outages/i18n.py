@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django import forms
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation.trans_real import parse_accept_lang_header
@@ -66,3 +67,54 @@ def in_default_language(text) -> str:
 def translations_of(text) -> dict[str, str]:
     """Our own fixed text (a lazy translation) in each non-default language, for an update's message."""
     return in_every_language(lambda: str(text), other_languages())
+
+
+class LocalizedChoiceField(forms.ModelChoiceField):
+    """A choice of rows (services, areas) labelled with their name in the active language."""
+
+    def label_from_instance(self, obj):
+        return obj.localized_name
+
+
+# The language in the link -----------------------------------------------------
+
+LANGUAGE_PARAMETER = "lang"
+
+
+def link_language(request) -> str | None:
+    """The supported language a link asked for with ?lang=, or None (an unknown
+    code is left to the view: the widget and the voice line answer it with a 400)."""
+    code = request.GET.get(LANGUAGE_PARAMETER, "").strip()
+    if not code:
+        return None
+    try:
+        return translation.get_supported_language_variant(code)
+    except LookupError:
+        return None
+
+
+class LanguageParameterMiddleware:
+    """?lang=hu opens any public page in Hungarian, over the cookie and the
+    browser's Accept-Language: a link a utility sends a customer, or one shared,
+    reads the same for everyone. After LocaleMiddleware; the console keeps its own."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        code = None if request.path.startswith("/admin/") else link_language(request)
+        request.link_language = code
+        if code is not None:
+            translation.activate(code)
+            request.LANGUAGE_CODE = code
+        return self.get_response(request)
+
+
+def isolate(text: str) -> str:
+    """A value (a time, a number, a name, an address) wrapped in Unicode isolates
+    (FSI ... PDI) when the active language is right-to-left: plain-text channels
+    (SMS, e-mail text, the voice line's text) then keep "+36 1 555 0100" and
+    "16:30" in their own order inside Hebrew. Left-to-right text is left as is."""
+    if text and translation.get_language_bidi():
+        return f"\u2068{text}\u2069"
+    return text

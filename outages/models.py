@@ -26,9 +26,60 @@ from .search_terms import area_terms
 
 
 def message_in_language(message: str, translations: dict | None, language: str | None = None) -> str:
-    """An operator's text in `language` (default: the active one) where given, else the default text."""
+    """An operator's text in `language` (default: the active one) where given, else the default text.
+
+    The one place that picks a language for data: every customer-facing text
+    field below goes through it (Translated.in_language)."""
     code = (language or translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
     return ((translations or {}).get(code) or "").strip() or message
+
+
+def translations_field(verbose_name):
+    """{"en": "...", "hu": "...", "he": "..."}: one JSON map per text field, on the
+    row itself, so a page reads every language with no extra query and a language
+    added to settings.LANGUAGES needs no migration."""
+    return models.JSONField(verbose_name, default=dict, blank=True)
+
+
+class Translated(models.Model):
+    """A model whose customer-facing text fields each carry a `<field>_translations`
+    map. The plain column stays the default language's text (search, ordering,
+    the console); save() keeps the map's default slot in step with it."""
+
+    translated_fields: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    def in_language(self, field: str, language: str | None = None) -> str:
+        return message_in_language(getattr(self, field) or "", getattr(self, f"{field}_translations"), language)
+
+    def missing_languages(self) -> list[str]:
+        """Languages (other than the default) in which a filled field has no text."""
+        missing = []
+        for code, _name in settings.LANGUAGES:
+            if code == settings.LANGUAGE_CODE:
+                continue
+            for field in self.translated_fields:
+                if getattr(self, field) and not (getattr(self, f"{field}_translations") or {}).get(code, "").strip():
+                    missing.append(code)
+                    break
+        return missing
+
+    def save(self, *args, **kwargs):
+        deferred = self.get_deferred_fields()
+        touched = []
+        for field in self.translated_fields:
+            if field in deferred or f"{field}_translations" in deferred:
+                continue
+            slots = {code: text for code, text in (getattr(self, f"{field}_translations") or {}).items() if text}
+            slots[settings.LANGUAGE_CODE] = getattr(self, field) or ""
+            setattr(self, f"{field}_translations", slots)
+            touched.append(f"{field}_translations")
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(self.translated_fields) & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, *touched}
+        super().save(*args, **kwargs)
 
 
 class IncidentStatus(models.TextChoices):
@@ -154,8 +205,11 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
 
 
-class Region(models.Model):
+class Region(Translated):
+    translated_fields = ("name",)
+
     name = models.CharField(_("name"), max_length=120)
+    name_translations = translations_field(_("name in every language"))
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
     parent = models.ForeignKey(
         "self",
@@ -175,6 +229,10 @@ class Region(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def localized_name(self) -> str:
+        return self.in_language("name")
+
 
 class ServiceAreaManager(models.Manager):
     def get_queryset(self):
@@ -183,10 +241,13 @@ class ServiceAreaManager(models.Manager):
         return super().get_queryset().defer("shape")
 
 
-class ServiceArea(models.Model):
+class ServiceArea(Translated):
     """A town, district or exchange: what a customer looks up by name or postcode."""
 
+    translated_fields = ("name", "description")
+
     name = models.CharField(_("name"), max_length=120)
+    name_translations = translations_field(_("display name in every language"))
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
     region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="areas")
     # Stored as ",1051,1052," so one LIKE finds a whole code or the prefix of
@@ -198,6 +259,7 @@ class ServiceArea(models.Model):
         _("time zone"), max_length=64, default=settings.TIME_ZONE, validators=[validate_timezone]
     )
     description = models.TextField(_("description"), blank=True)
+    description_translations = translations_field(_("description in every language"))
     aliases = models.TextField(
         _("other names"),
         blank=True,
@@ -230,6 +292,14 @@ class ServiceArea(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def localized_name(self) -> str:
+        return self.in_language("name")
+
+    @property
+    def localized_description(self) -> str:
+        return self.in_language("description")
+
     def clean(self) -> None:
         self.postcodes = self.pack_postcodes(self.postcodes)
 
@@ -260,10 +330,13 @@ class ServiceArea(models.Model):
         return zoneinfo.ZoneInfo(self.time_zone)
 
 
-class Service(models.Model):
+class Service(Translated):
     """Fiber internet, mobile, water, power...: rows, so ops can add one."""
 
+    translated_fields = ("name",)
+
     name = models.CharField(_("name"), max_length=80)
+    name_translations = translations_field(_("name in every language"))
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     position = models.PositiveIntegerField(_("position"), default=0)
 
@@ -274,6 +347,10 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def localized_name(self) -> str:
+        return self.in_language("name")
 
 
 class IncidentQuerySet(models.QuerySet):
@@ -289,11 +366,14 @@ class IncidentQuerySet(models.QuerySet):
         return self.filter(kind=Kind.MAINTENANCE, status=MaintenanceStatus.SCHEDULED)
 
 
-class Incident(models.Model):
+class Incident(Translated):
     """An incident, or a planned maintenance window (kind): both have areas, a timeline and an ETA."""
+
+    translated_fields = ("title", "cause_detail")
 
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.INCIDENT)
     title = models.CharField(_("title"), max_length=200)
+    title_translations = translations_field(_("title in every language"))
     status = models.CharField(
         _("status"),
         max_length=20,
@@ -303,6 +383,7 @@ class Incident(models.Model):
     impact = models.CharField(_("impact"), max_length=10, choices=Impact.choices, default=Impact.MAJOR)
     cause = models.CharField(_("cause"), max_length=30, choices=Cause.choices, blank=True, default=Cause.UNKNOWN)
     cause_detail = models.CharField(_("cause (details)"), max_length=200, blank=True)
+    cause_detail_translations = translations_field(_("cause (details) in every language"))
     areas = models.ManyToManyField(
         ServiceArea, through="IncidentArea", verbose_name=_("affected areas"), related_name="incidents"
     )
@@ -402,10 +483,14 @@ class Incident(models.Model):
         )
 
     @property
+    def localized_title(self) -> str:
+        return self.in_language("title")
+
+    @property
     def cause_text(self) -> str:
-        """What the customer reads as the cause: the detail if given, else the choice."""
+        """What the customer reads as the cause: the detail if given (in the active language), else the choice."""
         if self.cause_detail:
-            return self.cause_detail
+            return self.in_language("cause_detail")
         return self.get_cause_display() if self.cause else ""
 
     def get_absolute_url(self) -> str:
@@ -495,14 +580,17 @@ class LiveChange(models.Model):
 # The ops console ---------------------------------------------------------
 
 
-class Team(models.Model):
+class Team(Translated):
     """A regional team: owns regions (and their sub-regions); its members
     see and edit only incidents that touch those regions."""
+
+    translated_fields = ("public_name",)
 
     name = models.CharField(_("name"), max_length=120, unique=True)
     public_name = models.CharField(
         _("public name"), max_length=120, help_text=_("Shown to customers on the pages of the team's areas.")
     )
+    public_name_translations = translations_field(_("public name in every language"))
     support_contact = models.CharField(
         _("support contact"), max_length=200, blank=True, help_text=_("A phone number, e-mail address or web address.")
     )
@@ -518,6 +606,10 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def localized_public_name(self) -> str:
+        return self.in_language("public_name")
 
 
 class TeamRegion(models.Model):
@@ -554,11 +646,13 @@ class UpdateDue(Incident):
         verbose_name_plural = _("updates due (live)")
 
 
-class UpdateTemplate(models.Model):
+class UpdateTemplate(Translated):
     """Text for a common update, with {placeholders} filled in when posted.
 
     The text is data, never a Django template: outages.templating substitutes
     a fixed set of names and nothing else."""
+
+    translated_fields = ("title", "message")
 
     name = models.CharField(_("name"), max_length=120, unique=True)
     title = models.CharField(
@@ -567,6 +661,7 @@ class UpdateTemplate(models.Model):
         blank=True,
         help_text=_("Used when an incident is opened from this template."),
     )
+    title_translations = translations_field(_("incident title in every language"))
     status = models.CharField(
         _("status"),
         max_length=20,
@@ -581,6 +676,7 @@ class UpdateTemplate(models.Model):
         _("message"),
         help_text=_("Placeholders: {area}, {areas}, {eta}, {title}, {customers}, {next_update}, {cause}, {crew}."),
     )
+    message_translations = translations_field(_("message in every language"))
     position = models.PositiveIntegerField(_("position"), default=0)
 
     class Meta:
@@ -635,9 +731,11 @@ from django.core.validators import MinValueValidator  # noqa: E402  (kept with t
 IMPACT_RANK = {Impact.NONE: 0, Impact.MINOR: 1, Impact.MAJOR: 2, Impact.CRITICAL: 3}
 
 
-class CreditPolicy(models.Model):
+class CreditPolicy(Translated):
     """A promise to customers: an outage of this service that lasts longer than
     the minimum, at the minimum impact or worse, earns them this credit."""
+
+    translated_fields = ("credit",)
 
     service = models.ForeignKey(
         Service, verbose_name=_("service"), on_delete=models.CASCADE, related_name="credit_policies"
@@ -659,6 +757,7 @@ class CreditPolicy(models.Model):
         max_length=200,
         help_text=_("Completes “… will receive ___ as a credit automatically”, e.g. “one day's service charge”."),
     )
+    credit_translations = translations_field(_("credit in every language"))
     include_maintenance = models.BooleanField(
         _("include planned maintenance"), default=False, help_text=_("Off: maintenance windows earn no credit.")
     )
@@ -673,6 +772,10 @@ class CreditPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service}: > {self.min_duration} min → {self.credit}"
+
+    @property
+    def localized_credit(self) -> str:
+        return self.in_language("credit")
 
 
 class CreditCrossing(models.Model):
@@ -852,6 +955,7 @@ class Channel(models.TextChoices):
     SMS = "sms", _("SMS")
     WEBHOOK = "webhook", _("Webhook")
     PUSH = "push", _("Browser notifications")
+    CHAT = "chat", _("Chat or text conversation")
 
 
 def _link_key() -> str:
@@ -1207,3 +1311,145 @@ class WaitCredit(models.Model):
         ordering = ["recorded_at", "id"]
         verbose_name = _("wait credit")
         verbose_name_plural = _("wait credits")
+
+
+# Conversations: customers who ask by text message or chat ----------------------------------
+
+
+class ChatChannel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    TELEGRAM = "telegram", _("Telegram")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    VIBER = "viber", _("Viber")
+    MESSENGER = "messenger", _("Messenger")
+
+
+class Conversation(models.Model):
+    """One customer on one provider (a phone number, a Telegram chat, a WhatsApp number).
+
+    Personal data: `sender` is kept only while a follow is active or for
+    CHAT_KEEP_DAYS after the last message (outages.jobs deletes it); the
+    message log then keeps only the channel and the outcomes."""
+
+    channel = models.CharField(_("channel"), max_length=10, choices=ChatChannel.choices)
+    sender = models.CharField(_("sender"), max_length=200)
+    language = models.CharField(_("language"), max_length=10, default=settings.LANGUAGE_CODE)
+    last_area = models.ForeignKey(
+        ServiceArea, verbose_name=_("last area asked about"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # The follow: a Subscriber of channel "chat", so the delivery engine brings it every update.
+    subscriber = models.OneToOneField(
+        Subscriber, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversation"
+    )
+    # The areas of the last numbered list we sent, so "2" picks the second.
+    choices = models.JSONField(default=list, blank=True)
+    stopped = models.BooleanField(_("stopped"), default=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("last message"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+        constraints = [models.UniqueConstraint(fields=["channel", "sender"], name="conversation_sender_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} #{self.pk}"
+
+    @property
+    def following(self):
+        return self.subscriber.areas.all() if self.subscriber_id else ServiceArea.objects.none()
+
+
+class ConversationMessage(models.Model):
+    """The conversation log: what came in (never its text) and what we answered or sent."""
+
+    class Direction(models.TextChoices):
+        IN = "in", _("Received")
+        OUT = "out", _("Sent")
+
+    conversation = models.ForeignKey(
+        Conversation, null=True, on_delete=models.SET_NULL, related_name="messages", verbose_name=_("conversation")
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=ChatChannel.choices)
+    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
+    # The provider's id of an inbound message: a replay of it is answered once.
+    provider_message_id = models.CharField(max_length=200, null=True, blank=True)
+    intent = models.CharField(_("intent"), max_length=20, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=40, blank=True)
+    # Our own words (the answer); the customer's text is not kept.
+    reply = models.TextField(_("reply"), blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("conversation message")
+        verbose_name_plural = _("conversation messages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "provider_message_id"],
+                condition=models.Q(provider_message_id__isnull=False),
+                name="inbound_message_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} · {self.get_direction_display()} · {self.outcome}"
+
+
+class ChatCounter(models.Model):
+    """What leaves no other trace: refused signatures, rate-limited senders, replays."""
+
+    channel = models.CharField(_("channel"), max_length=10, choices=ChatChannel.choices)
+    name = models.CharField(_("counter"), max_length=40)
+    count = models.PositiveBigIntegerField(_("count"), default=0)
+
+    class Meta:
+        ordering = ["channel", "name"]
+        verbose_name = _("chat counter")
+        verbose_name_plural = _("chat counters")
+        constraints = [models.UniqueConstraint(fields=["channel", "name"], name="chat_counter_once")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.name}: {self.count}"
+
+
+class ChatChannelConfig(models.Model):
+    """A provider's account, set in the console; a blank field falls back to its
+    setting (TWILIO_*, TELEGRAM_*, WHATSAPP_*). Secrets are entered once and only
+    ever shown masked."""
+
+    channel = models.CharField(_("channel"), max_length=10, choices=ChatChannel.choices, unique=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    account = models.CharField(
+        _("account"),
+        max_length=200,
+        blank=True,
+        help_text=_("Twilio account SID, the WhatsApp phone number id, or the Viber bot's name."),
+    )
+    number = models.CharField(_("sender number"), max_length=40, blank=True, help_text=_("Twilio: the From number."))
+    token = models.CharField(
+        _("token"),
+        max_length=300,
+        blank=True,
+        help_text=_("Twilio auth token, Telegram bot token, WhatsApp, Viber or Messenger page token."),
+    )
+    secret = models.CharField(
+        _("webhook secret"),
+        max_length=300,
+        blank=True,
+        help_text=_("Telegram secret token, or the WhatsApp or Messenger app secret."),
+    )
+    verify_token = models.CharField(
+        _("verify token"), max_length=300, blank=True, help_text=_("WhatsApp and Messenger only.")
+    )
+    api_base = models.URLField(_("API base URL"), blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["channel"]
+        verbose_name = _("chat channel")
+        verbose_name_plural = _("chat channels")
+
+    def __str__(self) -> str:
+        return self.get_channel_display()

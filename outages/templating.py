@@ -10,9 +10,11 @@ the result is a message like any other, escaped where it is shown. For HTML
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 
-from django.utils import formats, timezone
+from django.conf import settings
+from django.utils import formats, timezone, translation
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -36,12 +38,12 @@ def values_for(incident=None, *, areas=None, eta=None, next_update_at=None, cust
     next_update_at = next_update_at if next_update_at is not None else (incident.next_update_at if incident else None)
     if customers is None and incident is not None:
         customers = incident.customers_affected
-    names = [area.name for area in area_list]
+    names = [area.localized_name for area in area_list]
     return {
         "area": names[0] if len(names) == 1 else ", ".join(names),
         "areas": ", ".join(names),
         "eta": _time(eta, zone) or _("not yet known"),
-        "title": title if title is not None else (incident.title if incident else ""),
+        "title": title if title is not None else (incident.localized_title if incident else ""),
         "customers": formats.number_format(customers, force_grouping=True) if customers is not None else "",
         "next_update": _time(next_update_at, zone),
         "cause": incident.cause_text if incident else "",
@@ -76,3 +78,15 @@ def render(text: str, values: dict) -> str:
 def render_html(text: str, values: dict) -> SafeString:
     """The same, for HTML: the operator's text and every value are escaped."""
     return format_html_join("", "{}", ((part,) for part in _parts(text, values)))
+
+
+def render_translations(template, values: Callable[[], dict]) -> dict[str, str]:
+    """A template's message filled in for every other language it has text in,
+    with each language's own placeholder values (area names, times)."""
+    rendered = {}
+    for code, text in (template.message_translations or {}).items():
+        if code == settings.LANGUAGE_CODE or not (text or "").strip():
+            continue
+        with translation.override(code):
+            rendered[code] = render(text, values())
+    return rendered

@@ -4,7 +4,7 @@ and the polling fallback on the websocket paths (live)."""
 from django.urls import path, re_path
 from django.views.i18n import set_language
 
-from .api import calendars, feeds, health, ivr
+from .api import calendars, chat, feeds, health, ivr
 from .api import manage as manage_api
 from .api import statuspage as api
 from .api import summary as summary_api
@@ -65,6 +65,12 @@ urlpatterns = [
     # Management API (token-authenticated) and the Alertmanager receiver.
     path("api/manage/incidents/", manage_api.incidents, name="api-manage-incidents"),
     path("api/manage/incidents/<int:pk>/updates/", manage_api.incident_updates, name="api-manage-updates"),
+    # Inbound webhooks of the SMS and chat providers.
+    path("webhooks/sms/", chat.sms_webhook, name="chat-sms"),
+    path("webhooks/telegram/", chat.telegram_webhook, name="chat-telegram"),
+    path("webhooks/whatsapp/", chat.whatsapp_webhook, name="chat-whatsapp"),
+    path("webhooks/viber/", chat.viber_webhook, name="chat-viber"),
+    path("webhooks/messenger/", chat.messenger_webhook, name="chat-messenger"),
     path("api/manage/alertmanager/", manage_api.alertmanager_webhook, name="api-manage-alertmanager"),
     # Any other /api/ path answers a JSON 404.
     re_path(r"^api/(?P<rest>[\s\S]*)\Z", api.not_found),

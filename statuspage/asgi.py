@@ -11,11 +11,13 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from outages.live.fastpath import FastPathApp  # noqa: E402
 from outages.live.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # A repeat of a cached public request is answered before Django's handler.
+        "http": FastPathApp(django_asgi_app),
         # Browsers send Origin; a page on another site may not open our socket.
         "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
     }

@@ -92,6 +92,9 @@ WEB_PING_INTERVAL = env_int("WEB_PING_INTERVAL", 60)
 WEB_PING_TIMEOUT = env_int("WEB_PING_TIMEOUT", 60)
 WEB_BEHIND_PROXY = env_bool("WEB_BEHIND_PROXY", False)
 SITE_NAME = env_str("SITE_NAME", "Service status")
+# The name in other languages: SITE_NAME_HU, SITE_NAME_HE, ... (any code of
+# LANGUAGES, read below once LANGUAGES is known). Unset with the default
+# name, the catalogue's translation of "Service status" is used.
 # Absolute base URL for links that leave the page (feeds, emails, API shortlinks).
 SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
 
@@ -111,11 +114,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Answers a repeat of a cached public request with the chain's own earlier
+    # response, before the rest of the chain (outages/live/fastpath.py).
+    "outages.live.fastpath.PageFastPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "outages.i18n.LanguageParameterMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -249,6 +256,9 @@ if TRUSTED_PROXIES < 0:
 FORMAT_MODULE_PATH = ["statuspage.formats"]
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("hu", "Magyar"), ("he", "עברית")]
+SITE_NAME_TRANSLATIONS = {
+    code: env_str(f"SITE_NAME_{code.upper()}") for code, _name in LANGUAGES if env_str(f"SITE_NAME_{code.upper()}")
+}
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Budapest")
 USE_I18N = True
@@ -320,6 +330,35 @@ WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 5)
 NOTIFY_RETRY_BASE_SECONDS = env_int("NOTIFY_RETRY_BASE_SECONDS", 30)
 NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 8)
 NOTIFY_BATCH_SIZE = env_int("NOTIFY_BATCH_SIZE", 200)
+# Conversations: customers ask by SMS or chat and get the page's sentence back.
+# Each provider's API base URL is a setting so tests (and a sandbox) can point elsewhere.
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
+TWILIO_NUMBER = env_str("TWILIO_NUMBER")
+TWILIO_API_BASE = env_str("TWILIO_API_BASE", "https://api.twilio.com")
+# The webhook URL as Twilio calls it (it signs that exact URL); unset: the request's own.
+TWILIO_WEBHOOK_URL = env_str("TWILIO_WEBHOOK_URL")
+TELEGRAM_BOT_TOKEN = env_str("TELEGRAM_BOT_TOKEN")
+TELEGRAM_SECRET_TOKEN = env_str("TELEGRAM_SECRET_TOKEN")
+TELEGRAM_API_BASE = env_str("TELEGRAM_API_BASE", "https://api.telegram.org")
+WHATSAPP_TOKEN = env_str("WHATSAPP_TOKEN")
+WHATSAPP_APP_SECRET = env_str("WHATSAPP_APP_SECRET")
+WHATSAPP_VERIFY_TOKEN = env_str("WHATSAPP_VERIFY_TOKEN")
+WHATSAPP_PHONE_NUMBER_ID = env_str("WHATSAPP_PHONE_NUMBER_ID")
+WHATSAPP_API_BASE = env_str("WHATSAPP_API_BASE", "https://graph.facebook.com/v21.0")
+# Viber signs with its auth token; Messenger like WhatsApp (app secret, verify token, page token).
+VIBER_AUTH_TOKEN = env_str("VIBER_AUTH_TOKEN")
+VIBER_SENDER_NAME = env_str("VIBER_SENDER_NAME", SITE_NAME[:28])
+VIBER_API_BASE = env_str("VIBER_API_BASE", "https://chatapi.viber.com/pa")
+MESSENGER_PAGE_TOKEN = env_str("MESSENGER_PAGE_TOKEN")
+MESSENGER_APP_SECRET = env_str("MESSENGER_APP_SECRET")
+MESSENGER_VERIFY_TOKEN = env_str("MESSENGER_VERIFY_TOKEN")
+MESSENGER_API_BASE = env_str("MESSENGER_API_BASE", "https://graph.facebook.com/v21.0")
+CHAT_SEND_TIMEOUT = env_int("CHAT_SEND_TIMEOUT", 5)
+# Messages per sender per minute before "slow down".
+CHAT_RATE_PER_MINUTE = env_int("CHAT_RATE_PER_MINUTE", 10)
+# Sender ids are deleted this many days after the last message (unless a follow is active).
+CHAT_KEEP_DAYS = env_int("CHAT_KEEP_DAYS", 30)
 # Browser notifications (Web Push, VAPID): the key pair from the environment
 # (production), else from the git-ignored file `manage.py webpush_keys` writes
 # (`make run` does it once). Without a public key the button is not shown.

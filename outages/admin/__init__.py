@@ -6,7 +6,8 @@ goes through outages.permissions (regional teams).
   one-click template updates) and their forms and filters
 - ops_history: the history report; credits: credit policies and the billing export
 - contact: the local team's contact settings and wait credit policies
-- notifications: subscribers and the delivery log; problem_reports: customer
+- notifications: subscribers and the delivery log; conversations: chat and SMS
+  accounts, conversation logs, counters; problem_reports: customer
   reports, unusual areas and their thresholds
 - api_tokens, area_import, public_data: tokens, the import page, the
   "public data changed" push
@@ -26,11 +27,12 @@ from .. import permissions, templating
 from ..models import AuditEntry, Region, Service, ServiceArea, Team, TeamRegion, UpdateTemplate, normalize_postcode
 
 # Each module registers its ModelAdmins when imported.
-from . import api_tokens, cadence, contact, credits, notifications, problem_reports, storm  # noqa: F401
+from . import api_tokens, cadence, contact, conversations, credits, notifications, problem_reports, storm  # noqa: F401
 from .area_import import AreaImportMixin
 from .incidents import IncidentAdmin, IncidentForm, MaintenanceAdmin  # noqa: F401 (registers them)
 from .login import ThrottledAdminAuthenticationForm
 from .public_data import PublicDataAdmin
+from .translations import TranslatedAdmin
 
 # The console's site: its titles, and a sign-in throttled per username and per address.
 admin.site.site_header = admin.site.site_title = "Status page · ops console"
@@ -39,8 +41,8 @@ admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 @admin.register(Region)
-class RegionAdmin(PublicDataAdmin, admin.ModelAdmin):
-    list_display = ["name", "slug", "parent", "position", "area_count"]
+class RegionAdmin(TranslatedAdmin, PublicDataAdmin, admin.ModelAdmin):
+    list_display = ["name", "slug", "parent", "position", "area_count", "translations_missing"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     list_filter = ["parent"]
@@ -54,8 +56,8 @@ class RegionAdmin(PublicDataAdmin, admin.ModelAdmin):
 
 
 @admin.register(ServiceArea)
-class ServiceAreaAdmin(PublicDataAdmin, AreaImportMixin, admin.ModelAdmin):
-    list_display = ["name", "region", "slug", "postcode_summary", "time_zone"]
+class ServiceAreaAdmin(TranslatedAdmin, PublicDataAdmin, AreaImportMixin, admin.ModelAdmin):
+    list_display = ["name", "region", "slug", "postcode_summary", "time_zone", "translations_missing"]
     list_filter = ["region", "time_zone"]
     search_fields = ["name", "aliases", "slug", "postcodes", "region__name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -77,8 +79,8 @@ class ServiceAreaAdmin(PublicDataAdmin, AreaImportMixin, admin.ModelAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(PublicDataAdmin, admin.ModelAdmin):
-    list_display = ["name", "slug", "position"]
+class ServiceAdmin(TranslatedAdmin, PublicDataAdmin, admin.ModelAdmin):
+    list_display = ["name", "slug", "position", "translations_missing"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
 
@@ -90,8 +92,8 @@ class TeamRegionInline(admin.TabularInline):
 
 
 @admin.register(Team)
-class TeamAdmin(PublicDataAdmin, admin.ModelAdmin):
-    list_display = ["name", "public_name", "support_contact", "region_list"]
+class TeamAdmin(TranslatedAdmin, PublicDataAdmin, admin.ModelAdmin):
+    list_display = ["name", "public_name", "support_contact", "region_list", "translations_missing"]
     search_fields = ["name", "public_name"]
     filter_horizontal = ["members"]
     inlines = [TeamRegionInline]
@@ -105,8 +107,8 @@ class TeamAdmin(PublicDataAdmin, admin.ModelAdmin):
 
 
 @admin.register(UpdateTemplate)
-class UpdateTemplateAdmin(admin.ModelAdmin):
-    list_display = ["name", "status", "crew_status", "preview", "open_link"]
+class UpdateTemplateAdmin(TranslatedAdmin, admin.ModelAdmin):
+    list_display = ["name", "status", "crew_status", "preview", "open_link", "translations_missing"]
     search_fields = ["name", "title", "message"]
     fields = ["name", "title", "status", "impact", "cause", "crew_status", "message", "position"]
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from ..models import CreditPolicy
 from ..queries import credit_export as credits
 from .public_data import PublicDataAdmin
+from .translations import TranslatedAdmin
 
 
 class CreditExportForm(forms.Form):
@@ -25,8 +26,16 @@ class CreditExportForm(forms.Form):
 
 
 @admin.register(CreditPolicy)
-class CreditPolicyAdmin(PublicDataAdmin, admin.ModelAdmin):
-    list_display = ["service", "min_duration", "min_impact", "credit", "include_maintenance", "active"]
+class CreditPolicyAdmin(TranslatedAdmin, PublicDataAdmin, admin.ModelAdmin):
+    list_display = [
+        "service",
+        "min_duration",
+        "min_impact",
+        "credit",
+        "include_maintenance",
+        "active",
+        "translations_missing",
+    ]
     list_filter = ["active", "service", "min_impact", "include_maintenance"]
     list_editable = ["active"]
     list_select_related = ["service"]

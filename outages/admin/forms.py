@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +24,7 @@ from ..models import (
     UpdateTemplate,
 )
 from . import estimate_hint, quick_eta
+from .translations import TranslatedFormMixin, language_fields
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -57,7 +58,13 @@ def message_translations(data) -> dict[str, str]:
     }
 
 
-class IncidentForm(forms.ModelForm, MessageTranslationFields):
+# The title and cause in each other language, next to the default ones (title_hu, cause_detail_he, ...).
+IncidentTranslationFields = type("IncidentTranslationFields", (forms.Form,), language_fields(Incident))
+TITLE_TRANSLATION_FIELDS = [name for name in IncidentTranslationFields.base_fields if name.startswith("title_")]
+CAUSE_TRANSLATION_FIELDS = [name for name in IncidentTranslationFields.base_fields if name.startswith("cause_detail_")]
+
+
+class IncidentForm(TranslatedFormMixin, forms.ModelForm, MessageTranslationFields, IncidentTranslationFields):
     """The incident's facts plus the "post an update" fields, the main action."""
 
     # Declared here: the admin leaves out many-to-many fields with a through model.
@@ -226,7 +233,22 @@ class IncidentForm(forms.ModelForm, MessageTranslationFields):
         template = data.get("template")
         if template is None:
             return message
-        values = templating.values_for(
+        return templating.render(message or template.message, self._template_values())
+
+    def translations_for_update(self) -> dict[str, str]:
+        """The message in other languages; from a template, filled in with each language's values."""
+        given = message_translations(self.cleaned_data)
+        if self.cleaned_data.get("template") is None:
+            return given
+        filled = {}
+        for code, text in given.items():
+            with translation.override(code):
+                filled[code] = templating.render(text, self._template_values())
+        return filled
+
+    def _template_values(self) -> dict:
+        data = self.cleaned_data
+        return templating.values_for(
             None,
             areas=self.all_areas(),
             eta=data.get("update_eta"),
@@ -234,7 +256,6 @@ class IncidentForm(forms.ModelForm, MessageTranslationFields):
             customers=data.get("customers_affected"),
             title=data.get("title"),
         )
-        return templating.render(message or template.message, values)
 
     def clean(self):
         # The service functions' own checks, run before anything is saved, so

@@ -32,9 +32,11 @@ from ..models import (
     UpdateTemplate,
 )
 from ..queries import cadence
-from . import bulk_update, incident_page, post_summary, quick_eta
+from . import bulk_update, incident_page, post_summary, quick_eta, translations
 from .forms import (
+    CAUSE_TRANSLATION_FIELDS,
     MESSAGE_TRANSLATION_FIELDS,
+    TITLE_TRANSLATION_FIELDS,
     AddAreasForm,
     IncidentForm,
     MaintenanceForm,
@@ -102,6 +104,10 @@ class BaseIncidentAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(request.path)
 
     # Display -----------------------------------------------------------
+
+    @admin.display(description=_("translations"))
+    def translations_missing(self, obj):
+        return translations.missing_label(obj)
 
     @admin.display(description=_("areas"))
     def area_list(self, obj):
@@ -219,6 +225,8 @@ class BaseIncidentAdmin(admin.ModelAdmin):
             impact=data["impact"],
             cause=data.get("cause"),
             cause_detail=data.get("cause_detail"),
+            title_translations=form.translations("title"),
+            cause_detail_translations=form.translations("cause_detail") if "cause_detail" in form.fields else None,
             customers_affected=data.get("customers_affected"),
             area_customers=data.get("area_customers"),
             areas=form.all_areas(),
@@ -339,11 +347,13 @@ class BaseIncidentAdmin(admin.ModelAdmin):
             self.message_user(request, services.STALE_MESSAGE, messages.ERROR)
             return HttpResponseRedirect(change_url)
         message = templating.render(template.message, templating.values_for(incident))
+        translated = templating.render_translations(template, lambda: templating.values_for(incident))
         try:
             services.post_update(
                 incident,
                 status=template.status or incident.status,
                 message=message,
+                message_translations=translated,
                 crew_status=template.crew_status or None,
                 author=request.user,
             )
@@ -358,7 +368,7 @@ class BaseIncidentAdmin(admin.ModelAdmin):
 class IncidentAdmin(BaseIncidentAdmin):
     form = IncidentForm
     # The columns that matter at 3 a.m., in the order they are read; the rest is on the incident's page.
-    list_display = ["status", "impact", "title", "area_list", "eta_words", "promise"]
+    list_display = ["status", "impact", "title", "area_list", "eta_words", "promise", "translations_missing"]
     # Open ones first: at 3 a.m. the resolved ones are history.
     ordering = [Case(When(status__in=ACTIVE_STATUSES, then=0), default=1).asc(), "-started_at"]
     list_display_links = ["title"]
@@ -390,10 +400,20 @@ class IncidentAdmin(BaseIncidentAdmin):
             "update_crew_status",
             "update_next_update_at",
         ]
-        facts = ["title", "impact", "cause", "cause_detail", "customers_affected", "areas", "services"]
+        facts = [
+            "title",
+            *TITLE_TRANSLATION_FIELDS,
+            "impact",
+            "cause",
+            "cause_detail",
+            *CAUSE_TRANSLATION_FIELDS,
+            "customers_affected",
+            "areas",
+            "services",
+        ]
         if obj is None:
             return [(_("Incident"), {"fields": facts}), (_("Post an update"), {"fields": update_fields + ["template"]})]
-        facts.insert(6, "area_customers")  # after the areas
+        facts.insert(facts.index("areas") + 1, "area_customers")
         # The change page (change_form.html) lays these out itself: what customers
         # see now, the update with its own button, then the details collapsed.
         return [
@@ -422,6 +442,9 @@ class IncidentAdmin(BaseIncidentAdmin):
                     "update_status": template.status or IncidentStatus.INVESTIGATING,
                     "update_crew_status": template.crew_status or CrewStatus.NOT_ASSIGNED,
                     "update_message": template.message,
+                    # Every language the template has.
+                    **{f"title_{code}": text for code, text in template.title_translations.items()},
+                    **{f"update_message_{code}": text for code, text in template.message_translations.items()},
                 }
             )
         return initial
@@ -434,10 +457,12 @@ class IncidentAdmin(BaseIncidentAdmin):
             impact=data["impact"],
             status=data["update_status"],
             message=form.message_for_update(),
-            message_translations=message_translations(data),
+            message_translations=form.translations_for_update(),
             eta=data["update_eta"],
             cause=data["cause"],
             cause_detail=data["cause_detail"],
+            title_translations=form.translations("title"),
+            cause_detail_translations=form.translations("cause_detail"),
             customers_affected=data.get("customers_affected"),
             crew_status=data.get("update_crew_status") or CrewStatus.NOT_ASSIGNED,
             next_update_at=data.get("update_next_update_at"),
@@ -451,14 +476,31 @@ class MaintenanceAdmin(BaseIncidentAdmin):
     kind = Kind.MAINTENANCE
     form = MaintenanceForm
     date_hierarchy = "scheduled_for"
-    list_display = ["status", "title", "scheduled_for", "scheduled_until", "area_list", "promise"]
+    list_display = [
+        "status",
+        "title",
+        "scheduled_for",
+        "scheduled_until",
+        "area_list",
+        "promise",
+        "translations_missing",
+    ]
     list_display_links = ["title"]
     list_filter = [UpcomingFilter, "status", "areas__region", "areas"]
     readonly_fields = ["view_on_site_link", "status", "started_at", "resolved_at", "timeline", "audit_log"]
     actions = ["resolve_selected"]
 
     def get_fieldsets(self, request, obj=None):
-        facts = ["title", "impact", "scheduled_for", "scheduled_until", "customers_affected", "areas", "services"]
+        facts = [
+            "title",
+            *TITLE_TRANSLATION_FIELDS,
+            "impact",
+            "scheduled_for",
+            "scheduled_until",
+            "customers_affected",
+            "areas",
+            "services",
+        ]
         if obj is None:
             return [(_("Maintenance window"), {"fields": facts}), (_("Announcement"), {"fields": ["update_message"]})]
         update_fields = [
@@ -487,6 +529,8 @@ class MaintenanceAdmin(BaseIncidentAdmin):
             scheduled_for=data["scheduled_for"],
             scheduled_until=data["scheduled_until"],
             message=data.get("update_message", ""),
+            message_translations=message_translations(data),
+            title_translations=form.translations("title"),
             customers_affected=data.get("customers_affected"),
             author=request.user,
         )

@@ -31,7 +31,7 @@ from .. import i18n
 from ..models import Incident, MaintenanceStatus, ServiceArea
 from ..notify.compose import customer_sentence
 from ..queries import maintenance_calendar
-from ..site import absolute
+from ..site import absolute, site_name
 from .http import json_error, public_get
 
 CALENDAR_MAX_AGE = 60
@@ -57,12 +57,12 @@ def uid(window: Incident) -> str:
 
 def _description(window: Incident, areas: list[ServiceArea], cancelled: bool) -> str:
     tz = areas[0].tzinfo if areas else timezone.get_default_timezone()
-    names = ", ".join(area.name for area in areas) or _("your area")
+    names = ", ".join(area.localized_name for area in areas) or _("your area")
     lines = []
     if cancelled:
         lines.append(_("This planned maintenance was cancelled."))
     lines.append(customer_sentence(window, MaintenanceStatus.SCHEDULED, None, names, tz))
-    services = [service.name for service in window.services.all()]
+    services = [service.localized_name for service in window.services.all()]
     if services:
         lines.append(_("Services: %(services)s") % {"services": ", ".join(services)})
     if message := window.latest_localized_message:
@@ -82,9 +82,9 @@ def event(window: Incident) -> icalendar.Event:
     item.add("last-modified", window.updated_at.astimezone(UTC))
     item.add("dtstart", window.scheduled_for.astimezone(UTC))
     item.add("dtend", window.scheduled_until.astimezone(UTC))
-    item.add("summary", _("Planned maintenance: %(title)s") % {"title": window.title})
+    item.add("summary", _("Planned maintenance: %(title)s") % {"title": window.localized_title})
     item.add("description", _description(window, areas, cancelled))
-    item.add("location", ", ".join(area.name for area in areas))
+    item.add("location", ", ".join(area.localized_name for area in areas))
     item.add("url", absolute(window.get_absolute_url()))
     item.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     # Planned work does not make anyone busy.
@@ -128,7 +128,7 @@ def maintenance_ics(request: HttpRequest) -> HttpResponse:
     if lang not in i18n.languages():
         return _bad_language()
     with translation.override(lang):
-        name = _("%(site)s: planned maintenance") % {"site": settings.SITE_NAME}
+        name = _("%(site)s: planned maintenance") % {"site": site_name()}
         return _answer(maintenance_calendar.calendar_windows(), name, settings.TIME_ZONE, lang)
 
 
@@ -141,5 +141,5 @@ def area_maintenance_ics(request: HttpRequest, slug: str) -> HttpResponse:
     if area is None:
         return json_error(404, _("No area with this slug."))
     with translation.override(lang):
-        name = _("%(site)s: planned maintenance in %(area)s") % {"site": settings.SITE_NAME, "area": area.name}
+        name = _("%(site)s: planned maintenance in %(area)s") % {"site": site_name(), "area": area.localized_name}
         return _answer(maintenance_calendar.calendar_windows(area), name, area.time_zone, lang)

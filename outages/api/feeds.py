@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from ..models import Incident, ServiceArea
 from ..queries import current
+from ..site import site_name
 from .http import json_error, public_get
 
 FEED_MAX_AGE = 60
@@ -37,8 +38,8 @@ class HistoryFeed(Feed):
 
     def title(self, area):
         if area is None:
-            return _("%(site)s: incident history") % {"site": settings.SITE_NAME}
-        return _("%(site)s: incident history for %(area)s") % {"site": settings.SITE_NAME, "area": area.name}
+            return _("%(site)s: incident history") % {"site": site_name()}
+        return _("%(site)s: incident history for %(area)s") % {"site": site_name(), "area": area.localized_name}
 
     def link(self, area):
         return reverse("area", args=[area.slug]) if area else reverse("home")
@@ -46,20 +47,20 @@ class HistoryFeed(Feed):
     def description(self, area):
         if area is None:
             return _("Outages and planned maintenance, with every update.")
-        return _("Outages and planned maintenance in %(area)s, with every update.") % {"area": area.name}
+        return _("Outages and planned maintenance in %(area)s, with every update.") % {"area": area.localized_name}
 
     def feed_url(self, area):
         suffix = "atom" if self.feed_type is Atom1Feed else "rss"
         return reverse(f"area-history-{suffix}", args=[area.slug]) if area else reverse(f"history-{suffix}")
 
     def author_name(self):
-        return settings.SITE_NAME
+        return site_name()
 
     def items(self, area):
         return current.area_incident_history(area)
 
     def item_title(self, incident: Incident) -> str:
-        return f"{incident.title} ({incident.get_status_display()})"
+        return f"{incident.localized_title} ({incident.get_status_display()})"
 
     def item_description(self, incident: Incident) -> str:
         """HTML built from escaped operator text: never trusted as markup."""
@@ -68,7 +69,7 @@ class HistoryFeed(Feed):
         facts = [
             (_("Status"), incident.get_status_display()),
             (_("Impact"), incident.get_impact_display()),
-            (_("Areas"), ", ".join(area.name for area in areas)),
+            (_("Areas"), ", ".join(area.localized_name for area in areas)),
         ]
         if incident.cause_text:
             facts.append((_("Cause"), incident.cause_text))
@@ -108,7 +109,7 @@ class HistoryFeed(Feed):
         return incident.updated_at
 
     def item_categories(self, incident: Incident):
-        return [area.name for area in incident.areas.all()]
+        return [area.localized_name for area in incident.areas.all()]
 
 
 class HistoryRss(HistoryFeed):

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 
+from .. import i18n
 from ..live import pagecache
 
 SAFE_METHODS = ("GET", "HEAD")
@@ -43,7 +44,8 @@ def public_get(
     The view may set `response.last_modified` (a datetime) for Last-Modified.
     `max_age`: how long a proxy or client may keep it (default PAGE_MAX_AGE).
     `language`: for a view that picks its language itself (pagecache.cached)."""
-    allowed = frozenset(params)
+    # lang= (or Accept-Language) picks the language of every answer.
+    allowed = frozenset(params) | {i18n.LANGUAGE_PARAMETER}
     allow_header = ", ".join(SAFE_METHODS + (("OPTIONS",) if cors else ()))
 
     def decorator(view):
@@ -66,6 +68,12 @@ def public_get(
             elif unknown := sorted(set(request.GET) - allowed):
                 response = json_error(
                     400, _("Unknown query parameter: %(names)s.") % {"names": ", ".join(unknown)}, parameters=unknown
+                )
+            elif request.GET.get(i18n.LANGUAGE_PARAMETER) and i18n.link_language(request) is None:
+                response = json_error(
+                    400,
+                    _("Unknown language; use one of: %(codes)s.") % {"codes": ", ".join(i18n.languages())},
+                    parameters=[i18n.LANGUAGE_PARAMETER],
                 )
             else:
                 response = cached_view(request, *args, **kwargs)

@@ -39,7 +39,7 @@ from ..models import (
 )
 from ..queries import announcements, credits, current, estimates
 from ..queries.current import Components
-from ..site import absolute
+from ..site import absolute, site_name
 
 # Statuspage's indicator and its usual wording, from the worst area status.
 INDICATORS = {
@@ -81,7 +81,7 @@ def page_id() -> str:
 def page(updated_at: datetime | None) -> dict:
     return {
         "id": page_id(),
-        "name": settings.SITE_NAME,
+        "name": site_name(),
         "url": settings.SITE_URL,
         "time_zone": settings.TIME_ZONE,
         "updated_at": timestamp(updated_at),
@@ -104,7 +104,7 @@ def region_component_id(region_id: int) -> str:
 def component(area: ServiceArea, comps: Components) -> dict:
     return {
         "id": area_component_id(area.pk),
-        "name": area.name,
+        "name": area.localized_name,
         "status": comps.status_of(area),
         "created_at": timestamp(area.created_at),
         "updated_at": timestamp(comps.updated_at(area)),
@@ -124,7 +124,7 @@ def group(region: Region, areas: list[ServiceArea], comps: Components) -> dict:
     """A region as a component group; it has no dates of its own, so it takes its areas'."""
     return {
         "id": region_component_id(region.pk),
-        "name": region.name,
+        "name": region.localized_name,
         "status": comps.overall_of(areas),
         "created_at": timestamp(min(area.created_at for area in areas)),
         "updated_at": timestamp(max(comps.updated_at(area) for area in areas)),
@@ -156,7 +156,12 @@ def components(comps: Components) -> list[dict]:
 
 def _update(update: IncidentUpdate, incident: Incident, old_status: str, new_status: str) -> dict:
     changed = [
-        {"code": area_component_id(area.pk), "name": area.name, "old_status": old_status, "new_status": new_status}
+        {
+            "code": area_component_id(area.pk),
+            "name": area.localized_name,
+            "old_status": old_status,
+            "new_status": new_status,
+        }
         for area in incident.areas.all()
     ]
     return {
@@ -193,7 +198,7 @@ def incident_extras(incident: Incident) -> dict:
         "x_eta": timestamp(incident.eta),
         "x_cause": incident.cause or None,
         "x_cause_text": incident.cause_text or None,
-        "x_services": [service.name for service in incident.services.all()],
+        "x_services": [service.localized_name for service in incident.services.all()],
         "x_crew_status": incident.crew_status,
         "x_customers_affected": incident.customers_affected,
         "x_next_update_at": next_update_at(incident),
@@ -225,7 +230,7 @@ def incident(incident: Incident, comps: Components) -> dict:
     monitoring = [update.created_at for update in updates if update.status in MONITORING_STATUSES]
     data = {
         "id": str(incident.pk),
-        "name": incident.title,
+        "name": incident.localized_title,
         "status": incident.status,
         "created_at": timestamp(incident.created_at),
         "updated_at": timestamp(incident.updated_at),
@@ -251,8 +256,8 @@ def incident(incident: Incident, comps: Components) -> dict:
 def native_area(area: ServiceArea, area_status: str) -> dict:
     return {
         "slug": area.slug,
-        "name": area.name,
-        "region": {"slug": area.region.slug, "name": area.region.name},
+        "name": area.localized_name,
+        "region": {"slug": area.region.slug, "name": area.region.localized_name},
         "status": area_status,
         "status_label": str(AreaStatus(area_status).label),
         "time_zone": area.time_zone,
@@ -267,7 +272,7 @@ def native_incident(incident: Incident, area: ServiceArea | None = None) -> dict
     return {
         "id": incident.pk,
         "kind": incident.kind,
-        "title": incident.title,
+        "title": incident.localized_title,
         "status": incident.status,
         "impact": incident.impact,
         "area_status": incident.area_status,
@@ -286,7 +291,7 @@ def native_incident(incident: Incident, area: ServiceArea | None = None) -> dict
         "latest_message": getattr(incident, "latest_message", None) or "",
         "latest_update_at": timestamp(getattr(incident, "latest_update_at", None)),
         "areas": [area.slug for area in incident.areas.all()],
-        "services": [service.name for service in incident.services.all()],
+        "services": [service.localized_name for service in incident.services.all()],
         "url": absolute(incident.get_absolute_url()),
     }
 

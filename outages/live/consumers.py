@@ -34,6 +34,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = "__none__"
 
     group: str
+    # Joined, waiting for its snapshot: pushes meanwhile are older than it.
+    pending = False
+    accepted = False
+    wire = None
 
     def group_name(self) -> str:
         kwargs = self.scope["url_route"]["kwargs"]
@@ -87,23 +91,49 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.frames = 0
         self.window_start = asyncio.get_running_loop().time()
         self.relay = await Relay.get()
-        snapshot = await self.relay.snapshot(self.snapshot_name(), self.lang)
-        if snapshot is None:
-            await self.close(code=4004)
-            return
-        await self.accept()
-        self.wire = _daphne_protocol(self.base_send)
+        name = self.snapshot_name()
+        self.pending = True
         self.relay.join(self, self.group, self.lang)
-        # Pushes that arrived between joining and now are newer than the
-        # snapshot only if a change landed meanwhile; the snapshot goes
-        # first, so the newer push wins.
         try:
-            await self.send(text_data=snapshot)
+            # A group this process has rendered is accepted at once: a storm of
+            # connects completes its handshakes without waiting for a render.
+            if self.relay.knows(name):
+                await self._accept()
+            snapshot = await self.relay.fresh_snapshot(name, self.lang)
+            if snapshot is None:
+                self.relay.leave(self, self.group, self.lang)
+                await self.close(code=4004)
+                return
+            if not self.accepted:
+                await self._accept()
+                # Accepting yielded: a change may have landed meanwhile.
+                snapshot = await self.relay.fresh_snapshot(name, self.lang)
+                if snapshot is None:
+                    self.relay.leave(self, self.group, self.lang)
+                    await self.close(code=4004)
+                    return
+            # No await from the snapshot's freshness check to here: every later
+            # change is pushed after it, none before.
+            self.pending = False
+            await self._send_snapshot(snapshot)
         except BaseException:
             # The connection failed under us (gone, or the server refused the
             # frame): it must not stay a member of the relay for ever.
             self.relay.leave(self, self.group, self.lang)
             raise
+
+    async def _accept(self):
+        await self.accept()
+        self.accepted = True
+        self.wire = _daphne_protocol(self.base_send)
+
+    async def _send_snapshot(self, snapshot) -> None:
+        wire = self.wire
+        if wire is not None:
+            if wire.state == WebSocketProtocol.STATE_OPEN and wire.transport is not None:
+                _write_now(wire.transport, snapshot.frame)
+            return
+        await self.send(text_data=snapshot.html)
 
     async def disconnect(self, code):
         if getattr(self, "counted", False):
@@ -123,6 +153,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         process keep up with thousands of clients. Elsewhere (tests with
         Channels' communicator, another server) the ASGI send is used.
         """
+        if self.pending:
+            return
         wire = self.wire
         if wire is not None:
             if wire.state == WebSocketProtocol.STATE_OPEN and wire.transport is not None:

@@ -111,28 +111,54 @@ def _initial() -> int:
     return int(time.time() * 1000)
 
 
+def _memo_seconds() -> float:
+    local = isinstance(_backend(), LocMemCache)
+    return settings.LIVE_OUTBOX_POLL_SECONDS if local else settings.PAGE_VERSION_MEMO_SECONDS
+
+
 def status_version() -> str:
     """What every cache key holds: changes whenever the public status changes.
 
-    Raises DatabaseError when the embedded (local) mode cannot read it."""
+    Re-read at most every PAGE_VERSION_MEMO_SECONDS (shared cache) or
+    LIVE_OUTBOX_POLL_SECONDS (embedded); a change made in this process counts
+    at once. Raises DatabaseError when the embedded (local) mode cannot read it."""
+    if _Local.version is None or time.monotonic() - _Local.read_at >= _memo_seconds():
+        return refresh_status_version()
+    return _Local.version if not isinstance(_backend(), LocMemCache) else f"l{_Local.version}"
+
+
+def refresh_status_version() -> str:
+    """Read the status version now (status_version() does when its memo is due)."""
     now = time.monotonic()
     if not isinstance(_backend(), LocMemCache):
-        # Re-read at most every PAGE_VERSION_MEMO_SECONDS (a change made in
-        # this process counts at once).
-        if _Local.version is None or now - _Local.read_at >= settings.PAGE_VERSION_MEMO_SECONDS:
+        version = cache.get(VERSION_KEY)
+        if version is None:
+            cache.add(VERSION_KEY, _initial(), None)
             version = cache.get(VERSION_KEY)
-            if version is None:
-                cache.add(VERSION_KEY, _initial(), None)
-                version = cache.get(VERSION_KEY)
-            with _Local.lock:
-                _Local.version, _Local.read_at = f"s{version}", now
-        return _Local.version
-    if _Local.version is None or now - _Local.read_at >= settings.LIVE_OUTBOX_POLL_SECONDS:
-        latest = LiveChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
         with _Local.lock:
-            _Local.version = latest
-            _Local.read_at = now
+            _Local.version, _Local.read_at = f"s{version}", now
+        return _Local.version
+    latest = LiveChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    with _Local.lock:
+        # Change ids only grow: a read that raced a bump() never goes back.
+        _Local.version = max(latest, _Local.version or 0)
+        _Local.read_at = now
     return f"l{_Local.version}"
+
+
+def version_due_soon() -> bool:
+    """The memo is in the last fifth of its life: a read now keeps it from ever lapsing."""
+    return _Local.version is None or time.monotonic() - _Local.read_at >= 0.8 * _memo_seconds()
+
+
+def memoized_status_version() -> str | None:
+    """The status version as this process last read it, while status_version()
+    would return it without a read; else None (the caller takes the full path,
+    which reads it). Costs no I/O, so the event loop may call it."""
+    version, read_at = _Local.version, _Local.read_at
+    if version is None or time.monotonic() - read_at >= _memo_seconds():
+        return None
+    return f"l{version}" if isinstance(_backend(), LocMemCache) else version
 
 
 def bump(change_id: int | None = None) -> None:
@@ -160,6 +186,7 @@ def forget() -> None:
         _Local.version = None
         _Local.read_at = 0.0
         _Local.entries = {}
+    Final.clear()
     with _Stores.lock:
         for store in (_Stores.pages, _Stores.last_good):
             if store is not None:
@@ -411,6 +438,66 @@ def _unavailable(request: HttpRequest) -> HttpResponse:
     return response
 
 
+# Whole responses, for the fast path ----------------------------------------------
+
+
+@dataclass
+class FinalResponse:
+    """A response exactly as the whole middleware chain sent it for one request
+    shape (live/fastpath.py), and when the page cache's entry behind it was
+    rendered, so it is never served past the entry's own freshness."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    content: bytes
+    rendered_at: float
+
+    def response(self) -> HttpResponse:
+        # The same headers, in the same order, as the first time (a 304 has no Content-Type).
+        headers = dict(self.headers)
+        response = HttpResponse(self.content, status=self.status, headers=headers)
+        if "Content-Type" not in headers:
+            del response.headers["Content-Type"]
+        return response
+
+    def asgi_headers(self) -> list[tuple[bytes, bytes]]:
+        """The headers as Django's ASGI handler encodes them (a replay sends no cookies: none are kept)."""
+        encoded = self.__dict__.get("_asgi_headers")
+        if encoded is None:
+            encoded = self.__dict__["_asgi_headers"] = [
+                (name.encode("ascii"), value.encode("latin1")) for name, value in self.headers
+            ]
+        return encoded
+
+
+class Final:
+    """This process's whole responses of the current status version, bounded."""
+
+    version: str | None = None
+    responses: dict[tuple, FinalResponse] = {}
+    MAX = 1024
+
+    @classmethod
+    def get(cls, version: str, key: tuple) -> FinalResponse | None:
+        if cls.version != version:
+            return None
+        held = cls.responses.get(key)
+        if held is None or time.time() - held.rendered_at >= settings.PAGE_CACHE_SECONDS:
+            return None
+        return held
+
+    @classmethod
+    def put(cls, version: str, key: tuple, held: FinalResponse) -> None:
+        # A new version or a full store starts afresh: old versions are never served again.
+        if cls.version != version or len(cls.responses) >= cls.MAX:
+            cls.version, cls.responses = version, {}
+        cls.responses[key] = held
+
+    @classmethod
+    def clear(cls) -> None:
+        cls.version, cls.responses = None, {}
+
+
 # The decorator -------------------------------------------------------------------
 
 
@@ -425,7 +512,9 @@ def cached(max_age: int | None = None, *, htmx: bool = False, cache_errors: bool
     or Accept-Language as the middleware does), a function request -> code.
     `params`: the query parameters the view reads; it sees only those, and
     only they are part of the key."""
-    declared = frozenset(params)
+    # lang= is always seen: the page keeps it in its links (the language itself
+    # is in the key already, whichever way it was chosen).
+    declared = frozenset(params) | {"lang"}
 
     def decorator(view):
         def call(request, query: str, args, kwargs) -> HttpResponse:
@@ -457,9 +546,11 @@ def cached(max_age: int | None = None, *, htmx: bool = False, cache_errors: bool
                 return view(request, *args, **kwargs)
             query = canonical_query(request, declared)
             variant = _variant(request, htmx, language, query)
+            version = None
             try:
                 # PAGE_CACHE_SECONDS = 0: rendered every time, with the same headers.
-                key = f"page:{status_version()}:{variant}" if settings.PAGE_CACHE_SECONDS else None
+                version = status_version() if settings.PAGE_CACHE_SECONDS else None
+                key = f"page:{version}:{variant}" if version else None
             except DatabaseError:
                 log.warning("database unavailable; serving the last good copy", exc_info=True)
                 return _serve_stale(request, variant, query)
@@ -487,7 +578,11 @@ def cached(max_age: int | None = None, *, htmx: bool = False, cache_errors: bool
             anonymous(request)
             age = settings.PAGE_MAX_AGE if max_age is None else max_age
             response = cache_headers(request, response, age, cookie_language=language is None)
-            return conditional(request, response) if entry.status == 200 else response
+            response = conditional(request, response) if entry.status == 200 else response
+            if key:
+                # For the fast path: served from this version's entry, fresh until the entry is not.
+                response.pagecache_served = (version, entry.rendered_at)
+            return response
 
         wrapper.cached_params = declared
         return wrapper

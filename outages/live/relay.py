@@ -11,6 +11,7 @@ import logging
 import random
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -43,6 +44,13 @@ def text_frame(text: str) -> bytes:
     return header + payload
 
 
+class Snapshot(NamedTuple):
+    """A group's fresh state in one language, framed once for every client."""
+
+    html: str
+    frame: bytes
+
+
 class Relay:
     """One per server process: receives changes once, fans out to local consumers."""
 
@@ -54,8 +62,12 @@ class Relay:
         # Consumers by (group, language): each gets its language's fragments.
         self.members: dict[tuple[str, str], set] = defaultdict(set)
         self.seen: dict[int, float] = {}
-        self.snapshots: dict[tuple[str, str], str] = {}
+        self.snapshots: dict[tuple[str, str], Snapshot] = {}
         self.snapshot_locks: dict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+        # Counts the changes delivered: a snapshot is shared only while it is unchanged.
+        self.generation = 0
+        # Groups that rendered here: their connects are accepted before the snapshot.
+        self.known: set[str] = set()
         self.tasks: list[asyncio.Task] = []
         self.last_id = 0
         # One thread, one database connection, kept open: the outbox poll runs
@@ -127,18 +139,35 @@ class Relay:
                 del self.members[key]
 
     async def snapshot(self, group: str, language: str = "") -> str | None:
-        """A fresh rendering for a connecting client; rendered once per change
-        and language, not per client."""
+        held = await self.fresh_snapshot(group, language)
+        return held.html if held is not None else None
+
+    def knows(self, group: str) -> bool:
+        return group in self.known
+
+    async def fresh_snapshot(self, group: str, language: str = "") -> Snapshot | None:
+        """The group's state for a connecting client, rendered once per change
+        and language and shared by every connect meanwhile. What it returns was
+        rendered after the last change this relay delivered (a rendering that a
+        change overtook is thrown away and done again), so a client that joined
+        before asking misses nothing by dropping the pushes it got meanwhile."""
         key = (group, language or settings.LANGUAGE_CODE)
-        if key in self.snapshots:
-            return self.snapshots[key]
-        async with self.snapshot_locks[key]:
-            if key not in self.snapshots:
+        while True:
+            generation = self.generation
+            held = self.snapshots.get(key)
+            if held is not None:
+                return held
+            async with self.snapshot_locks[key]:
+                if generation != self.generation or key in self.snapshots:
+                    continue
                 html = await self.db(render_group_snapshot, *key)
                 if html is None:
                     return None
-                self.snapshots[key] = html
-            return self.snapshots[key]
+                self.known.add(group)
+                if generation != self.generation:
+                    continue
+                held = self.snapshots[key] = Snapshot(html, text_frame(html))
+                return held
 
     def deliver(self, change_id: int, fragments: dict[str, dict[str, str]]) -> None:
         """Hand a change to every local member of each group it touches, once,
@@ -149,6 +178,7 @@ class Relay:
         self.last_id = max(self.last_id, change_id)
         # Any change may alter what a snapshot shows (the banner counts areas).
         self.snapshots.clear()
+        self.generation += 1
         for group, by_language in fragments.items():
             for language, html in by_language.items():
                 members = self.members.get((group, language))

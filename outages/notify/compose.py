@@ -11,12 +11,12 @@ import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from .. import i18n
 from ..models import (
     CLOSED_STATUSES,
     AreaStatus,
@@ -30,7 +30,7 @@ from ..models import (
     area_status_for,
 )
 from ..queries import announcements, credits
-from ..site import absolute
+from ..site import absolute, site_name
 
 MANAGE_PLACEHOLDER = "__MANAGE_URL__"
 UNSUBSCRIBE_PLACEHOLDER = "__UNSUBSCRIBE_URL__"
@@ -49,10 +49,10 @@ def customer_sentence(incident: Incident, status: str, eta: datetime | None, are
     """What is wrong and when it will be fixed, as of this update, in the active
     language: the voice line's words (outages.announcements), plus the sentences
     only a message needs (announced and finished maintenance, resolution)."""
-    params = {"area": area_names}
+    params = {"area": i18n.isolate(area_names)}
     if incident.kind == Kind.MAINTENANCE and status == MaintenanceStatus.SCHEDULED:
-        params["start"] = local_time_text(incident.scheduled_for, tz)
-        params["end"] = local_time_text(incident.scheduled_until, tz)
+        params["start"] = i18n.isolate(local_time_text(incident.scheduled_for, tz))
+        params["end"] = i18n.isolate(local_time_text(incident.scheduled_until, tz))
         return _("Planned maintenance in %(area)s from %(start)s to %(end)s.") % params
     if status == MaintenanceStatus.COMPLETED:
         return _("Planned maintenance in %(area)s is complete.") % params
@@ -90,19 +90,19 @@ def _one_line(text: str) -> str:
 def compose(event: NotificationEvent, areas: list[ServiceArea]) -> Message:
     """What the page says about this event, for these areas, in the active language."""
     incident, update = event.incident, event.update
-    areas = sorted(areas, key=lambda area: area.name) or [ServiceArea(name=_("your area"))]
+    areas = sorted(areas, key=lambda area: area.localized_name) or [ServiceArea(name=_("your area"))]
     tz = areas[0].tzinfo if areas[0].time_zone else timezone.get_default_timezone()
-    area_names = ", ".join(area.name for area in areas)
+    area_names = ", ".join(area.localized_name for area in areas)
     eta = None if update.status in CLOSED_STATUSES else update.eta
     status_label = str(dict(Incident._meta.get_field("status").choices).get(update.status, update.status))
     return Message(
         kind=event_kind(update),
-        subject=_one_line(f"{status_label}: {incident.title} · {area_names}")[:200],
+        subject=_one_line(f"{status_label}: {incident.localized_title} · {area_names}")[:200],
         sentence=customer_sentence(incident, update.status, eta, area_names, tz),
         status=update.status,
         status_label=status_label,
         area_status_label=str(AreaStatus(area_status_for(incident.kind, update.status, incident.impact)).label),
-        title=_one_line(incident.title),
+        title=_one_line(incident.localized_title),
         message=update.localized_message,
         eta=eta,
         eta_text=local_time_text(eta, tz),
@@ -143,7 +143,7 @@ class Composer:
                 notice = compose(self.event, [self.areas[pk] for pk in affected])
                 context = {
                     "notice": notice,
-                    "site_name": settings.SITE_NAME,
+                    "site_name": site_name(),
                     "manage_url": MANAGE_PLACEHOLDER,
                     "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
                 }
@@ -156,12 +156,14 @@ class Composer:
                     "push": push_payload(self.event, notice, [self.areas[pk] for pk in affected]),
                     "push_kind": self.event.incident.kind,
                     "push_topic": f"incident-{self.event.incident_id}",
+                    "area_ids": affected,
                 }
         return self.cache[key]
 
 
 def sms_text(notice: Message) -> str:
-    return " ".join([notice.sentence, *notice.credits, notice.url])
+    """In the subscriber's language (active): a right-to-left one isolates the link."""
+    return " ".join([notice.sentence, *notice.credits, i18n.isolate(notice.url)])
 
 
 def push_text(notice: Message) -> str:
@@ -192,7 +194,7 @@ def webhook_payload(event: NotificationEvent, notice: Message, areas: list[Servi
             "incident": {
                 "id": incident.pk,
                 "kind": incident.kind,
-                "title": incident.title,
+                "title": incident.localized_title,
                 "status": update.status,
                 "impact": incident.impact,
                 "eta": notice.eta.isoformat() if notice.eta else None,
@@ -203,7 +205,7 @@ def webhook_payload(event: NotificationEvent, notice: Message, areas: list[Servi
                 "message": update.localized_message,
                 "created_at": update.created_at.isoformat(),
             },
-            "areas": [{"slug": area.slug, "name": area.name} for area in areas],
+            "areas": [{"slug": area.slug, "name": area.localized_name} for area in areas],
             "text": notice.sentence,
             "credits": notice.credits,
             "language": translation.get_language(),

@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ..models import Channel, Subscriber
+from ..site import site_name
 from .email import smtp_error
 from .links import link
 from .outcomes import PermanentFailure, TemporaryFailure, backoff
@@ -51,7 +52,7 @@ def send_confirmation_message(subscriber: Subscriber, *, already_confirmed: bool
     Raises TemporaryFailure / PermanentFailure like the SMS backends."""
     with translation.override(subscriber.language):
         context = {
-            "site_name": settings.SITE_NAME,
+            "site_name": site_name(),
             "confirm_url": link(subscriber, "confirm"),
             "manage_url": link(subscriber, "manage"),
             "already_confirmed": already_confirmed,
@@ -63,12 +64,12 @@ def send_confirmation_message(subscriber: Subscriber, *, already_confirmed: bool
                 _("%(site)s: manage your outage alerts: %(url)s")
                 if already_confirmed
                 else _("%(site)s: confirm outage alerts by text message: %(url)s")
-            ) % {"site": settings.SITE_NAME, "url": url}
+            ) % {"site": site_name(), "url": url}
             get_backend().send(subscriber.address, text)
             return
         subject = _("Your outage alerts") if already_confirmed else _("Confirm your outage alerts")
         email = EmailMultiAlternatives(
-            subject=f"{settings.SITE_NAME}: {subject}",
+            subject=f"{site_name()}: {subject}",
             body=render_to_string("emails/confirm.txt", context),
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[subscriber.address],

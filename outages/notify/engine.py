@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from ..models import Channel, Delivery, NotificationEvent, Subscriber
 from . import outcomes
+from .chat import send_chats
 from .compose import Composer
 from .email import send_emails
 from .sms import send_sms
@@ -111,6 +112,7 @@ SENDERS = {
     Channel.SMS: send_sms,
     Channel.WEBHOOK: send_webhooks,
     Channel.PUSH: send_pushes,
+    Channel.CHAT: send_chats,
 }
 
 

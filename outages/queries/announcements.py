@@ -20,6 +20,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from .. import i18n
 from ..models import Impact, Incident, ServiceArea
 from . import estimates
 
@@ -84,11 +85,12 @@ class Announcement:
     sentences: list[tuple[str, dict]]
 
     def text(self, *, written: bool = False) -> str:
-        """For the ear (the voice line), or `written` for messages that sit beside the page."""
+        """For the ear (the voice line), or `written` for messages that sit beside the page.
+        In a right-to-left language each value is isolated (i18n.isolate)."""
         return " ".join(
             template
             % {
-                key: (value.written() if written else value.text()) if isinstance(value, When) else value
+                key: i18n.isolate((value.written() if written else value.text()) if isinstance(value, When) else value)
                 for key, value in values.items()
             }
             for template, values in self.sentences
@@ -131,8 +133,8 @@ def _what_sentence(place: str, incidents: list[Incident]) -> tuple[str, dict]:
     names: list[str] = []
     for incident in incidents:
         for service in incident.services.all():
-            if _service_name(service.name) not in names:
-                names.append(_service_name(service.name))
+            if _service_name(service.localized_name) not in names:
+                names.append(_service_name(service.localized_name))
     serious = any(incident.impact in (Impact.MAJOR, Impact.CRITICAL) for incident in incidents)
     values = {"area": spoken(place)}
     if not names:
@@ -160,9 +162,17 @@ def _when(value: datetime, tz, now: datetime) -> When:
 
 
 def announce(area: ServiceArea, incidents: list[Incident], *, now: datetime | None = None) -> Announcement:
-    """What is wrong in the area and when it will be fixed; incidents are its active ones
-    (with services prefetched)."""
-    return announce_for(area.name, area.tzinfo, incidents, now=now)
+    """What is wrong in the area and when it will be fixed, then the operators' latest
+    word in the active language; incidents are its active ones (with services and
+    updates prefetched, newest first)."""
+    announcement = announce_for(area.localized_name, area.tzinfo, incidents, now=now)
+    for incident in incidents:
+        latest = next((update for update in incident.updates.all() if update.message.strip()), None)
+        if latest is not None:
+            announcement.sentences.append(
+                (_("Latest update: %(message)s"), {"message": spoken(latest.localized_message)})
+            )
+    return announcement
 
 
 def announce_for(place: str, tz, incidents: list[Incident], *, now: datetime | None = None) -> Announcement:

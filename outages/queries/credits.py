@@ -249,15 +249,15 @@ class Notice:
 
     @property
     def area_names(self) -> str:
-        return get_text_list([area.name for area in self.areas], _("and"))
+        return get_text_list([area.localized_name for area in self.areas], _("and"))
 
     def text(self) -> str:
         """The sentence every channel shows: the page, the widget, the API, messages."""
         values = {
             "threshold": self.threshold,
-            "service": self.service.name,
+            "service": self.service.localized_name,
             "areas": self.area_names,
-            "credit": self.policy.credit,
+            "credit": self.policy.localized_credit,
         }
         if self.ongoing:
             return (
@@ -280,7 +280,7 @@ class Notice:
             "service": self.service.slug,
             "areas": [area.slug for area in self.areas],
             "threshold_minutes": self.policy.min_duration,
-            "credit": self.policy.credit,
+            "credit": self.policy.localized_credit,
             "text": self.text(),
         }
 

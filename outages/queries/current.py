@@ -17,6 +17,7 @@ from datetime import datetime
 
 from django.db.models import F, JSONField, Max, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -303,7 +304,14 @@ def team_contact(area: ServiceArea) -> dict | None:
     team = area_team(area)
     if team is None:
         return None
-    return {"name": team.public_name, "support_contact": team.support_contact or None}
+    # Lazy: the live push renders one snapshot in every language.
+    contact = team.support_contact or None
+    return {
+        "name": lazy(team.in_language, str)("public_name"),
+        "support_contact": contact,
+        # Each phone number, address or URL on its own, so each keeps its direction in right-to-left text.
+        "contact_parts": [part.strip() for part in re.split(r"\s+·\s+", contact) if part.strip()] if contact else [],
+    }
 
 
 # --- API, feeds and voice line -------------------------------------------------

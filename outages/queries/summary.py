@@ -51,7 +51,7 @@ class SummaryRow:
 
     def as_json(self) -> dict:
         return {
-            "region": {"slug": self.region.slug, "name": self.region.name} if self.region else None,
+            "region": {"slug": self.region.slug, "name": self.region.localized_name} if self.region else None,
             "customers_out": self.out,
             "customers_served": self.served,
             "percent_out": self.percent,

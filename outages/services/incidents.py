@@ -196,10 +196,13 @@ def open_incident(
     next_update_at: datetime | None = None,
     message_translations: dict[str, str] | None = None,
     eta_stage: str | None = None,
+    title_translations: dict[str, str] | None = None,
+    cause_detail_translations: dict[str, str] | None = None,
 ) -> Incident:
     """Open an incident for the given areas and post its first update.
 
-    message_translations: the message in other languages, {"hu": ..., "he": ...}.
+    message_translations (and title_, cause_detail_translations): the text in
+    other languages, {"hu": ..., "he": ...}.
     eta_stage: how firm the ETA is (EtaStage); None: area-wide with an ETA, assessing without."""
     areas = list(areas)
     started_at = started_at or timezone.now()
@@ -221,10 +224,12 @@ def open_incident(
 
     incident = Incident(
         title=title,
+        title_translations=clean_message_translations(title_translations, "title_translations"),
         impact=impact,
         status=status,
         cause=cause,
         cause_detail=cause_detail.strip(),
+        cause_detail_translations=clean_message_translations(cause_detail_translations, "cause_detail_translations"),
         started_at=started_at,
         customers_affected=customers_affected,
         crew_status=crew_status,
@@ -367,6 +372,8 @@ def schedule_maintenance(
     impact: str = Impact.MINOR,
     author=None,
     customers_affected: int | None = None,
+    message_translations: dict[str, str] | None = None,
+    title_translations: dict[str, str] | None = None,
 ) -> Incident:
     """Announce a planned maintenance window; its status starts as `scheduled`."""
     areas = list(areas)
@@ -381,6 +388,7 @@ def schedule_maintenance(
     maintenance = Incident(
         kind=Kind.MAINTENANCE,
         title=title.strip(),
+        title_translations=clean_message_translations(title_translations, "title_translations"),
         impact=impact,
         status=MaintenanceStatus.SCHEDULED,
         cause="planned_work",
@@ -404,6 +412,7 @@ def schedule_maintenance(
         author=author,
         now=now,
         audit_action=None,
+        message_translations=message_translations,
     )
     audit.record(
         maintenance,
@@ -435,8 +444,11 @@ def edit_incident(
     scheduled_until: datetime | None = None,
     expected_version: int | None = None,
     author=None,
+    title_translations: dict[str, str] | None = None,
+    cause_detail_translations: dict[str, str] | None = None,
 ) -> Incident:
     """Change an incident's facts (not its status: that is post_update's).
+    title_translations, cause_detail_translations: the other languages' text (replaced whole when given).
 
     expected_version: the version the editor saw; if someone changed the
     incident since, nothing is saved (ValidationError), so no change is
@@ -467,6 +479,9 @@ def edit_incident(
         incident.cause = cause
     if cause_detail is not None:
         incident.cause_detail = cause_detail.strip()
+    for field, given in (("title", title_translations), ("cause_detail", cause_detail_translations)):
+        if given is not None:
+            setattr(incident, f"{field}_translations", clean_message_translations(given, f"{field}_translations"))
     incident.full_clean(exclude=["areas", "services"])
     incident.save()
     new_area_ids = old_area_ids
@@ -657,7 +672,9 @@ def complete_maintenance(window: Incident, *, at: datetime | None = None) -> Inc
 # An update's message in several languages --------------------------------
 
 
-def clean_message_translations(translations: dict[str, str] | None) -> dict[str, str]:
+def clean_message_translations(
+    translations: dict[str, str] | None, field: str = "message_translations"
+) -> dict[str, str]:
     """{"hu": "...", "he": "..."} with blank ones dropped; a language the site
     does not offer (or the default one, which is `message`) is refused."""
     offered = set(i18n.other_languages())
@@ -666,12 +683,12 @@ def clean_message_translations(translations: dict[str, str] | None) -> dict[str,
         if code not in offered:
             raise ValidationError(
                 {
-                    "message_translations": _("“%(code)s” is not one of the other languages: %(codes)s.")
+                    field: _("“%(code)s” is not one of the other languages: %(codes)s.")
                     % {"code": code, "codes": ", ".join(sorted(offered))}
                 }
             )
         if not isinstance(text, str):
-            raise ValidationError({"message_translations": _("A translated message must be text.")})
+            raise ValidationError({field: _("A translated message must be text.")})
         if text.strip():
             cleaned[code] = text.strip()
     return cleaned

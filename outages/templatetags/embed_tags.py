@@ -30,6 +30,6 @@ def embed_frame_code(area) -> str:
     """The same widget as a plain iframe, for sites that allow no scripts on their pages."""
     src = settings.SITE_URL + reverse("embed-area", args=[area.slug]) + "?compact=1"
     return (
-        f'<iframe src="{escape(src)}" title="{escape(area.name)}" width="100%" height="{FRAME_HEIGHT}" '
+        f'<iframe src="{escape(src)}" title="{escape(area.localized_name)}" width="100%" height="{FRAME_HEIGHT}" '
         'style="border:0"></iframe>'
     )

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
+from .. import i18n
 from ..live import pagecache
 from ..models import Incident, MaintenanceStatus, Service, ServiceArea
 from ..queries import history as figures
@@ -21,7 +22,7 @@ PER_PAGE = 20
 
 class AreaChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        return f"{obj.region.name} › {obj.name}"
+        return f"{obj.region.localized_name} › {obj.localized_name}"
 
 
 class HistoryFilter(forms.Form):
@@ -33,7 +34,7 @@ class HistoryFilter(forms.Form):
         empty_label=gettext_lazy("All areas"),
         error_messages={"invalid_choice": gettext_lazy("There is no area with that name.")},
     )
-    service = forms.ModelChoiceField(
+    service = i18n.LocalizedChoiceField(
         label=gettext_lazy("Service"),
         queryset=Service.objects.all(),
         to_field_name="slug",

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from .. import i18n
 from ..live import pagecache
 from ..models import Incident, Problem, ProblemReport, Service, ServiceArea, normalize_postcode
 from ..queries import current
@@ -29,7 +30,7 @@ ANSWER_MAX_AGE = 3600
 
 
 class ReportForm(forms.Form):
-    service = forms.ModelChoiceField(
+    service = i18n.LocalizedChoiceField(
         label=_("Which service?"),
         queryset=Service.objects.all(),
         empty_label=_("Choose a service"),

@@ -27,7 +27,7 @@ from ..services import subscriptions
 
 class AreaChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
-        return f"{obj.name} ({obj.region.name})"
+        return f"{obj.localized_name} ({obj.region.localized_name})"
 
 
 def _areas_field(**kwargs):
@@ -45,7 +45,7 @@ class SubscribeForm(forms.Form):
     channel = forms.ChoiceField(
         label=_("How should we tell you?"),
         # Browser notifications subscribe from the page's button (views/push.py), not here.
-        choices=[choice for choice in Channel.choices if choice[0] != Channel.PUSH],
+        choices=[choice for choice in Channel.choices if choice[0] not in (Channel.PUSH, Channel.CHAT)],
         widget=forms.RadioSelect,
         initial=Channel.EMAIL,
     )

@@ -44,19 +44,26 @@
     return geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
   }
 
+  // The path and its bounding box in map units, from the projected points:
+  // asking the browser (getBBox) would force a layout of the whole page.
   function pathData(geometry) {
-    var out = [];
+    var out = [], x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    var scale = TILE * Math.pow(2, zoom), RAD = Math.PI / 180;
     rings(geometry).forEach(function (polygon) {
       polygon.forEach(function (ring) {
         var parts = [];
         for (var i = 0; i < ring.length - 1; i++) {
-          var p = project(ring[i][0], ring[i][1]);
-          parts.push(p[0].toFixed(1) + "," + p[1].toFixed(1));
+          // project(), inlined: this loop runs for every point of every area.
+          var sin = Math.max(Math.min(Math.sin(ring[i][1] * RAD), 0.9999), -0.9999);
+          var x = (ring[i][0] + 180) / 360 * scale, y = (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI)) * scale;
+          if (x < x0) x0 = x; if (x > x1) x1 = x;
+          if (y < y0) y0 = y; if (y > y1) y1 = y;
+          parts.push(Math.round(x * 10) / 10 + "," + Math.round(y * 10) / 10);
         }
         out.push("M" + parts.join("L") + "Z");
       });
     });
-    return out.join("");
+    return { d: out.join(""), box: [x0, y0, x1 - x0, y1 - y0] };
   }
 
   function chooseZoom(features) {
@@ -76,11 +83,16 @@
     return [a[0] - pad, a[1] - pad, b[0] - a[0] + 2 * pad, b[1] - a[1] + 2 * pad];
   }
 
+  // The map's width on screen, read once and again only on resize: reading it
+  // while shapes are being added would force a layout of the whole page.
+  var width = 0;
+  function mapWidth() { if (!width) width = svg.clientWidth; return width; }
+
   function setView(box) {
     view = box;
     svg.setAttribute("viewBox", box.map(function (n) { return n.toFixed(1); }).join(" "));
     // Patterns are in map units: scale them so they stay about 8 screen pixels.
-    var perPixel = box[2] / Math.max(svg.clientWidth || TARGET_WIDTH, 1);
+    var perPixel = box[2] / Math.max(mapWidth() || TARGET_WIDTH, 1);
     svg.querySelectorAll("pattern").forEach(function (pattern) {
       pattern.setAttribute("patternTransform", "scale(" + perPixel.toFixed(3) + ")");
     });
@@ -91,7 +103,7 @@
   }
 
   // Names on the shapes where they fit (the shape at least as wide on screen
-  // as its name, about 7 px a letter). Measured after the first paint, so
+  // as its name, about 7 px a letter). Placed after the first paint, so
   // they never hold up the map itself.
   var namesReady = false;
   function showNames(perPixel) {
@@ -112,8 +124,7 @@
     });
   }
 
-  function measureNames() {
-    order.forEach(function (slug) { areas[slug].width = areas[slug].path.getBBox().width; });
+  function placeNames() {
     namesReady = true;
     if (view) setView(view);
   }
@@ -121,7 +132,7 @@
   function drawTiles() {
     var template = root.getAttribute("data-tile-url");
     if (!template || !view) return;
-    var perPixel = view[2] / Math.max(svg.clientWidth || TARGET_WIDTH, 1);
+    var perPixel = view[2] / Math.max(mapWidth() || TARGET_WIDTH, 1);
     var tileZoom = Math.max(0, Math.min(19, Math.round(zoom - Math.log(perPixel) / Math.LN2)));
     var size = TILE * Math.pow(2, zoom - tileZoom);  // one tile in map units
     var count = Math.pow(2, tileZoom);
@@ -148,11 +159,12 @@
     var features = collection.features || [];
     if (!features.length) { say(root.getAttribute("data-text-failed")); return; }
     full = chooseZoom(features);
+    mapWidth();
     var shapes = document.createDocumentFragment(), labels = document.createDocumentFragment();
     features.forEach(function (feature) {
       var slug = feature.id, props = feature.properties;
-      var path = document.createElementNS(SVG, "path");
-      path.setAttribute("d", pathData(feature.geometry));
+      var path = document.createElementNS(SVG, "path"), shape = pathData(feature.geometry);
+      path.setAttribute("d", shape.d);
       path.setAttribute("class", "map-area map-area--operational");
       path.setAttribute("data-slug", slug);
       path.setAttribute("role", "button");
@@ -163,12 +175,16 @@
       label.setAttribute("x", point[0].toFixed(1)); label.setAttribute("y", point[1].toFixed(1));
       label.setAttribute("class", "map-label map-label--operational");
       shapes.appendChild(path); labels.appendChild(label);
-      areas[slug] = { path: path, label: label, name: props.name, url: props.url, x: point[0], y: point[1], status: "operational" };
+      areas[slug] = { path: path, label: label, name: props.name, url: props.url, x: point[0], y: point[1],
+        box: shape.box, width: shape.box[2], status: "operational" };
       order.push(slug);
     });
+    mark("map-built");
     shapesLayer.replaceChildren(shapes);
     labelsLayer.replaceChildren(labels);
+    mark("map-inserted");
     setView(full);
+    mark("map-viewed");
     var initial = pairs("data-statuses");
     Object.keys(initial).forEach(function (slug) { setStatus(slug, initial[slug]); });
     // The first view: the areas with the worst outage now (All areas is one click away).
@@ -179,6 +195,7 @@
     if (worst !== "operational") {
       fitSlugs(Object.keys(initial).filter(function (slug) { return initial[slug] === worst; }), full[2] / 6);
     }
+    mark("map-fitted");
     focusable(order[0]);
     say("");
     drawn = true;
@@ -188,7 +205,7 @@
     requestAnimationFrame(function () { requestAnimationFrame(function () {
       mark("map-painted");
       root.setAttribute("data-painted", "");
-      setTimeout(measureNames, 0);
+      setTimeout(placeNames, 0);
     }); });
   }
 
@@ -333,7 +350,7 @@
     var dx = event.clientX - drag.x, dy = event.clientY - drag.y;
     if (!drag.moved && Math.abs(dx) + Math.abs(dy) < 5) return;
     if (!drag.moved) { drag.moved = true; svg.setPointerCapture(event.pointerId); }
-    var perPixel = drag.view[2] / Math.max(svg.clientWidth, 1);
+    var perPixel = drag.view[2] / Math.max(mapWidth(), 1);
     setView([drag.view[0] - dx * perPixel, drag.view[1] - dy * perPixel, drag.view[2], drag.view[3]]);
   });
   svg.addEventListener("pointerup", function (event) {
@@ -365,9 +382,9 @@
     slugs.forEach(function (slug) {
       var area = areas[slug];
       if (!area) return;
-      var box = area.path.getBBox();
-      x0 = Math.min(x0, box.x); y0 = Math.min(y0, box.y);
-      x1 = Math.max(x1, box.x + box.width); y1 = Math.max(y1, box.y + box.height);
+      var box = area.box;
+      x0 = Math.min(x0, box[0]); y0 = Math.min(y0, box[1]);
+      x1 = Math.max(x1, box[0] + box[2]); y1 = Math.max(y1, box[1] + box[3]);
     });
     if (!isFinite(x0)) return;
     var pad = Math.max(x1 - x0, y1 - y0) * 0.05;
@@ -410,7 +427,7 @@
     }
   });
 
-  window.addEventListener("resize", function () { if (view) setView(view); });
+  window.addEventListener("resize", function () { width = 0; if (view) setView(view); });
 
   // "Use my location": asked only on a click; the server finds the area.
   function setUpLocate() {

@@ -37,8 +37,9 @@ def test_says_what_is_wrong_and_when_it_will_be_fixed_in_the_areas_time():
     same_day_morning = eta.replace(hour=9)
     with translation.override("en"):
         text = announcements.announce(area, incidents, now=same_day_morning).text()
-    assert (
-        text == "There is a fiber internet outage in Budapest District 5. We expect service to be restored by 4:30 PM."
+    assert text == (
+        "There is a fiber internet outage in Budapest District 5. We expect service to be restored by 4:30 PM."
+        " Latest update: We are looking into it."
     )
 
 
@@ -48,7 +49,7 @@ def test_a_later_day_is_named():
     area, incidents = fiber_outage_in_district_5(eta)
     with translation.override("en"):
         text = announcements.announce(area, incidents, now=eta - timedelta(days=1)).text()
-    assert text.endswith("restored by 4:30 PM tomorrow.")
+    assert "restored by 4:30 PM tomorrow." in text
 
 
 def test_area_announcement_txt_and_ssml_say_the_same(client):
@@ -60,7 +61,7 @@ def test_area_announcement_txt_and_ssml_say_the_same(client):
     assert body.startswith(
         "There is a fiber internet outage in Budapest District 5. We expect service to be restored by "
     )
-    assert re.search(r"by \d{1,2}:\d{2} (AM|PM)( tomorrow)?\.$", body.strip())
+    assert re.search(r"by \d{1,2}:\d{2} (AM|PM)( tomorrow)?\. Latest update: ", body.strip())
     ssml = client.get("/areas/budapest-district-5/announcement.ssml")
     assert ssml["Content-Type"].startswith("application/ssml+xml")
     root = ET.fromstring(ssml.content)
@@ -80,7 +81,9 @@ def test_unknown_eta_is_said_plainly(client):
     area = factories.area("Vác", slug="vac")
     factories.incident(area, eta_in=None, impact=Impact.MINOR)
     body = client.get("/areas/vac/announcement.txt").content.decode()
-    assert body.strip() == "There is a service disruption in Vác. We do not yet know when service will be restored."
+    assert body.strip().startswith(
+        "There is a service disruption in Vác. We do not yet know when service will be restored."
+    )
 
 
 def test_operator_text_is_escaped_in_ssml(client):
@@ -109,3 +112,27 @@ def test_language_is_chosen_with_lang_and_bad_values_are_a_400(client):
     bad = client.get("/areas/szentendre/announcement.txt?lang=xx")
     assert bad.status_code == 400 and bad.json()["error"]["parameters"] == ["lang"]
     assert client.get("/areas/nowhere/announcement.txt").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("lang", "message", "title"),
+    [("hu", "A szerelők a helyszínen vannak.", "Optikai internet"), ("he", "הצוות נמצא במקום.", "אינטרנט סיבים")],
+)
+def test_the_operators_message_is_read_in_the_callers_language(client, lang, message, title):
+    area = factories.area("Budapest District 5", slug="d5", name_translations={"hu": "V. kerület", "he": "רובע V"})
+    fiber = factories.service("Fiber internet", slug="fiber")
+    fiber.name_translations = {"hu": "Optikai internet", "he": "אינטרנט סיבים"}
+    fiber.save()
+    incident = factories.incident(area, services=[fiber])
+    services.post_update(
+        incident,
+        status="identified",
+        message="The crew is on site.",
+        message_translations={"hu": "A szerelők a helyszínen vannak.", "he": "הצוות נמצא במקום."},
+    )
+    body = client.get("/areas/d5/announcement.txt", {"lang": lang}).content.decode()
+    assert message in body and "The crew is on site." not in body
+    assert {"hu": "V. kerület", "he": "רובע V"}[lang] in body
+    assert title.lower()[:5] in body.lower()
+    ssml = client.get("/areas/d5/announcement.ssml", {"lang": lang})
+    assert message in "".join(ET.fromstring(ssml.content).itertext())

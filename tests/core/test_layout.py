@@ -49,5 +49,6 @@ def test_every_periodic_job_is_listed_once_in_jobs():
         "announce_lapsed_promises",
         "refresh_report_notices",
         "prune_reports",
+        "prune_conversations",
         "sweep",
     } <= set(names)

@@ -162,6 +162,10 @@ MODEL_RULES = {
     "outages.teamcontact": None,
     "outages.waitcreditpolicy": None,
     "outages.waitcredit": None,
+    # Conversations: the channel accounts, the conversation log and its counters (Django's permissions).
+    "outages.chatchannelconfig": None,
+    "outages.conversation": None,
+    "outages.chatcounter": None,
 }
 # Pages whose permission is another model's: the updates-due list is the incidents'.
 PERMISSION_OF = {"outages.updatedue": "incident"}
@@ -258,6 +262,14 @@ API_ROUTES = {
     "maintenance.ics": "/maintenance.ics",
     "areas/<slug:slug>/maintenance.ics": "/areas/{slug}/maintenance.ics",
 }
+# Provider webhooks: only a provider's signature counts; a session or a token never does.
+PROVIDER_ROUTES = {
+    "webhooks/sms/",
+    "webhooks/telegram/",
+    "webhooks/whatsapp/",
+    "webhooks/viber/",
+    "webhooks/messenger/",
+}
 TOKEN_ROUTES = {"api/manage/incidents/", "api/manage/incidents/<int:pk>/updates/", "api/manage/alertmanager/"}
 I18N_ROUTES = {"i18n/setlang/", "language/"}
 
@@ -280,6 +292,8 @@ ACTIONS = {
     "outages.service": {"delete_selected"},
     "outages.team": {"delete_selected"},
     "outages.updatetemplate": {"delete_selected"},
+    "outages.chatchannelconfig": {"delete_selected"},
+    "outages.conversation": {"delete_selected"},
 }
 
 
@@ -302,6 +316,7 @@ WINGS = {
     "live (polling snapshots)": lambda: set(LIVE_ROUTES),
     "api (JSON, feeds, voice, health)": lambda: set(API_ROUTES),
     "api (token: manage, Alertmanager)": lambda: set(TOKEN_ROUTES),
+    "api (provider-signed: SMS and chat)": lambda: set(PROVIDER_ROUTES),
     "i18n": lambda: set(I18N_ROUTES),
 }
 
@@ -346,6 +361,17 @@ def test_public_routes_answer_every_actor_alike(world, route):
         answers = {actor: client_for(world, actor).get(url).status_code for actor in ACTORS}
         assert len(set(answers.values())) == 1, (url, answers)
         assert next(iter(answers.values())) < 500, (url, answers)
+
+
+@pytest.mark.parametrize("route", sorted(PROVIDER_ROUTES))
+def test_provider_webhooks_refuse_everyone_without_the_providers_signature(world, route, settings):
+    settings.TWILIO_AUTH_TOKEN = settings.TELEGRAM_SECRET_TOKEN = "secret"
+    settings.WHATSAPP_APP_SECRET = settings.WHATSAPP_VERIFY_TOKEN = "secret"
+    settings.VIBER_AUTH_TOKEN = settings.MESSENGER_APP_SECRET = settings.MESSENGER_VERIFY_TOKEN = "secret"
+    for actor in ACTORS:
+        client = client_for(world, actor)
+        assert client.post("/" + route, {"From": "+3611", "Body": "1051"}).status_code == 403, actor
+        assert client.get("/" + route).status_code in (403, 405), actor
 
 
 # Token API: the token's user, on that user's team ----------------------------------

@@ -21,6 +21,7 @@ from outages.models import (
     Incident,
     IncidentArea,
     IncidentStatus,
+    IncidentUpdate,
     Kind,
     Region,
     Service,
@@ -335,6 +336,146 @@ HISTORY = [
 ]
 
 
+# The demo's words in Hungarian and Hebrew, keyed by the English text: one pass
+# at the end (_translate) gives every translated field and update message its
+# languages, so the hu and he demo pages show no English data word.
+DEMO_TRANSLATIONS = {
+    # Regions, services, credits, teams
+    "Budapest": ("Budapest", "בודפשט"),
+    "Pest County": ("Pest vármegye", "מחוז פשט"),
+    "Hajdú-Bihar": ("Hajdú-Bihar", "האידו-ביהר"),
+    "Fiber internet": ("Optikai internet", "אינטרנט סיבים"),
+    "Mobile": ("Mobil", "סלולר"),
+    "Landline": ("Vezetékes telefon", "טלפון קווי"),
+    "TV": ("TV", "טלוויזיה"),
+    "one day's service charge": ("egynapi szolgáltatási díjat", "דמי שירות של יום אחד"),
+    "one day's line rental": ("egynapi vonalbérleti díjat", "דמי שכירות קו של יום אחד"),
+    "one day's TV subscription": ("egynapi TV-előfizetési díjat", "דמי מנוי טלוויזיה של יום אחד"),
+    "Budapest Network Team": ("Budapesti hálózati csapat", "צוות הרשת של בודפשט"),
+    "Regional Service Team (East)": ("Regionális szervizcsapat (Kelet)", "צוות השירות האזורי (מזרח)"),
+    # Towns (Hungarian names stay; Hebrew spells them out)
+    "Szentendre": ("Szentendre", "סנטנדרה"),
+    "Gödöllő": ("Gödöllő", "גדלה"),
+    "Vác": ("Vác", "ואץ"),
+    "Érd": ("Érd", "ארד"),
+    "Budaörs": ("Budaörs", "בודאורש"),
+    "Dunakeszi": ("Dunakeszi", "דונקסי"),
+    "Szigetszentmiklós": ("Szigetszentmiklós", "סיגטסנטמיקלוש"),
+    "Debrecen": ("Debrecen", "דברצן"),
+    # Active incidents
+    "Fiber internet outage after a cable cut": (
+        "Optikai internet kimaradás kábelszakadás miatt",
+        "הפסקת אינטרנט סיבים בעקבות חיתוך כבל",
+    ),
+    "Cable cut by road works on Andrássy út": (
+        "Útépítés vágta el a kábelt az Andrássy úton",
+        "כבל נחתך בעבודות כביש ברחוב אנדראשי",
+    ),
+    "We know that fiber internet and TV are down in Districts V and VI and are looking into it.": (
+        "Tudjuk, hogy az V. és VI. kerületben nem működik az optikai internet és a TV, vizsgáljuk a hibát.",
+        "ידוע לנו שאינטרנט הסיבים והטלוויזיה אינם פועלים ברובעים V ו-VI, ואנו בודקים זאת.",
+    ),
+    "A cable was cut during road works. A repair crew is on its way.": (
+        "Útépítés közben elvágtak egy kábelt. A javítócsapat úton van.",
+        "כבל נחתך במהלך עבודות כביש. צוות תיקון בדרך.",
+    ),
+    "The crew is splicing the cable; the repair takes longer than planned.": (
+        "A csapat toldja a kábelt; a javítás a tervezettnél tovább tart.",
+        "הצוות מחבר את הכבל; התיקון נמשך יותר מהמתוכנן.",
+    ),
+    "Slow mobile data around Debrecen": ("Lassú mobilinternet Debrecen környékén", "גלישה סלולרית איטית באזור דברצן"),
+    "Some customers see slow mobile data. Calls and SMS work normally.": (
+        "Egyes ügyfeleknél lassú a mobilinternet. A hívások és az SMS rendben működnek.",
+        "חלק מהלקוחות חווים גלישה סלולרית איטית. שיחות ו-SMS פועלים כרגיל.",
+    ),
+    "Storm damage: landline and internet in Szentendre": (
+        "Viharkár: vezetékes telefon és internet Szentendrén",
+        "נזקי סערה: טלפון קווי ואינטרנט בסנטנדרה",
+    ),
+    "The storm damaged overhead lines north of the town.": (
+        "A vihar megrongálta a légvezetékeket a várostól északra.",
+        "הסערה פגעה בקווים העיליים מצפון לעיר.",
+    ),
+    "Service is back for most customers; we are watching the repaired lines.": (
+        "A legtöbb ügyfélnél helyreállt a szolgáltatás; figyeljük a javított vezetékeket.",
+        "השירות חזר לרוב הלקוחות; אנו עוקבים אחר הקווים שתוקנו.",
+    ),
+    # Planned maintenance
+    "Network upgrade in District XIII": ("Hálózatfejlesztés a XIII. kerületben", "שדרוג רשת ברובע XIII"),
+    "Exchange maintenance in Gödöllő": ("Központkarbantartás Gödöllőn", "תחזוקת מרכזייה בגדלה"),
+    "Mobile mast replacement in Debrecen": ("Mobiltorony cseréje Debrecenben", "החלפת תורן סלולרי בדברצן"),
+    "We are upgrading the fiber network. Internet and TV may drop for up to 30 minutes during the window.": (
+        "Fejlesztjük az optikai hálózatot. Az internet és a TV legfeljebb 30 percre kieshet.",
+        "אנו משדרגים את רשת הסיבים. האינטרנט והטלוויזיה עלולים להתנתק עד 30 דקות במהלך החלון.",
+    ),
+    "Planned work at the Gödöllő exchange; landline calls may be interrupted briefly.": (
+        "Tervezett munka a gödöllői központban; a vezetékes hívások rövid időre megszakadhatnak.",
+        "עבודה מתוכננת במרכזיית גדלה; שיחות בטלפון הקווי עלולות להיקטע לזמן קצר.",
+    ),
+    "A mast is being replaced; mobile coverage in the city centre may be weaker.": (
+        "Tornyot cserélünk; a belvárosban gyengébb lehet a mobillefedettség.",
+        "מוחלף תורן; הקליטה הסלולרית במרכז העיר עלולה להיות חלשה יותר.",
+    ),
+    # Update templates
+    "We know about a problem in {area} and are looking into it. Next update by {next_update}.": (
+        "Tudunk egy hibáról itt: {area}, és vizsgáljuk. Következő tájékoztatás legkésőbb: {next_update}.",
+        "ידוע לנו על תקלה ב{area} ואנו בודקים אותה. העדכון הבא עד {next_update}.",
+    ),
+    "We found the cause. A repair crew is on its way to {area}; we expect service back by {eta}.": (
+        "Megtaláltuk az okot. A javítócsapat úton van ide: {area}; a szolgáltatás várhatóan {eta}-ig helyreáll.",
+        "מצאנו את הסיבה. צוות תיקון בדרך ל{area}; אנו צופים שהשירות יחזור עד {eta}.",
+    ),
+    "The crew is on site in {area}. Expected fix: {eta}.": (
+        "A csapat a helyszínen van: {area}. Várható javítás: {eta}.",
+        "הצוות נמצא במקום ב{area}. תיקון צפוי: {eta}.",
+    ),
+    "Service is coming back in {area}. We are watching it closely.": (
+        "A szolgáltatás helyreáll itt: {area}. Szorosan figyeljük.",
+        "השירות חוזר ב{area}. אנו עוקבים מקרוב.",
+    ),
+    "A fiber cable was cut in {area}. A crew has been assigned; expected fix {eta}.": (
+        "Elvágtak egy optikai kábelt itt: {area}. Csapatot rendeltünk ki; várható javítás: {eta}.",
+        "כבל סיבים נחתך ב{area}. צוות שובץ; תיקון צפוי {eta}.",
+    ),
+    # Past outages
+    "Mobile outage in District XI": ("Mobilkimaradás a XI. kerületben", "הפסקה סלולרית ברובע XI"),
+    "Fiber maintenance overran in Érd": ("Elhúzódott optikai karbantartás Érden", "תחזוקת סיבים בארד התארכה"),
+    "TV channels missing in Vác": ("Hiányzó TV-csatornák Vácon", "ערוצי טלוויזיה חסרים בואץ"),
+    "Internet outage in Districts I and II": (
+        "Internetkimaradás az I. és II. kerületben",
+        "הפסקת אינטרנט ברובעים I ו-II",
+    ),
+    "Fiber outage in District V": ("Optikai kimaradás az V. kerületben", "הפסקת סיבים ברובע V"),
+    "Mobile data slow in District VI": ("Lassú mobilinternet a VI. kerületben", "גלישה סלולרית איטית ברובע VI"),
+    "Night outage in District V": ("Éjszakai kimaradás az V. kerületben", "הפסקה לילית ברובע V"),
+    "Landline fault in Szentendre": ("Vezetékes hiba Szentendrén", "תקלה בטלפון הקווי בסנטנדרה"),
+    "TV outage in Gödöllő": ("TV-kimaradás Gödöllőn", "הפסקת טלוויזיה בגדלה"),
+    "Internet outage in Debrecen": ("Internetkimaradás Debrecenben", "הפסקת אינטרנט בדברצן"),
+    "Mobile outage in Vác": ("Mobilkimaradás Vácon", "הפסקה סלולרית בואץ"),
+    "Fiber outage in District V after road works": (
+        "Optikai kimaradás az V. kerületben útépítés után",
+        "הפסקת סיבים ברובע V אחרי עבודות כביש",
+    ),
+    "Slow internet in Érd": ("Lassú internet Érden", "אינטרנט איטי בארד"),
+    "Storm damage in Pest County": ("Viharkár Pest vármegyében", "נזקי סערה במחוז פשט"),
+    "TV channels missing in District VI": ("Hiányzó TV-csatornák a VI. kerületben", "ערוצי טלוויזיה חסרים ברובע VI"),
+    "Fiber outage in Budaörs": ("Optikai kimaradás Budaörsön", "הפסקת סיבים בבודאורש"),
+    "Service has been restored. Sorry for the trouble.": (
+        "A szolgáltatás helyreállt. Elnézést a kellemetlenségért.",
+        "השירות חזר. סליחה על אי הנוחות.",
+    ),
+    "We are investigating reports of a problem.": ("Vizsgáljuk a hibabejelentéseket.", "אנו בודקים דיווחים על תקלה."),
+    "We have found the cause and are working on a fix.": (
+        "Megtaláltuk az okot, és dolgozunk a javításon.",
+        "מצאנו את הסיבה ואנו עובדים על תיקון.",
+    ),
+}
+# Budapest's districts: "Budapest District V" is "Budapest V. kerület" and "בודפשט רובע V".
+DEMO_TRANSLATIONS.update(
+    {f"Budapest District {numeral}": (f"Budapest {numeral}. kerület", f"בודפשט רובע {numeral}") for numeral in ROMAN}
+)
+
+
 class Command(BaseCommand):
     help = "Load demo regions, areas, services and incidents (safe to run again)."
 
@@ -343,6 +484,7 @@ class Command(BaseCommand):
         self._areas()
         self._teams()
         created = self._incidents() + self._maintenance()
+        self._translate()
         self.stdout.write(f"Demo data ready: {ServiceArea.objects.count()} areas, {created} new incidents.")
         if settings.DEBUG:
             self._demo_login()
@@ -508,6 +650,27 @@ class Command(BaseCommand):
             )
             created += 1
         return created
+
+    @staticmethod
+    def _translate():
+        """Hungarian and Hebrew for every translated field and update message the
+        demo wrote (and that no operator has translated since)."""
+        for model in (Region, ServiceArea, Service, Team, CreditPolicy, UpdateTemplate, Incident):
+            for row in model.objects.all():
+                changed = []
+                for field in model.translated_fields:
+                    words = DEMO_TRANSLATIONS.get(getattr(row, field))
+                    slots = getattr(row, f"{field}_translations") or {}
+                    if words and not (set(slots) - {settings.LANGUAGE_CODE}):
+                        setattr(row, f"{field}_translations", {**slots, "hu": words[0], "he": words[1]})
+                        changed.append(field)
+                if changed:
+                    row.save(update_fields=changed)
+        for update in IncidentUpdate.objects.filter(message_translations={}):
+            words = DEMO_TRANSLATIONS.get(update.message)
+            if words:
+                update.message_translations = {"hu": words[0], "he": words[1]}
+                update.save(update_fields=["message_translations"])
 
     def _demo_login(self):
         user_model = get_user_model()

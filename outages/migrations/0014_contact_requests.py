@@ -10,7 +10,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("outages", "0011_alert_fingerprint_scope"),
+        ("outages", "0013_translated_data"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -63,6 +63,7 @@ class Migration(migrations.Migration):
                             ("sms", "SMS"),
                             ("webhook", "Webhook"),
                             ("push", "Browser notifications"),
+                            ("chat", "Chat or text conversation"),
                         ],
                         default="sms",
                         max_length=10,

@@ -1,0 +1,375 @@
+"""The providers' webhooks against a local fake of each provider's API (tests.receivers.HTTPReceiver
+records what we sent and answers what a test tells it to: 200, 429, 5xx, 400)."""
+
+import json
+import urllib.parse
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone, translation
+
+from outages import services
+from outages.models import (
+    Channel,
+    ChatCounter,
+    Conversation,
+    ConversationMessage,
+    Delivery,
+    ProblemReport,
+    Subscriber,
+)
+from outages.notify.chat import sms, viber, whatsapp
+from outages.queries import announcements, current
+from outages.services import subscriptions
+from tests import factories
+from tests.receivers import HTTPReceiver, SMTPSink, run_worker, text_part, time_passes
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SMS_URL = "http://testserver/webhooks/sms/"
+
+
+@pytest.fixture
+def provider(settings):
+    """One fake API for every provider: each has its own base URL setting."""
+    server = HTTPReceiver()
+    server.status = 200
+    settings.TWILIO_API_BASE = server.url + "/twilio"
+    settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, settings.TWILIO_NUMBER = "AC1", "twilio-token", "+3612"
+    settings.TELEGRAM_API_BASE = server.url + "/telegram"
+    settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_SECRET_TOKEN = "123:abc", "tg-secret"
+    settings.WHATSAPP_API_BASE = server.url + "/whatsapp"
+    settings.WHATSAPP_TOKEN, settings.WHATSAPP_APP_SECRET = "wa-token", "wa-secret"
+    settings.WHATSAPP_VERIFY_TOKEN, settings.WHATSAPP_PHONE_NUMBER_ID = "wa-verify", "555"
+    settings.VIBER_API_BASE, settings.VIBER_AUTH_TOKEN = server.url + "/viber", "viber-token"
+    settings.MESSENGER_API_BASE, settings.MESSENGER_PAGE_TOKEN = server.url + "/messenger", "page-token"
+    settings.MESSENGER_APP_SECRET, settings.MESSENGER_VERIFY_TOKEN = "fb-secret", "fb-verify"
+    settings.NOTIFY_RETRY_BASE_SECONDS = 1
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def district():
+    fiber = factories.service("Fiber internet", slug="fiber")
+    area = factories.area("Budapest District 5", slug="budapest-district-5", postcodes="1051")
+    quiet = factories.area("Érd", slug="erd", postcodes="2030")
+    incident = factories.incident(area, services=[fiber], eta_in=None)
+    services.post_update(incident, status="identified", eta=timezone.now() + timedelta(hours=3))
+    run_worker()  # the opening's notices go out before anyone follows
+    return {"area": area, "quiet": quiet, "incident": incident}
+
+
+def sentence(area, language="en"):
+    with translation.override(language):
+        return announcements.announce(area, current.area_incidents_now([area.pk]).get(area.pk, [])).text(written=True)
+
+
+def twilio_post(body, sender="+36301234567", sid="SM1", token="twilio-token"):
+    params = {"From": sender, "To": "+3612", "Body": body, "MessageSid": sid}
+    signature = sms.signature(token, SMS_URL, params)
+    return Client().post("/webhooks/sms/", params, headers={"X-Twilio-Signature": signature})
+
+
+def telegram_post(text, chat_id=42, update_id=1, secret="tg-secret", language="en"):
+    update = {
+        "update_id": update_id,
+        "message": {"message_id": 9, "chat": {"id": chat_id}, "from": {"language_code": language}, "text": text},
+    }
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+    return Client().post("/webhooks/telegram/", json.dumps(update), content_type="application/json", headers=headers)
+
+
+def whatsapp_post(text, sender="36301111111", message_id="wamid.1", secret="wa-secret"):
+    payload = {
+        "object": "whatsapp_business_account",
+        "entry": [{"changes": [{"value": {"messages": [{"from": sender, "id": message_id, "text": {"body": text}}]}}]}],
+    }
+    body = json.dumps(payload).encode()
+    headers = {"X-Hub-Signature-256": whatsapp.body_signature(secret, body)}
+    return Client().post("/webhooks/whatsapp/", body, content_type="application/json", headers=headers)
+
+
+def sent_texts(server, prefix):
+    texts = []
+    for request in server.requests:
+        if not request["path"].startswith(prefix):
+            continue
+        if prefix == "/twilio":
+            texts.append(urllib.parse.parse_qs(request["body"].decode())["Body"][0])
+        elif prefix == "/telegram":
+            texts.append(json.loads(request["body"])["text"])
+        else:
+            texts.append(json.loads(request["body"])["text"]["body"])
+    return texts
+
+
+# Signatures ---------------------------------------------------------------------------------------
+
+
+def test_a_bad_twilio_signature_is_a_403_that_leaves_only_a_counter(provider, district):
+    response = twilio_post("1051", token="wrong")
+    assert response.status_code == 403
+    assert not Conversation.objects.exists() and not ConversationMessage.objects.exists()
+    assert ChatCounter.objects.get(channel="sms", name="bad signature").count == 1
+    assert provider.requests == []
+
+
+def test_telegram_without_or_with_a_wrong_secret_token_is_refused(provider, district):
+    assert telegram_post("1051", secret="").status_code == 403
+    assert telegram_post("1051", secret="nope").status_code == 403
+    assert not ConversationMessage.objects.exists()
+    assert ChatCounter.objects.get(channel="telegram", name="bad signature").count == 2
+
+
+def test_whatsapp_bad_signature_and_the_verification_challenge(provider, district):
+    assert whatsapp_post("1051", secret="wrong").status_code == 403
+    ok = Client().get("/webhooks/whatsapp/?hub.mode=subscribe&hub.verify_token=wa-verify&hub.challenge=8675309")
+    assert ok.status_code == 200 and ok.content == b"8675309"
+    wrong = Client().get("/webhooks/whatsapp/?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1")
+    assert wrong.status_code == 403
+
+
+# Answers --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("language", "keyword"), [("en", "status"), ("hu", "állapot"), ("he", "מצב")])
+def test_sms_answers_inline_with_twiml_for_affected_and_unaffected_areas(provider, district, language, keyword):
+    response = twilio_post(f"{keyword} 1051", sid=f"A{language}")
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/xml")
+    body = response.content.decode()
+    assert body.startswith('<?xml version="1.0" encoding="UTF-8"?><Response><Message>')
+    assert sentence(district["area"], language) in body
+    quiet = twilio_post(f"{keyword} 2030", sid=f"B{language}").content.decode()
+    assert f"<Message>{sentence(district['quiet'], language)}</Message>" in quiet
+    assert provider.requests == []  # inline: no API call
+
+
+@pytest.mark.parametrize(("language", "keyword"), [("en", "status"), ("hu", "állapot"), ("he", "מצב")])
+def test_telegram_replies_through_send_message(provider, district, language, keyword):
+    assert telegram_post(f"{keyword} 1051", update_id=1).status_code == 200
+    assert telegram_post(f"{keyword} 2030", update_id=2).status_code == 200
+    assert [r["path"] for r in provider.requests] == ["/telegram/bot123:abc/sendMessage"] * 2
+    first, second = (json.loads(r["body"]) for r in provider.requests)
+    assert first["chat_id"] == "42" and first["text"].startswith(sentence(district["area"], language))
+    assert second["text"] == sentence(district["quiet"], language)
+
+
+def test_telegram_uses_the_platforms_language_without_a_keyword(provider, district):
+    telegram_post("1051", language="hu")
+    assert json.loads(provider.requests[0]["body"])["text"].startswith(sentence(district["area"], "hu"))
+
+
+@pytest.mark.parametrize(("language", "keyword"), [("en", "status"), ("hu", "állapot"), ("he", "מצב")])
+def test_whatsapp_replies_through_the_messages_endpoint(provider, district, language, keyword):
+    assert whatsapp_post(f"{keyword} 1051", message_id="m1").status_code == 200
+    request = provider.requests[0]
+    assert request["path"] == "/whatsapp/555/messages"
+    assert request["headers"]["Authorization"] == "Bearer wa-token"
+    body = json.loads(request["body"])
+    assert body["to"] == "36301111111" and body["messaging_product"] == "whatsapp"
+    assert body["text"]["body"].startswith(sentence(district["area"], language))
+
+
+def test_a_replayed_message_is_answered_once(provider, district):
+    telegram_post("1051", update_id=7)
+    telegram_post("1051", update_id=7)
+    assert len(provider.requests) == 1
+    assert ChatCounter.objects.get(channel="telegram", name="replays").count == 1
+    twiml = twilio_post("1051", sid="SMdup").content.decode()
+    again = twilio_post("1051", sid="SMdup").content.decode()
+    assert "<Message>" in twiml and "<Message>" not in again
+
+
+def test_bad_input_gets_a_reply_never_a_500(provider, district):
+    for index, text in enumerate(["", "🙂🙂🙂", "x" * 20000, "שלום hello Érd?", "\x00\x1f", "99999"]):
+        response = twilio_post(text, sid=f"bad{index}")
+        assert response.status_code == 200, text
+        assert "<Message>" in response.content.decode(), text
+    assert (
+        Client()
+        .post(
+            "/webhooks/telegram/",
+            "not json",
+            content_type="application/json",
+            headers={"X-Telegram-Bot-Api-Secret-Token": "tg-secret"},
+        )
+        .status_code
+        == 200
+    )
+
+
+def test_a_sender_over_the_rate_limit_gets_429_and_one_slow_down(provider, district, settings):
+    settings.CHAT_RATE_PER_MINUTE = 2
+    statuses = [twilio_post("1051", sid=f"r{n}").status_code for n in range(5)]
+    assert statuses[:2] == [200, 200] and statuses[2:] == [429, 429, 429]
+    slow = sent_texts(provider, "/twilio")
+    assert len(slow) == 1 and "quickly" in slow[0]
+
+
+def test_report_by_sms_is_counted_on_the_known_incident(provider, district):
+    body = twilio_post("OUT 1051").content.decode()
+    assert "We know about the problem in Budapest District 5." in body
+    assert ProblemReport.objects.get().incident == district["incident"]
+
+
+def test_stop_by_telegram_is_confirmed_once(provider, district):
+    telegram_post("FOLLOW 1051", update_id=1)
+    telegram_post("STOP", update_id=2)
+    telegram_post("STOP", update_id=3)
+    texts = sent_texts(provider, "/telegram")
+    assert len(texts) == 2 and "no more messages" in texts[1]
+    assert not Subscriber.objects.filter(channel=Channel.CHAT).exists()
+
+
+# Following through the delivery engine -------------------------------------------------------------------
+
+
+def test_follow_brings_updates_through_the_worker_then_one_fixed_message_then_nothing(provider, district):
+    telegram_post("1051", update_id=1)
+    telegram_post("FOLLOW", update_id=2)
+    provider.requests.clear()
+    incident = district["incident"]
+    # The provider is busy first: the engine retries.
+    provider.status = 503
+    services.post_update(incident, status="monitoring", eta=timezone.now() + timedelta(hours=1))
+    run_worker()
+    delivery = Delivery.objects.get(channel=Channel.CHAT)
+    assert delivery.status == Delivery.Status.PENDING and delivery.attempts == 1
+    provider.status = 200
+    time_passes()
+    run_worker()
+    texts = sent_texts(provider, "/telegram")
+    assert texts[-1].startswith("There is a fiber internet outage in Budapest District 5.")
+    assert Delivery.objects.get(channel=Channel.CHAT).status == Delivery.Status.SENT
+    services.resolve(incident, message="Fixed.")
+    run_worker()
+    texts = sent_texts(provider, "/telegram")
+    assert texts[-1].startswith("The outage in Budapest District 5 is resolved.")
+    assert not Subscriber.objects.filter(channel=Channel.CHAT).exists()
+    count = len(provider.requests)
+    factories.incident(district["area"], title="Another")
+    run_worker()
+    assert len(provider.requests) == count
+    log = list(Conversation.objects.get().messages.filter(direction="out").values_list("outcome", flat=True))
+    assert log.count("update sent") == 2 and "retrying" in log
+
+
+def test_an_invalid_recipient_fails_for_good(provider, district):
+    whatsapp_post("FOLLOW 1051")
+    provider.status = 400
+    services.post_update(district["incident"], status="monitoring")
+    run_worker()
+    assert Delivery.objects.get(channel=Channel.CHAT).status == Delivery.Status.FAILED
+
+
+def test_page_ivr_and_chat_say_the_same_sentence(provider, district):
+    ivr = Client().get("/areas/budapest-district-5/announcement.txt").content.decode().strip()
+    chat = twilio_post("1051").content.decode()
+    written = sentence(district["area"])
+    assert written in chat
+    # The voice line says the same sentences, the time for the ear instead of written.
+    first = written.split(". ")[0] + "."
+    assert ivr.startswith(first) and chat.count(first) == 1
+    page = Client().get("/areas/budapest-district-5/").content.decode()
+    eta = current.area_incidents_now([district["area"].pk])[district["area"].pk][0].eta
+    when = announcements._when(eta, district["area"].tzinfo, timezone.now())
+    assert when.written_clock() in page and when.written_clock() in chat
+
+
+def test_one_update_reaches_page_email_sms_and_chat_followers_with_the_same_sentence(
+    provider, district, settings, tmp_path
+):
+    sink = SMTPSink().start()
+    settings.MAILERS = sink.mailer_settings()
+    settings.SMS_BACKEND = "outages.notify.sms.ConsoleBackend"
+    settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
+    try:
+        area = district["area"]
+        for channel, address in [(Channel.EMAIL, "anna@example.com"), (Channel.SMS, "+36301234567")]:
+            outcome = subscriptions.subscribe(channel=channel, address=address, areas=[area], language="en")
+            subscriptions.confirm(outcome.subscriber)
+        telegram_post("FOLLOW 1051", update_id=1)
+        whatsapp_post("FOLLOW 1051")
+        run_worker()
+        provider.requests.clear()
+        (tmp_path / "sms.jsonl").write_text("")
+        services.post_update(district["incident"], status="monitoring", eta=timezone.now() + timedelta(hours=2))
+        run_worker()
+        said = sentence(area)  # what the area's sentence is now, as written
+        assert said.startswith("There is a fiber internet outage in Budapest District 5. We expect service")
+        [sms_record] = [json.loads(line) for line in (tmp_path / "sms.jsonl").read_text().splitlines()]
+        [telegram] = sent_texts(provider, "/telegram")
+        [whatsapp_text] = sent_texts(provider, "/whatsapp")
+        mail = [m for m in sink.messages if m["Message-ID"].startswith("<notice.")][-1]
+        for text in (sms_record["text"], telegram, whatsapp_text, " ".join(text_part(mail).split())):
+            assert said in text, text
+        page = Client().get("/areas/budapest-district-5/").content.decode()
+        eta = current.area_incidents_now([area.pk])[area.pk][0].eta
+        clock = announcements._when(eta, area.tzinfo, timezone.now()).written_clock()
+        assert clock in page and clock in telegram
+    finally:
+        sink.stop()
+
+
+# Viber and Messenger: the same pattern --------------------------------------------------------------
+
+
+def viber_post(text, sender="vb-user", token="vb1", secret="viber-token", language="hu"):
+    event = {
+        "event": "message",
+        "message_token": token,
+        "sender": {"id": sender, "language": language},
+        "message": {"type": "text", "text": text},
+    }
+    body = json.dumps(event).encode()
+    headers = {"X-Viber-Content-Signature": viber.body_signature(secret, body)}
+    return Client().post("/webhooks/viber/", body, content_type="application/json", headers=headers)
+
+
+def messenger_post(text, sender="psid-1", mid="mid.1", secret="fb-secret"):
+    payload = {
+        "object": "page",
+        "entry": [{"messaging": [{"sender": {"id": sender}, "message": {"mid": mid, "text": text}}]}],
+    }
+    body = json.dumps(payload).encode()
+    headers = {"X-Hub-Signature-256": whatsapp.body_signature(secret, body)}
+    return Client().post("/webhooks/messenger/", body, content_type="application/json", headers=headers)
+
+
+def test_viber_checks_its_signature_and_answers_in_the_senders_language(provider, district):
+    assert viber_post("1051", secret="wrong").status_code == 403
+    assert provider.requests == []
+    assert viber_post("1051").status_code == 200
+    [request] = provider.requests
+    assert request["path"] == "/viber/send_message" and request["headers"]["X-Viber-Auth-Token"] == "viber-token"
+    body = json.loads(request["body"])
+    assert body["receiver"] == "vb-user" and body["text"].startswith(sentence(district["area"], "hu"))
+
+
+def test_messenger_challenge_signature_and_reply(provider, district):
+    ok = Client().get("/webhooks/messenger/?hub.mode=subscribe&hub.verify_token=fb-verify&hub.challenge=42")
+    assert ok.status_code == 200 and ok.content == b"42"
+    assert Client().get("/webhooks/messenger/?hub.mode=subscribe&hub.verify_token=x&hub.challenge=1").status_code == 403
+    assert messenger_post("מצב 1051", secret="wrong").status_code == 403
+    assert messenger_post("מצב 1051").status_code == 200
+    [request] = provider.requests
+    assert request["path"] == "/messenger/me/messages?access_token=page-token"
+    body = json.loads(request["body"])
+    assert body["recipient"] == {"id": "psid-1"}
+    assert body["message"]["text"].startswith(sentence(district["area"], "he"))
+
+
+def test_viber_and_messenger_followers_get_the_update(provider, district):
+    viber_post("FOLLOW 1051", language="en")
+    messenger_post("FOLLOW 1051")
+    provider.requests.clear()
+    services.post_update(district["incident"], status="monitoring")
+    run_worker()
+    viber_texts = [json.loads(r["body"])["text"] for r in provider.requests if r["path"].startswith("/viber")]
+    messenger_texts = [
+        json.loads(r["body"])["message"]["text"] for r in provider.requests if r["path"].startswith("/messenger")
+    ]
+    assert len(viber_texts) == len(messenger_texts) == 1
+    assert viber_texts[0] == messenger_texts[0]
+    assert viber_texts[0].startswith("There is a fiber internet outage in Budapest District 5.")

@@ -1,0 +1,49 @@
+"""Hebrew plain text (SMS, e-mail text, the voice line's .txt) isolates each
+value, so numbers, times, names and links keep their own order."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone, translation
+
+from outages.notify import compose
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+FSI, PDI = "\u2068", "\u2069"
+
+
+def test_hebrew_sentence_and_sms_isolate_times_names_and_the_link():
+    area = factories.area("District 5", slug="d5", time_zone="Europe/Budapest")
+    incident = factories.incident(area, eta_in=timedelta(hours=3))
+    eta = timezone.now() + timedelta(hours=3)
+    with translation.override("he"):
+        sentence = compose.customer_sentence(incident, "identified", eta, "District 5", area.tzinfo)
+        assert f"{FSI}District 5{PDI}" in sentence
+        clock = compose.local_time_text(eta, area.tzinfo)
+        assert f"{FSI}{clock}{PDI}" in sentence
+        notice = compose.Message(
+            kind="incident.updated",
+            subject="s",
+            sentence=sentence,
+            status="identified",
+            status_label="",
+            area_status_label="",
+            title="",
+            message="",
+            eta=eta,
+            eta_text=clock,
+            url="https://status.example/incidents/1/",
+            area_names="District 5",
+        )
+        assert compose.sms_text(notice).endswith(f"{FSI}https://status.example/incidents/1/{PDI}")
+    with translation.override("hu"):
+        assert FSI not in compose.customer_sentence(incident, "identified", eta, "District 5", area.tzinfo)
+
+
+def test_hebrew_voice_text_isolates_and_english_does_not(client):
+    area = factories.area("District 5", slug="d5", time_zone="Europe/Budapest")
+    factories.incident(area, eta_in=timedelta(hours=3))
+    hebrew = client.get("/areas/d5/announcement.txt?lang=he").content.decode()
+    assert f"{FSI}District 5{PDI}" in hebrew
+    assert FSI not in client.get("/areas/d5/announcement.txt?lang=en").content.decode()

@@ -1,0 +1,81 @@
+"""?lang= on every public page: the page, its links, its alternates, its cache
+entry and its live socket all in that language."""
+
+import pytest
+from channels.db import database_sync_to_async as sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from outages import services
+from outages.models import IncidentStatus
+from statuspage.asgi import application
+from tests import factories
+
+
+def _district():
+    area = factories.area("District V", slug="district-5", name_translations={"hu": "V. kerület", "he": "רובע V"})
+    incident = factories.incident(area, title="Fiber outage", title_translations={"hu": "Optikai hiba", "he": "תקלה"})
+    return area, incident
+
+
+@pytest.mark.django_db
+@pytest.mark.page_cache
+def test_lang_in_the_link_wins_and_is_cached_apart_from_english(client):
+    _district()
+    english = client.get("/areas/district-5/", HTTP_ACCEPT_LANGUAGE="en")
+    assert '<html lang="en"' in english.text and "Fiber outage" in english.text
+    hungarian = client.get("/areas/district-5/?lang=hu", HTTP_ACCEPT_LANGUAGE="en")
+    assert '<html lang="hu"' in hungarian.text and hungarian["Content-Language"] == "hu"
+    assert "Optikai hiba" in hungarian.text and "V. kerület" in hungarian.text and "Fiber outage" not in hungarian.text
+    # Cached apart: English again is still English, Hungarian again still Hungarian.
+    assert "Fiber outage" in client.get("/areas/district-5/", HTTP_ACCEPT_LANGUAGE="en").text
+    assert "Optikai hiba" in client.get("/areas/district-5/?lang=hu", HTTP_ACCEPT_LANGUAGE="en").text
+    # The live socket is asked for in Hungarian.
+    assert 'ws-connect="/ws/areas/district-5/?lang=hu"' in hungarian.text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/", "/areas/district-5/", "/history/", "/search/?q=Budapest", "/map/", "/subscribe/"])
+def test_every_public_page_honours_lang_and_keeps_it_in_its_links(client, url):
+    _district()
+    sep = "&" if "?" in url else "?"
+    page = client.get(f"{url}{sep}lang=he", HTTP_ACCEPT_LANGUAGE="hu").text
+    assert '<html lang="he" dir="rtl">' in page
+    assert 'href="/history/?lang=he"' in page and 'href="/?lang=he"' in page
+    for code in ("en", "hu", "he"):
+        assert f'<link rel="alternate" hreflang="{code}" href="http' in page
+    assert 'hreflang="x-default"' in page
+    # The switcher comes back without the link's language, so the choice wins.
+    assert 'name="next" value="' in page and "lang=he" not in page.split('name="next" value="')[1].split('"')[0]
+
+
+@pytest.mark.django_db
+def test_an_unknown_lang_on_a_page_falls_back_to_the_browsers_language(client):
+    _district()
+    page = client.get("/areas/district-5/?lang=xx", HTTP_ACCEPT_LANGUAGE="hu")
+    assert page.status_code == 200 and '<html lang="hu"' in page.text
+
+
+@pytest.mark.django_db
+def test_feeds_and_api_honour_lang(client):
+    _district()
+    assert "Optikai hiba" in client.get("/history.atom?lang=hu").content.decode()
+    assert client.get("/api/areas/district-5/?lang=he").json()["name"] == "רובע V"
+    assert "Optikai hiba" in client.get("/api/v2/incidents.json?lang=hu").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_hungarian_socket_receives_hungarian_fragments():
+    area, incident = await sync_to_async(_district)()
+    communicator = WebsocketCommunicator(
+        application, "/ws/areas/district-5/?lang=hu", headers=[(b"origin", b"http://testserver")]
+    )
+    connected, _ = await communicator.connect()
+    assert connected
+    snapshot = await communicator.receive_from(timeout=5)
+    assert "Optikai hiba" in snapshot and "Fiber outage" not in snapshot
+    await sync_to_async(services.post_update)(
+        incident, status=IncidentStatus.IDENTIFIED, message="Crew on site", message_translations={"hu": "Úton"}
+    )
+    pushed = await communicator.receive_from(timeout=3)
+    assert "Úton" in pushed and "Optikai hiba" in pushed and "Crew on site" not in pushed
+    await communicator.disconnect()

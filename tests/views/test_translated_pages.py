@@ -1,0 +1,118 @@
+"""Operators' data in the customer's language on every page, at a constant query count."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from outages import services
+from outages.models import (
+    CreditPolicy,
+    Incident,
+    IncidentStatus,
+    IncidentUpdate,
+    Region,
+    Service,
+    ServiceArea,
+    Team,
+    TeamRegion,
+    UpdateTemplate,
+)
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _translated_incident():
+    region = factories.region("Budapest", name_translations={"hu": "Budapest", "he": "בודפשט"})
+    area = factories.area("District V", region_obj=region, name_translations={"hu": "V. kerület", "he": "רובע V"})
+    service = Service.objects.create(
+        name="Fiber internet", slug="fiber", name_translations={"hu": "Optikai internet", "he": "אינטרנט סיבים"}
+    )
+    team = Team.objects.create(
+        name="central", public_name="Central team", public_name_translations={"hu": "Központi csapat"}
+    )
+    TeamRegion.objects.create(team=team, region=region)
+    incident = factories.incident(
+        area,
+        title="Fiber outage",
+        cause="cable_cut",
+        cause_detail="Cable cut by road works",
+        title_translations={"hu": "Optikai hálózati hiba", "he": "תקלה ברשת הסיבים"},
+        cause_detail_translations={"hu": "Útépítés elvágta a kábelt"},
+    )
+    incident.services.set([service])
+    return area, incident
+
+
+def test_area_page_in_hungarian_shows_the_operators_hungarian_text(client):
+    area, incident = _translated_incident()
+    text = client.get(f"/areas/{area.slug}/", HTTP_ACCEPT_LANGUAGE="hu").text
+    for word in ("V. kerület", "Optikai hálózati hiba", "Útépítés elvágta a kábelt", "Központi csapat"):
+        assert word in text
+    for word in ("Fiber outage", "Cable cut by road works", "Central team"):
+        assert word not in text
+    incident_page = client.get(f"/incidents/{incident.pk}/", HTTP_ACCEPT_LANGUAGE="hu").text
+    assert "Optikai internet" in incident_page and "Fiber internet" not in incident_page
+
+
+def test_a_missing_translation_falls_back_to_the_default_language(client):
+    area, _incident = _translated_incident()
+    text = client.get(f"/areas/{area.slug}/", HTTP_ACCEPT_LANGUAGE="he").text
+    assert "תקלה ברשת הסיבים" in text
+    assert "Cable cut by road works" in text  # no Hebrew cause given
+    assert "Central team" in text
+
+
+def test_api_answers_in_the_language_asked_for(client):
+    area, incident = _translated_incident()
+    body = client.get(f"/api/areas/{area.slug}/", HTTP_ACCEPT_LANGUAGE="hu").json()
+    assert body["name"] == "V. kerület"
+    assert "Optikai hálózati hiba" in str(body)
+
+
+def _home_queries(client, count: int) -> int:
+    region = factories.region(name_translations={"hu": "Régió", "he": "אזור"})
+    for n in range(count):
+        area = factories.area(region_obj=region, name_translations={"hu": f"Terület {n}", "he": f"שטח {n}"})
+        if n % 10 == 0:
+            incident = factories.incident(area, title_translations={"hu": "Hiba", "he": "תקלה"})
+            services.post_update(incident, status=IncidentStatus.IDENTIFIED, message="More")
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/", HTTP_ACCEPT_LANGUAGE="hu")
+    assert response.status_code == 200 and "Terület 0" in response.text
+    return len(captured)
+
+
+def test_home_page_query_count_does_not_grow_with_translated_areas(client):
+    small = _home_queries(client, 10)
+    large = _home_queries(client, 300)
+    assert large == small
+
+
+def _english_leftovers(text: str, language: str) -> list[str]:
+    """English data words on a page in `language` where the data gives a translation."""
+    leftovers = []
+    for model in (Region, ServiceArea, Service, Team, CreditPolicy, UpdateTemplate, Incident):
+        for row in model.objects.all():
+            for field in model.translated_fields:
+                english, translated = getattr(row, field), getattr(row, f"{field}_translations").get(language)
+                if english and translated and english != translated and english not in translated:
+                    if f">{english}<" in text or f" {english}." in text or f"{english}</" in text:
+                        leftovers.append(english)
+    for update in IncidentUpdate.objects.exclude(message=""):
+        if update.message_translations.get(language) and update.message in text:
+            leftovers.append(update.message)
+    return leftovers
+
+
+@pytest.mark.parametrize("language", ["hu", "he"])
+def test_demo_pages_show_no_english_data_word_where_a_translation_is_given(client, language):
+    call_command("seed_demo", stdout=io.StringIO())
+    incident = Incident.objects.get(title="Fiber internet outage after a cable cut")
+    for url in ("/", "/areas/budapest-district-5/", f"/incidents/{incident.pk}/", "/history/"):
+        text = client.get(url, {"lang": language}, HTTP_ACCEPT_LANGUAGE=language).text
+        assert f'lang="{language}"' in text
+        assert _english_leftovers(text, language) == [], url
