@@ -24,7 +24,7 @@ from .live.publish import prune_outbox
 from .models import ACTIVE_STATUSES, Incident, Kind, MaintenanceStatus
 from .notify.engine import sweep
 from .queries.problem_reports import noticed_area_ids
-from .services import complete_maintenance, conversations, problem_reports, start_maintenance
+from .services import complete_maintenance, contact_requests, conversations, problem_reports, start_maintenance
 from .services.credits import push_credit_crossings
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,8 @@ JOBS: list[Job] = [
     announce_lapsed_promises,
     refresh_report_notices,
     problem_reports.prune_reports,
+    contact_requests.record_wait_credits,
+    contact_requests.delete_personal_data,
     conversations.prune_conversations,
     sweep,
 ]

@@ -1121,6 +1121,198 @@ class StormSettings(models.Model):
         return cls.objects.filter(pk=1).first() or cls(pk=1)
 
 
+# Contact the local team: callbacks and messages with a promised time -------
+
+
+class TeamContact(models.Model):
+    """How customers reach a team: its introduction, opening hours (read in the
+    zone of the area a customer books from) and how many callbacks it can make
+    in each staffed hour. Capacity and promises: outages.queries.callback_slots."""
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="contact", verbose_name=_("team"))
+    enabled = models.BooleanField(_("takes callbacks and messages"), default=True)
+    intro = models.TextField(_("introduction"), blank=True, max_length=600)
+    photo = models.FileField(_("photo"), upload_to="team-photos/", blank=True)
+    # {"0": ["08:00", "20:00"], ...}: Monday is "0"; a missing day is closed.
+    hours = models.JSONField(
+        _("opening hours"),
+        default=dict,
+        blank=True,
+        help_text=_('Per weekday (0 = Monday), local time: {"0": ["08:00", "20:00"]}. A missing day is closed.'),
+    )
+    holidays = models.TextField(_("holidays"), blank=True, help_text=_("Closed dates, one per line, as YYYY-MM-DD."))
+    callbacks_per_hour = models.PositiveIntegerField(
+        _("callbacks per staffed hour"), default=6, validators=[MinValueValidator(1)]
+    )
+
+    class Meta:
+        verbose_name = _("team contact settings")
+        verbose_name_plural = _("team contact settings")
+
+    def __str__(self) -> str:
+        return str(self.team)
+
+    def clean(self):
+        if not isinstance(self.hours, dict):
+            raise ValidationError({"hours": _("Opening hours must be an object keyed by weekday.")})
+        for day, span in self.hours.items():
+            ok = day in {str(n) for n in range(7)} and isinstance(span, list) and len(span) == 2
+            ok = ok and all(isinstance(v, str) and re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", v) for v in span)
+            if not ok or span[0] >= span[1]:
+                raise ValidationError({"hours": _("Each day needs an opening and a later closing time, HH:MM.")})
+        for line in self.holidays.split():
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", line):
+                raise ValidationError({"holidays": _("Write each date as YYYY-MM-DD.")})
+
+
+class ContactKind(models.TextChoices):
+    CALLBACK = "callback", _("Callback")
+    MESSAGE = "message", _("Message")
+
+
+class ContactState(models.TextChoices):
+    OPEN = "open", _("Waiting")
+    TAKEN = "taken", _("Being handled")
+    CALLED = "called", _("Called")
+    ANSWERED = "answered", _("Answered")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+OPEN_CONTACT_STATES = [ContactState.OPEN, ContactState.TAKEN]
+DONE_CONTACT_STATES = [ContactState.CALLED, ContactState.ANSWERED]
+
+
+class ContactOutcome(models.TextChoices):
+    RESOLVED = "resolved", _("Resolved")
+    NO_ANSWER = "no_answer", _("No answer, try again")
+    PASSED_ON = "passed_on", _("Passed on")
+
+
+class ContactRequest(models.Model):
+    """A customer's callback or message, with the time we promised to answer by.
+
+    A booking holds one seat of a team's hour (slot_start, seat); the unique
+    constraint is what makes two bookings at the same instant get different
+    seats. Phone, e-mail and texts are personal data, blanked some days after
+    the request closes (personal_data_deleted_at)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="contact_requests", verbose_name=_("team"))
+    kind = models.CharField(_("kind"), max_length=10, choices=ContactKind.choices)
+    area = models.ForeignKey(ServiceArea, on_delete=models.PROTECT, related_name="+", verbose_name=_("area"))
+    service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("service")
+    )
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("incident")
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    email = models.CharField(_("e-mail"), max_length=254, blank=True)
+    answer_channel = models.CharField(_("answer by"), max_length=10, choices=Channel.choices, default=Channel.SMS)
+    reason = models.TextField(_("reason"), max_length=1000, blank=True)
+    language = models.CharField(_("language"), max_length=10, default=settings.LANGUAGE_CODE)
+    asap = models.BooleanField(_("as soon as possible"), default=True)
+    slot_start = models.DateTimeField(_("slot"), null=True, blank=True)
+    seat = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    promised_at = models.DateTimeField(_("promised by"), db_index=True)
+    state = models.CharField(_("state"), max_length=10, choices=ContactState.choices, default=ContactState.OPEN)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("taken by"),
+    )
+    taken_at = models.DateTimeField(_("taken"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=ContactOutcome.choices, blank=True)
+    answer = models.TextField(_("answer"), max_length=2000, blank=True)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    link_key = models.CharField(max_length=16, default=_link_key, editable=False)
+    personal_data_deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    version = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["promised_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "slot_start", "seat"],
+                condition=models.Q(seat__isnull=False),
+                name="contact_seat_once",
+            ),
+        ]
+        verbose_name = _("contact request")
+        verbose_name_plural = _("contact requests")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_CONTACT_STATES
+
+    def lateness(self, now=None):
+        """How late the answer was (done) or is (still open); None while on time."""
+        end = self.done_at if self.done_at else (now or timezone.now())
+        if self.state == ContactState.CANCELLED or end <= self.promised_at:
+            return None
+        return end - self.promised_at
+
+
+class ContactRequestEvent(models.Model):
+    """The audit log of a contact request: every write, who made it, what changed."""
+
+    request = models.ForeignKey(ContactRequest, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("action"), max_length=20)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changes = models.JSONField(_("changes"), default=dict)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class WaitCreditPolicy(models.Model):
+    """A promise on our own promises: an answer later than the threshold earns this credit."""
+
+    threshold_minutes = models.PositiveIntegerField(
+        _("threshold (minutes late)"),
+        validators=[MinValueValidator(1)],
+        help_text=_("A callback or answer more than this many minutes after the promised time earns the credit."),
+    )
+    credit = models.CharField(
+        _("credit (customer wording)"),
+        max_length=200,
+        help_text=_("Completes “You'll receive ___”, e.g. “a $5 credit”."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["threshold_minutes", "id"]
+        verbose_name = _("wait credit policy")
+        verbose_name_plural = _("wait credit policies")
+
+    def __str__(self) -> str:
+        return f"> {self.threshold_minutes} min → {self.credit}"
+
+
+class WaitCredit(models.Model):
+    """A credit for one late answer, recorded once per request."""
+
+    request = models.OneToOneField(ContactRequest, on_delete=models.CASCADE, related_name="wait_credit")
+    policy = models.ForeignKey(WaitCreditPolicy, on_delete=models.PROTECT, related_name="credits")
+    minutes_late = models.PositiveIntegerField(_("minutes late"))
+    credit = models.CharField(_("credit"), max_length=200)
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        verbose_name = _("wait credit")
+        verbose_name_plural = _("wait credits")
+
+
 # Conversations: customers who ask by text message or chat ----------------------------------
 
 

@@ -10,7 +10,7 @@ from .api import statuspage as api
 from .api import summary as summary_api
 from .live import groups
 from .live import poll as live
-from .views import embed, history, map, public, push, report, subscribe
+from .views import contact, embed, history, map, public, push, report, subscribe
 from .views import summary as summary_views
 from .views.origin import same_origin_post
 
@@ -27,6 +27,8 @@ urlpatterns = [
     path("map/areas.geojson", map.areas_geojson, name="map-geojson"),
     path("map/locate/", map.locate, name="map-locate"),
     path("areas/<slug:slug>/report/", report.report, name="report"),
+    path("areas/<slug:slug>/contact/", contact.contact, name="contact"),
+    path("contact/requests/<str:token>/", contact.contact_request, name="contact-request"),
     path("areas/<slug:slug>/report/sent/", report.report_sent, name="report-sent"),
     # Plain GET on the websocket paths: the polling fallback.
     path(groups.STATUS_ROUTE, live.status_snapshot, name="status-snapshot"),

@@ -385,6 +385,12 @@ WEBPUSH_TTL = env_int("WEBPUSH_TTL", 12 * 3600)
 # subscribe requests per client IP.
 SUBSCRIBE_LIMIT_PER_ADDRESS = env_int("SUBSCRIBE_LIMIT_PER_ADDRESS", 3)
 SUBSCRIBE_LIMIT_PER_IP = env_int("SUBSCRIBE_LIMIT_PER_IP", 20)
+# Callbacks and messages to the local team: requests per hour per client IP and
+# per phone number or address; phone numbers and texts are blanked this many
+# days after a request closes.
+CONTACT_LIMIT_PER_IP = env_int("CONTACT_LIMIT_PER_IP", 10)
+CONTACT_LIMIT_PER_ADDRESS = env_int("CONTACT_LIMIT_PER_ADDRESS", 3)
+CONTACT_PERSONAL_DATA_DAYS = env_int("CONTACT_PERSONAL_DATA_DAYS", 30)
 
 # Automatic first estimates (outages/queries/estimates.py): resolved outages of
 # the last ESTIMATE_WINDOW_MONTHS, at least ESTIMATE_MIN_SAMPLES alike, and the

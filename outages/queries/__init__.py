@@ -5,6 +5,7 @@
 - ops_history: the console's history report per region, area, service, team
 - credits: when an outage earns a service credit, and its sentence
 - credit_export: the billing CSV
+- callback_slots: a local team's hours, capacity, promised times and promise record
 - problem_reports: customers' reports, counted (notice, unusual areas)
 - announcements: the customer sentence every channel says (page, IVR, messages)
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from ..models import Incident
+from ..models import Incident, WaitCredit
 from .credits import Credit, credits_for, with_credit_data
 
 # Billing export--------------------------------------------------------
@@ -32,6 +32,8 @@ CSV_COLUMNS = [
     "duration_seconds",
     "duration_minutes",
     "eligible_at",
+    # Added last, so the columns before it keep their places: "outage" or "wait" (a late callback or answer).
+    "kind",
 ]
 
 
@@ -101,9 +103,37 @@ def write_credits_csv(out, since: datetime, until: datetime, now: datetime | Non
                 seconds,
                 seconds // 60,
                 _utc(credit.crossed_at),
+                "outage",
             ]
         )
-    return len(rows)
+    waits = list(
+        WaitCredit.objects.filter(recorded_at__gte=since, recorded_at__lt=until)
+        .select_related("request__area", "request__service", "request__incident", "policy")
+        .order_by("recorded_at", "id")
+    )
+    for wait in waits:
+        request = wait.request
+        writer.writerow(
+            [
+                request.incident_id or "",
+                _csv_text(request.incident.title) if request.incident else "",
+                request.incident.kind if request.incident else "",
+                request.area.slug,
+                _csv_text(request.area.name),
+                request.service.slug if request.service else "",
+                _csv_text(request.service.name) if request.service else "",
+                wait.policy_id,
+                wait.policy.threshold_minutes,
+                _csv_text(wait.credit),
+                _utc(request.promised_at),
+                _utc(request.done_at),
+                wait.minutes_late * 60,
+                wait.minutes_late,
+                _utc(wait.recorded_at),
+                "wait",
+            ]
+        )
+    return len(rows) + len(waits)
 
 
 def _csv_text(value: str) -> str:

@@ -7,6 +7,7 @@ commit, so a rolled-back write tells nobody anything.
 - push_subscriptions: a browser's push subscription follows and unfollows areas
 - problem_reports: take a customer's report, open an incident from reports
 - credits: record an outage's credit thresholds as they pass
+- contact_requests: callbacks and messages to the local team, their promises and wait credits
 - area_import: areas and regions from GeoJSON or CSV
 - api_tokens: create, verify and revoke management API tokens
 - audit: the audit log rows every write leaves

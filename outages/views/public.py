@@ -7,7 +7,7 @@ from django_htmx.middleware import HtmxDetails
 
 from ..live import groups, pagecache
 from ..models import Incident, ServiceArea
-from ..queries import current, history
+from ..queries import callback_slots, current, history
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -30,6 +30,7 @@ def area_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         **current.area_snapshot(area),
         **history.area_page_context(area),
         "live_url": groups.live_url(groups.area_path(area.slug)),
+        "contact_panel": callback_slots.contact_panel(area),
     }
     return render(request, "outages/area.html", context)
 

@@ -159,6 +159,9 @@ MODEL_RULES = {
     # The live "updates due" page: its own views (below), filtered by the team.
     "outages.updatedue": None,
     "outages.stormsettings": None,
+    "outages.teamcontact": None,
+    "outages.waitcreditpolicy": None,
+    "outages.waitcredit": None,
     # Conversations: the channel accounts, the conversation log and its counters (Django's permissions).
     "outages.chatchannelconfig": None,
     "outages.conversation": None,
@@ -209,6 +212,8 @@ PUBLIC_ROUTES = {
     "map/locate/": "/map/locate/?lat=47.5&lon=19.05",
     "areas/<slug:slug>/report/": "/areas/{slug}/report/",
     "areas/<slug:slug>/report/sent/": "/areas/{slug}/report/sent/",
+    "areas/<slug:slug>/contact/": "/areas/{slug}/contact/",
+    "contact/requests/<str:token>/": "/contact/requests/bad/",
     "subscribe/": "/subscribe/",
     "subscribe/confirm/<str:token>/": "/subscribe/confirm/bad/",
     "subscribe/unsubscribe/<str:token>/": "/subscribe/unsubscribe/bad/",
@@ -274,6 +279,8 @@ ACTIONS = {
     "auth.user": {"delete_selected"},
     "outages.apitoken": {"delete_selected", "revoke_selected"},
     "outages.creditpolicy": {"delete_selected"},
+    "outages.teamcontact": {"delete_selected"},
+    "outages.waitcreditpolicy": {"delete_selected"},
     "outages.subscriber": {"delete_selected"},
     "outages.notificationevent": {"delete_selected"},
     "outages.delivery": {"delete_selected", "retry_now"},

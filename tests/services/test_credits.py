@@ -225,7 +225,7 @@ def test_credits_csv_lists_each_credit_once_with_documented_columns_in_utc():
         == ",".join(credit_export.CSV_COLUMNS)
         == (
             "incident_id,incident_title,incident_kind,area_slug,area_name,service_slug,service_name,policy_id,"
-            "threshold_minutes,credit,start,end,duration_seconds,duration_minutes,eligible_at"
+            "threshold_minutes,credit,start,end,duration_seconds,duration_minutes,eligible_at,kind"
         )
     )
     rows = list(csv.DictReader(io.StringIO(day.getvalue())))

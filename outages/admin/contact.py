@@ -1,0 +1,42 @@
+"""The local team's contact settings (hours, capacity, holidays, introduction
+and photo) and the wait credit policies. Team members' phone numbers and
+texts are not here: the request queue follows the team (outages.permissions)."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from ..models import TeamContact, WaitCredit, WaitCreditPolicy
+
+
+@admin.register(TeamContact)
+class TeamContactAdmin(admin.ModelAdmin):
+    list_display = ["team", "enabled", "callbacks_per_hour"]
+    list_select_related = ["team"]
+
+
+@admin.register(WaitCreditPolicy)
+class WaitCreditPolicyAdmin(admin.ModelAdmin):
+    list_display = ["threshold_minutes", "credit", "active"]
+
+
+@admin.register(WaitCredit)
+class WaitCreditAdmin(admin.ModelAdmin):
+    # Only what billing needs: the request's area, the lateness and the wording, never the customer's number.
+    list_display = ["recorded_at", "area", "minutes_late", "credit"]
+    fields = ["recorded_at", "minutes_late", "credit", "policy"]
+    readonly_fields = fields
+    list_select_related = ["request__area", "policy"]
+
+    @admin.display(description=_("area"))
+    def area(self, obj):
+        return obj.request.area
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Billing keeps every credit once recorded.
+        return False

@@ -1,0 +1,173 @@
+"""Contact the local team: the callback / message form of an area and the
+customer's own request page (signed link; it acts on POST only).
+
+No CSRF token (the form sits next to cached pages): a POST from another site
+is refused by its origin (views/origin.py). Abuse limits per client network
+and per phone number or address answer 429 with Retry-After. The booking and
+its promise are outages.services.contact_requests."""
+
+from __future__ import annotations
+
+import hmac
+import zoneinfo
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from .. import client_address
+from ..models import ContactKind, ContactRequest, Service, ServiceArea, WaitCredit
+from ..queries import callback_slots
+from ..services import contact_requests, limits
+from .origin import same_origin_post
+
+LINK_SALT = "outages.contact-request"
+WINDOW = 3600
+
+
+def request_token(request: ContactRequest) -> str:
+    return signing.dumps([request.pk, request.link_key], salt=LINK_SALT)
+
+
+def read_request_token(token: str) -> ContactRequest | None:
+    try:
+        pk, key = signing.loads(token, salt=LINK_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    found = ContactRequest.objects.select_related("area", "team", "service").filter(pk=pk).first()
+    if found is None or not hmac.compare_digest(str(found.link_key), str(key)):
+        return None
+    return found
+
+
+def _limited(request, message) -> HttpResponse:
+    response = render(request, "outages/contact_limited.html", {"text": message}, status=429)
+    response["Retry-After"] = str(WINDOW)
+    return response
+
+
+def _parse_slot(raw: str):
+    if not raw or raw == "asap":
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError({"slot": _("Choose one of the times offered.")}) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _context(area, panel, now, data=None, errors=None, kind=ContactKind.CALLBACK):
+    zone = zoneinfo.ZoneInfo(area.time_zone)
+    service = Service.objects.filter(slug=(data or {}).get("service", "")).first()
+    return {
+        "area": area,
+        "panel": panel,
+        "kind": (data or {}).get("kind", kind),
+        "services": Service.objects.all(),
+        "slots": callback_slots.offered_slots(panel["contact"], zone, now) if panel else [],
+        "incident": callback_slots.deflection(area, service),
+        "data": data or {},
+        "errors": errors or {},
+    }
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@same_origin_post
+def contact(request: HttpRequest, slug: str) -> HttpResponse:
+    area = get_object_or_404(ServiceArea.objects.select_related("region"), slug=slug)
+    now = timezone.now()
+    panel = callback_slots.contact_panel(area, now)
+    if request.method != "POST":
+        status = 200 if panel else 404
+        kind = ContactKind.MESSAGE if request.GET.get("kind") == ContactKind.MESSAGE else ContactKind.CALLBACK
+        return render(request, "outages/contact.html", _context(area, panel, now, kind=kind), status=status)
+    data = request.POST
+    if panel is None:
+        errors = {"area": _("This area has no local team taking requests.")}
+        return render(request, "outages/contact.html", _context(area, panel, now, data, errors), status=404)
+    network = client_address.network_of_request(request)
+    if limits.hit(f"contact:ip:{network}", WINDOW) > settings.CONTACT_LIMIT_PER_IP:
+        return _limited(request, _("Too many requests from your network. Please try again in an hour."))
+    try:
+        service = None
+        if data.get("service"):
+            service = Service.objects.filter(slug=data["service"]).first()
+            if service is None:
+                raise ValidationError({"service": _("Choose one of the services listed.")})
+        kind = data.get("kind", "")
+        fields = contact_requests.clean_request(
+            kind=kind,
+            phone=data.get("phone", ""),
+            email=data.get("email", ""),
+            answer_channel=data.get("answer_channel", "sms"),
+            reason=data.get("reason", ""),
+        )
+        address = fields["phone"] or fields["email"]
+        if limits.hit(f"contact:to:{address}", WINDOW) > settings.CONTACT_LIMIT_PER_ADDRESS:
+            return _limited(request, _("We already have several requests from this number or address today."))
+        booked = contact_requests.book(
+            area=area,
+            kind=kind,
+            service=service,
+            slot_start=_parse_slot(data.get("slot", "")),
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+            incident=callback_slots.deflection(area, service),
+            now=now,
+            phone=data.get("phone", ""),
+            email=data.get("email", ""),
+            answer_channel=fields["answer_channel"],
+            reason=data.get("reason", ""),
+        )
+    except ValidationError as error:
+        errors = {field: messages[0] for field, messages in error.message_dict.items()}
+        return render(request, "outages/contact.html", _context(area, panel, now, data, errors), status=400)
+    url = reverse("contact-request", args=[request_token(booked.request)])
+    return redirect(f"{url}?moved=1" if booked.moved else url)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@same_origin_post
+def contact_request(request: HttpRequest, token: str) -> HttpResponse:
+    found = read_request_token(token)
+    if found is None:
+        return render(request, "outages/contact_request.html", {"bad_link": True}, status=404)
+    now = timezone.now()
+    errors = {}
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "cancel":
+                found = contact_requests.cancel(found, now=now)
+            elif request.POST.get("action") == "reschedule":
+                slot = _parse_slot(request.POST.get("slot", ""))
+                if slot is None:
+                    raise ValidationError({"slot": _("Choose one of the times offered.")})
+                found = contact_requests.reschedule(found, slot, now=now).request
+            else:
+                raise ValidationError({"action": _("Choose what to do.")})
+            return redirect(reverse("contact-request", args=[token]))
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                errors = {field: messages[0] for field, messages in error.message_dict.items()}
+            else:
+                errors = {"action": error.messages[0]}
+    zone = zoneinfo.ZoneInfo(found.area.time_zone)
+    contact = callback_slots.contact_for(found.team)
+    late = found.lateness(now)
+    context = {
+        "req": found,
+        "token": token,
+        "moved": request.GET.get("moved") == "1",
+        "late_minutes": int(late.total_seconds() // 60) if late else None,
+        "credit": WaitCredit.objects.filter(request=found).first(),
+        "slots": callback_slots.offered_slots(contact, zone, now) if contact and found.is_open else [],
+        "errors": errors,
+        "tz": found.area.time_zone,
+    }
+    return render(request, "outages/contact_request.html", context, status=400 if errors else 200)
