@@ -4,33 +4,19 @@ the page token."""
 
 from __future__ import annotations
 
-import hmac
 import json
 import urllib.parse
 
 from django.http import HttpRequest
 
 from ...models import ChatChannel
-from .base import Inbound, Provider, post
+from .base import Inbound, post
 from .config import account
-from .whatsapp import body_signature
+from .whatsapp import MetaHubProvider
 
 
-class MessengerProvider(Provider):
+class MessengerProvider(MetaHubProvider):
     channel = ChatChannel.MESSENGER
-
-    def challenge(self, request: HttpRequest) -> str | None:
-        token = account(self.channel).verify_token
-        if not token or request.GET.get("hub.mode") != "subscribe":
-            return None
-        if not hmac.compare_digest(request.GET.get("hub.verify_token", ""), token):
-            return None
-        return request.GET.get("hub.challenge", "")[:200]
-
-    def verify(self, request: HttpRequest) -> bool:
-        secret = account(self.channel).secret
-        given = request.headers.get("X-Hub-Signature-256", "")
-        return bool(secret and given) and hmac.compare_digest(body_signature(secret, request.body), given)
 
     def parse(self, request: HttpRequest) -> list[Inbound]:
         try:

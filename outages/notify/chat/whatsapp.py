@@ -19,8 +19,9 @@ def body_signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-class WhatsAppProvider(Provider):
-    channel = ChatChannel.WHATSAPP
+class MetaHubProvider(Provider):
+    """Meta's webhook protocol, shared by WhatsApp and Messenger: the hub.challenge
+    subscription check and bodies signed with X-Hub-Signature-256."""
 
     def challenge(self, request: HttpRequest) -> str | None:
         """The subscription check: the challenge to echo, or None if the verify token is wrong."""
@@ -35,6 +36,10 @@ class WhatsAppProvider(Provider):
         secret = account(self.channel).secret
         given = request.headers.get("X-Hub-Signature-256", "")
         return bool(secret and given) and hmac.compare_digest(body_signature(secret, request.body), given)
+
+
+class WhatsAppProvider(MetaHubProvider):
+    channel = ChatChannel.WHATSAPP
 
     def parse(self, request: HttpRequest) -> list[Inbound]:
         try:
