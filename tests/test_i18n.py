@@ -251,23 +251,24 @@ async def _connect(path: str, *headers) -> tuple[WebsocketCommunicator, str]:
     communicator = WebsocketCommunicator(application, path, headers=[ORIGIN, *headers])
     connected, _ = await communicator.connect()
     assert connected
-    return communicator, await communicator.receive_from(timeout=5)
+    return communicator, await communicator.receive_from(timeout=10)
 
 
 @pytest.mark.django_db(transaction=True)
 async def test_a_live_push_is_rendered_once_per_language_and_each_client_gets_its_own():
     district = await sync_to_async(factories.area)("District 5", slug="district-5")
     incident = await sync_to_async(factories.incident)(district)
+    connections = {
+        "en": ("/ws/areas/district-5/",),
+        "hu": ("/ws/areas/district-5/?lang=hu",),
+        "he": ("/ws/areas/district-5/?lang=he",),
+        "he-by-cookie": ("/ws/areas/district-5/", (b"cookie", f"{settings.LANGUAGE_COOKIE_NAME}=he".encode())),
+        "hu-by-header": ("/ws/areas/district-5/", (b"accept-language", b"hu-HU,hu;q=0.9")),
+    }
+    clients = {}
     try:
-        clients = {
-            "en": await _connect("/ws/areas/district-5/"),
-            "hu": await _connect("/ws/areas/district-5/?lang=hu"),
-            "he": await _connect("/ws/areas/district-5/?lang=he"),
-            "he-by-cookie": await _connect(
-                "/ws/areas/district-5/", (b"cookie", f"{settings.LANGUAGE_COOKIE_NAME}=he".encode())
-            ),
-            "hu-by-header": await _connect("/ws/areas/district-5/", (b"accept-language", b"hu-HU,hu;q=0.9")),
-        }
+        for name, arguments in connections.items():
+            clients[name] = await _connect(*arguments)
         assert "Részleges üzemzavar" in clients["hu"][1] and "תקלה חלקית" in clients["he"][1]
         before = await sync_to_async(LiveChange.objects.count)()
         await sync_to_async(post_translated_update)(incident)
