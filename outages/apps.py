@@ -11,7 +11,12 @@ class OutagesConfig(AppConfig):
         # import, and the layers above the write side receive its events.
         from . import checks, events  # noqa: F401
         from .live.publish import publish_change
+        from .notify.chat.replies import enqueue_reply
         from .notify.confirm import enqueue_confirmation
         from .notify.engine import enqueue
 
-        events.connect(events.Receivers(publish=publish_change, deliver=enqueue, confirm=enqueue_confirmation))
+        events.connect(
+            events.Receivers(
+                publish=publish_change, deliver=enqueue, confirm=enqueue_confirmation, reply=enqueue_reply
+            )
+        )

@@ -6,9 +6,9 @@ update can never be forgotten; everything else waits for transaction.on_commit,
 so a rolled-back write announces nothing.
 
 The receivers belong to the layers above: outages.live renders and publishes
-the changed fragments, outages.notify delivers events and confirmation
-messages. OutagesConfig.ready() connects them, so the write side never
-imports the code that renders or sends.
+the changed fragments, outages.notify delivers events, confirmation messages
+and the chat replies sent from the worker. OutagesConfig.ready() connects
+them, so the write side never imports the code that renders or sends.
 
 Imports: models only.
 """
@@ -33,6 +33,8 @@ class Receivers:
     deliver: Callable[[int], object]
     # (subscriber id, already confirmed): send the opt-in or manage message.
     confirm: Callable[[int, bool], object]
+    # (conversation message id): send our words in it to the customer from the worker.
+    reply: Callable[[int], object]
 
 
 _receivers: Receivers | None = None
@@ -59,6 +61,10 @@ def _deliver(event_id: int) -> None:
 
 def _confirm(subscriber_id: int, already_confirmed: bool) -> None:
     receivers().confirm(subscriber_id, already_confirmed)
+
+
+def _reply(message_id: int) -> None:
+    receivers().reply(message_id)
 
 
 def incident_changed(incident, *, area_ids: set[int], update=None) -> None:
@@ -89,3 +95,8 @@ def public_data_changed(*, area_ids=()) -> None:
 def confirmation_requested(subscriber_id: int, *, already_confirmed: bool) -> None:
     """A subscription asked for its opt-in (or, already confirmed, its manage link)."""
     transaction.on_commit(partial(_confirm, subscriber_id, already_confirmed))
+
+
+def reply_queued(message_id: int) -> None:
+    """A conversation's answer that cannot ride in the webhook's response: the worker sends it."""
+    transaction.on_commit(partial(_reply, message_id))

@@ -1322,6 +1322,7 @@ class ChatChannel(models.TextChoices):
     WHATSAPP = "whatsapp", _("WhatsApp")
     VIBER = "viber", _("Viber")
     MESSENGER = "messenger", _("Messenger")
+    GATEWAY = "gateway", _("SMS gateway")
 
 
 class Conversation(models.Model):
@@ -1438,7 +1439,7 @@ class ChatChannelConfig(models.Model):
         _("webhook secret"),
         max_length=300,
         blank=True,
-        help_text=_("Telegram secret token, or the WhatsApp or Messenger app secret."),
+        help_text=_("Telegram secret token, the WhatsApp or Messenger app secret, or the SMS gateway's signing secret."),
     )
     verify_token = models.CharField(
         _("verify token"), max_length=300, blank=True, help_text=_("WhatsApp and Messenger only.")

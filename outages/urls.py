@@ -71,6 +71,7 @@ urlpatterns = [
     path("webhooks/whatsapp/", chat.whatsapp_webhook, name="chat-whatsapp"),
     path("webhooks/viber/", chat.viber_webhook, name="chat-viber"),
     path("webhooks/messenger/", chat.messenger_webhook, name="chat-messenger"),
+    path("webhooks/sms-gateway/", chat.gateway_webhook, name="chat-sms-gateway"),
     path("api/manage/alertmanager/", manage_api.alertmanager_webhook, name="api-manage-alertmanager"),
     # Any other /api/ path answers a JSON 404.
     re_path(r"^api/(?P<rest>[\s\S]*)\Z", api.not_found),

@@ -319,6 +319,9 @@ SMS_BACKEND = env_str("SMS_BACKEND", "outages.notify.sms.ConsoleBackend")
 SMS_FILE_PATH = env_str("SMS_FILE_PATH")
 SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL")
 SMS_GATEWAY_TOKEN = env_str("SMS_GATEWAY_TOKEN")
+# The gateway's inbound texts to /webhooks/sms-gateway/ are signed with this
+# (X-Gateway-Signature: sha256=<hex HMAC-SHA256 of the body>); unset: refused.
+SMS_GATEWAY_WEBHOOK_SECRET = env_str("SMS_GATEWAY_WEBHOOK_SECRET")
 SMS_SENDER = env_str("SMS_SENDER", SITE_NAME[:11])
 # Countries (ISO 3166 codes) whose phone numbers may subscribe to SMS.
 SMS_ALLOWED_REGIONS = [code.upper() for code in env_list("SMS_ALLOWED_REGIONS", "HU")]

@@ -8,6 +8,7 @@ import email
 import email.policy
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aiosmtpd.controller import Controller
@@ -63,17 +64,20 @@ def html_part(message) -> str:
 
 
 class HTTPReceiver:
-    """Records every POST; answers `status` (and `location` for redirects)."""
+    """Records every POST; answers `status` (and `location` for redirects), after `delay` seconds."""
 
     def __init__(self):
         self.requests: list[dict] = []
         self.status = 204
         self.location = ""
+        self.delay = 0.0
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 receiver.requests.append({"path": self.path, "headers": dict(self.headers.items()), "body": body})
                 self.send_response(receiver.status)
                 if receiver.location:

@@ -2,34 +2,26 @@
 
 The signature (or secret token) is checked before anything is parsed: a bad
 one is a 403 and leaves nothing but a counter. Each message is answered by
-outages.services.conversations; SMS replies ride in the webhook's answer
-(TwiML), the others go out at once through the provider's API (its base URL
-a setting). A sender over the rate limit gets 429 and one "slow down" message.
+outages.services.conversations within the provider's timeout: SMS (TwiML) and
+Telegram (a sendMessage in the response body) carry the reply in the
+webhook's answer; for WhatsApp, Viber, Messenger and the SMS gateway the
+webhook acknowledges at once and the worker sends the reply
+(outages.notify.chat.replies, retried on 429 and 5xx). A sender over the
+rate limit gets 429 and one "slow down" message, also from the worker.
 """
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..models import ChatChannel
-from ..notify.chat import PROVIDERS, Provider, config
-from ..notify.outcomes import PermanentFailure, TemporaryFailure
+from ..notify.chat import PROVIDERS, Inbound, Provider, config
 from ..services import conversations
 
 RETRY_AFTER_SECONDS = 60
-
-
-def _send(provider: Provider, conversation, sender: str, text: str, outcome: str) -> None:
-    try:
-        provider.send(sender, text)
-    except (PermanentFailure, TemporaryFailure) as error:
-        conversations.log_outbound(conversation, provider.channel, f"reply failed: {error}"[:40])
-    else:
-        if outcome:
-            conversations.log_outbound(conversation, provider.channel, outcome, text)
 
 
 def receive(request: HttpRequest, provider: Provider) -> HttpResponse:
@@ -38,7 +30,7 @@ def receive(request: HttpRequest, provider: Provider) -> HttpResponse:
     if not provider.verify(request):
         conversations.count(provider.channel, "bad signature")
         return HttpResponse("Invalid signature.", status=403, content_type="text/plain")
-    replies: list[str] = []
+    answers: list[tuple[Inbound, str]] = []
     limited = False
     for message in provider.parse(request):
         now = timezone.now()
@@ -47,10 +39,7 @@ def receive(request: HttpRequest, provider: Provider) -> HttpResponse:
             limited = True
             conversations.count(provider.channel, "rate limited")
             if slow_down:
-                intent = conversations.parse(message.text)
-                with translation.override(conversations.language_of(intent, message.text, message.language_hint, None)):
-                    text = conversations.check_rate_text()
-                _send(provider, None, message.sender, text, "slow down")
+                conversations.slow_down(provider.channel, message.sender, message.text, message.language_hint, now)
             continue
         answer = conversations.handle(
             channel=provider.channel,
@@ -59,18 +48,15 @@ def receive(request: HttpRequest, provider: Provider) -> HttpResponse:
             message_id=message.message_id,
             language_hint=message.language_hint,
             now=now,
+            send_later=not provider.inline,
         )
-        if not answer.reply:
-            continue
-        if provider.inline:
-            replies.append(answer.reply)
-        else:
-            _send(provider, answer.conversation, message.sender, answer.reply, "")
-    if limited and not replies:
+        if answer.reply and provider.inline:
+            answers.append((message, answer.reply))
+    if limited and not answers:
         response = HttpResponse("Too many messages from this sender.", status=429, content_type="text/plain")
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
-    return provider.respond(replies)
+    return provider.respond(answers if provider.inline else [])
 
 
 @csrf_exempt
@@ -111,3 +97,9 @@ def viber_webhook(request: HttpRequest) -> HttpResponse:
 def messenger_webhook(request: HttpRequest) -> HttpResponse:
     provider = PROVIDERS[ChatChannel.MESSENGER]
     return _challenged(request, provider) if request.method == "GET" else receive(request, provider)
+
+
+@csrf_exempt
+@require_POST
+def gateway_webhook(request: HttpRequest) -> HttpResponse:
+    return receive(request, PROVIDERS[ChatChannel.GATEWAY])

@@ -35,6 +35,7 @@ from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from .. import events
 from ..models import (
     Channel,
     ChatCounter,
@@ -178,6 +179,30 @@ def check_rate_text() -> str:
     return _("You are sending messages very quickly. Please wait a minute, then try again.")
 
 
+def slow_down(channel: str, sender: str, text: str, language_hint: str, now: datetime) -> None:
+    """The one "slow down" a sender over the limit gets, logged and sent from the worker
+    (the webhook answers 429 at once, so it cannot carry it)."""
+    sender = (sender or "")[:200]
+    conversation = Conversation.objects.filter(channel=channel, sender=sender).first()
+    language = language_of(parse(text), text, language_hint, conversation)
+    with translation.override(language):
+        reply = check_rate_text()
+    with transaction.atomic():
+        if conversation is None:
+            conversation, _created = Conversation.objects.get_or_create(
+                channel=channel, sender=sender, defaults={"language": language, "created_at": now, "last_seen_at": now}
+            )
+        row = ConversationMessage.objects.create(
+            conversation=conversation,
+            channel=channel,
+            direction=ConversationMessage.Direction.OUT,
+            outcome="slow down",
+            reply=reply,
+            created_at=now,
+        )
+        events.reply_queued(row.pk)
+
+
 # The answer -----------------------------------------------------------------------------------------
 
 
@@ -187,6 +212,7 @@ class Answer:
     outcome: str
     language: str
     conversation: Conversation | None = None
+    message_id: int | None = None  # the inbound row, which holds the reply
     replay: bool = False
     rate_limited: bool = False
     extra: dict = field(default_factory=dict)
@@ -361,9 +387,19 @@ def _act(conversation: Conversation, intent: Intent, now: datetime) -> tuple[str
 
 
 def handle(
-    *, channel: str, sender: str, text: str, message_id: str = "", language_hint: str = "", now: datetime | None = None
+    *,
+    channel: str,
+    sender: str,
+    text: str,
+    message_id: str = "",
+    language_hint: str = "",
+    now: datetime | None = None,
+    send_later: bool = False,
 ) -> Answer:
     """Answer one inbound message (verified by its channel already): the reply to send, in the customer's language.
+
+    send_later: the provider cannot carry the reply in the webhook's response,
+    so on commit the worker sends it (outages.notify.chat.replies).
 
     Three short transactions, not one long one (SQLite takes its write lock at
     BEGIN, so one long one would queue every other customer behind the area
@@ -402,10 +438,12 @@ def handle(
             inbound.outcome = outcome
             inbound.reply = reply
             inbound.save(update_fields=["conversation", "outcome", "reply"])
+            if send_later and reply:
+                events.reply_queued(inbound.pk)
     except Exception:
         ConversationMessage.objects.filter(pk=inbound.pk).delete()
         raise
-    return Answer(reply=reply, outcome=outcome, language=language, conversation=conversation)
+    return Answer(reply=reply, outcome=outcome, language=language, conversation=conversation, message_id=inbound.pk)
 
 
 def log_outbound(conversation: Conversation | None, channel: str, outcome: str, text: str = "") -> None:

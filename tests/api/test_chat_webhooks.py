@@ -1,5 +1,8 @@
 """The providers' webhooks against a local fake of each provider's API (tests.receivers.HTTPReceiver
-records what we sent and answers what a test tells it to: 200, 429, 5xx, 400)."""
+records what we sent and answers what a test tells it to: 200, 429, 5xx, 400).
+
+SMS (TwiML) and Telegram (sendMessage in the response body) answer inline; WhatsApp, Viber,
+Messenger and the SMS gateway acknowledge at once and the worker sends the reply."""
 
 import json
 import urllib.parse
@@ -97,6 +100,15 @@ def whatsapp_post(text, sender="36301111111", message_id="wamid.1", secret="wa-s
     return Client().post("/webhooks/whatsapp/", body, content_type="application/json", headers=headers)
 
 
+def telegram_reply(response):
+    """The answer Telegram carries out of our webhook response (a sendMessage call), or None."""
+    if not response["Content-Type"].startswith("application/json"):
+        return None
+    body = json.loads(response.content)
+    assert body["method"] == "sendMessage"
+    return body
+
+
 def sent_texts(server, prefix):
     texts = []
     for request in server.requests:
@@ -153,23 +165,28 @@ def test_sms_answers_inline_with_twiml_for_affected_and_unaffected_areas(provide
 
 
 @pytest.mark.parametrize(("language", "keyword"), [("en", "status"), ("hu", "állapot"), ("he", "מצב")])
-def test_telegram_replies_through_send_message(provider, district, language, keyword):
-    assert telegram_post(f"{keyword} 1051", update_id=1).status_code == 200
-    assert telegram_post(f"{keyword} 2030", update_id=2).status_code == 200
-    assert [r["path"] for r in provider.requests] == ["/telegram/bot123:abc/sendMessage"] * 2
-    first, second = (json.loads(r["body"]) for r in provider.requests)
+def test_telegram_answers_inline_with_send_message_in_the_response(provider, district, language, keyword):
+    affected, quiet = telegram_post(f"{keyword} 1051", update_id=1), telegram_post(f"{keyword} 2030", update_id=2)
+    assert affected.status_code == quiet.status_code == 200
+    first, second = telegram_reply(affected), telegram_reply(quiet)
     assert first["chat_id"] == "42" and first["text"].startswith(sentence(district["area"], language))
     assert second["text"] == sentence(district["quiet"], language)
+    assert provider.requests == []  # inline: no API call, nothing queued
+    run_worker()
+    assert provider.requests == []
 
 
 def test_telegram_uses_the_platforms_language_without_a_keyword(provider, district):
-    telegram_post("1051", language="hu")
-    assert json.loads(provider.requests[0]["body"])["text"].startswith(sentence(district["area"], "hu"))
+    reply = telegram_reply(telegram_post("1051", language="hu"))
+    assert reply["text"].startswith(sentence(district["area"], "hu"))
 
 
 @pytest.mark.parametrize(("language", "keyword"), [("en", "status"), ("hu", "állapot"), ("he", "מצב")])
 def test_whatsapp_replies_through_the_messages_endpoint(provider, district, language, keyword):
-    assert whatsapp_post(f"{keyword} 1051", message_id="m1").status_code == 200
+    response = whatsapp_post(f"{keyword} 1051", message_id="m1")
+    assert response.status_code == 200 and response.content == b"ok"
+    assert provider.requests == []  # acknowledged at once; the worker sends the reply
+    run_worker()
     request = provider.requests[0]
     assert request["path"] == "/whatsapp/555/messages"
     assert request["headers"]["Authorization"] == "Bearer wa-token"
@@ -179,10 +196,15 @@ def test_whatsapp_replies_through_the_messages_endpoint(provider, district, lang
 
 
 def test_a_replayed_message_is_answered_once(provider, district):
-    telegram_post("1051", update_id=7)
-    telegram_post("1051", update_id=7)
-    assert len(provider.requests) == 1
+    first, again = telegram_post("1051", update_id=7), telegram_post("1051", update_id=7)
+    assert telegram_reply(first) is not None and telegram_reply(again) is None and again.status_code == 200
     assert ChatCounter.objects.get(channel="telegram", name="replays").count == 1
+    whatsapp_post("1051", message_id="wamid.dup")
+    whatsapp_post("1051", message_id="wamid.dup")
+    run_worker()
+    whatsapp_post("1051", message_id="wamid.dup")  # a retry after the answer went out
+    run_worker()
+    assert len(sent_texts(provider, "/whatsapp")) == 1
     twiml = twilio_post("1051", sid="SMdup").content.decode()
     again = twilio_post("1051", sid="SMdup").content.decode()
     assert "<Message>" in twiml and "<Message>" not in again
@@ -210,6 +232,7 @@ def test_a_sender_over_the_rate_limit_gets_429_and_one_slow_down(provider, distr
     settings.CHAT_RATE_PER_MINUTE = 2
     statuses = [twilio_post("1051", sid=f"r{n}").status_code for n in range(5)]
     assert statuses[:2] == [200, 200] and statuses[2:] == [429, 429, 429]
+    run_worker()  # the 429 cannot carry it: the worker sends the one "slow down"
     slow = sent_texts(provider, "/twilio")
     assert len(slow) == 1 and "quickly" in slow[0]
 
@@ -221,11 +244,10 @@ def test_report_by_sms_is_counted_on_the_known_incident(provider, district):
 
 
 def test_stop_by_telegram_is_confirmed_once(provider, district):
-    telegram_post("FOLLOW 1051", update_id=1)
-    telegram_post("STOP", update_id=2)
-    telegram_post("STOP", update_id=3)
-    texts = sent_texts(provider, "/telegram")
-    assert len(texts) == 2 and "no more messages" in texts[1]
+    follow = telegram_reply(telegram_post("FOLLOW 1051", update_id=1))
+    stop = telegram_reply(telegram_post("STOP", update_id=2))
+    assert "You are following" in follow["text"] and "no more messages" in stop["text"]
+    assert telegram_reply(telegram_post("STOP", update_id=3)) is None
     assert not Subscriber.objects.filter(channel=Channel.CHAT).exists()
 
 
@@ -348,6 +370,7 @@ def test_viber_checks_its_signature_and_answers_in_the_senders_language(provider
     assert viber_post("1051", secret="wrong").status_code == 403
     assert provider.requests == []
     assert viber_post("1051").status_code == 200
+    run_worker()
     [request] = provider.requests
     assert request["path"] == "/viber/send_message" and request["headers"]["X-Viber-Auth-Token"] == "viber-token"
     body = json.loads(request["body"])
@@ -360,6 +383,7 @@ def test_messenger_challenge_signature_and_reply(provider, district):
     assert Client().get("/webhooks/messenger/?hub.mode=subscribe&hub.verify_token=x&hub.challenge=1").status_code == 403
     assert messenger_post("מצב 1051", secret="wrong").status_code == 403
     assert messenger_post("מצב 1051").status_code == 200
+    run_worker()
     [request] = provider.requests
     assert request["path"] == "/messenger/me/messages?access_token=page-token"
     body = json.loads(request["body"])
@@ -370,6 +394,7 @@ def test_messenger_challenge_signature_and_reply(provider, district):
 def test_viber_and_messenger_followers_get_the_update(provider, district):
     viber_post("FOLLOW 1051", language="en")
     messenger_post("FOLLOW 1051")
+    run_worker()
     provider.requests.clear()
     services.post_update(district["incident"], status="monitoring")
     run_worker()

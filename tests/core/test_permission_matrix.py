@@ -269,6 +269,7 @@ PROVIDER_ROUTES = {
     "webhooks/whatsapp/",
     "webhooks/viber/",
     "webhooks/messenger/",
+    "webhooks/sms-gateway/",
 }
 TOKEN_ROUTES = {"api/manage/incidents/", "api/manage/incidents/<int:pk>/updates/", "api/manage/alertmanager/"}
 I18N_ROUTES = {"i18n/setlang/", "language/"}
@@ -368,6 +369,7 @@ def test_provider_webhooks_refuse_everyone_without_the_providers_signature(world
     settings.TWILIO_AUTH_TOKEN = settings.TELEGRAM_SECRET_TOKEN = "secret"
     settings.WHATSAPP_APP_SECRET = settings.WHATSAPP_VERIFY_TOKEN = "secret"
     settings.VIBER_AUTH_TOKEN = settings.MESSENGER_APP_SECRET = settings.MESSENGER_VERIFY_TOKEN = "secret"
+    settings.SMS_GATEWAY_WEBHOOK_SECRET = "secret"
     for actor in ACTORS:
         client = client_for(world, actor)
         assert client.post("/" + route, {"From": "+3611", "Body": "1051"}).status_code == 403, actor

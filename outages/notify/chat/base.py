@@ -24,7 +24,8 @@ class Inbound:
 
 class Provider:
     channel = ""
-    inline = False  # respond() carries the replies (no API call needed)
+    # respond() carries the replies in the webhook's answer; else the worker sends them.
+    inline = False
 
     def verify(self, request: HttpRequest) -> bool:  # pragma: no cover - interface
         raise NotImplementedError
@@ -35,7 +36,8 @@ class Provider:
     def send(self, sender: str, text: str) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def respond(self, replies: list[str]) -> HttpResponse:
+    def respond(self, answers: list[tuple[Inbound, str]]) -> HttpResponse:
+        """The webhook's answer: (message, reply) pairs when inline, else none (a bare 200)."""
         return HttpResponse("ok", content_type="text/plain")
 
 

@@ -31,6 +31,8 @@ SETTINGS = {
         "verify_token": "WHATSAPP_VERIFY_TOKEN",
         "api_base": "WHATSAPP_API_BASE",
     },
+    # The generic SMS gateway sends through the SMS backend (SMS_GATEWAY_URL); only its signing secret is ours.
+    ChatChannel.GATEWAY: {"secret": "SMS_GATEWAY_WEBHOOK_SECRET"},
     ChatChannel.VIBER: {"account": "VIBER_SENDER_NAME", "token": "VIBER_AUTH_TOKEN", "api_base": "VIBER_API_BASE"},
     ChatChannel.MESSENGER: {
         "token": "MESSENGER_PAGE_TOKEN",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...models import ChatChannel
-from . import messenger, sms, telegram, viber, whatsapp
+from . import gateway, messenger, sms, telegram, viber, whatsapp
 from .base import Provider
 
 PROVIDERS: dict[str, Provider] = {
@@ -12,4 +12,5 @@ PROVIDERS: dict[str, Provider] = {
     ChatChannel.WHATSAPP: whatsapp.PROVIDER,
     ChatChannel.VIBER: viber.PROVIDER,
     ChatChannel.MESSENGER: messenger.PROVIDER,
+    ChatChannel.GATEWAY: gateway.PROVIDER,
 }

@@ -62,8 +62,8 @@ class TwilioProvider(Provider):
             headers={"Authorization": f"Basic {auth}"},
         )
 
-    def respond(self, replies: list[str]) -> HttpResponse:
-        return HttpResponse(twiml(replies), content_type="application/xml; charset=utf-8")
+    def respond(self, answers: list[tuple[Inbound, str]]) -> HttpResponse:
+        return HttpResponse(twiml([reply for _message, reply in answers]), content_type="application/xml; charset=utf-8")
 
 
 PROVIDER = TwilioProvider()

@@ -1,11 +1,14 @@
 """Telegram Bot API: the webhook carries X-Telegram-Bot-Api-Secret-Token (set
-with setWebhook's secret_token); replies and updates go out with sendMessage."""
+with setWebhook's secret_token). The answer rides in the webhook's response as
+a sendMessage call (the Bot API's "making requests when getting updates":
+a JSON body with "method"), so answering costs no request of ours; Telegram
+reports no result for it. A follow's updates go out with sendMessage."""
 
 from __future__ import annotations
 
 import json
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.crypto import constant_time_compare
 
 from ...models import ChatChannel
@@ -15,6 +18,7 @@ from .config import account
 
 class TelegramProvider(Provider):
     channel = ChatChannel.TELEGRAM
+    inline = True
 
     def verify(self, request: HttpRequest) -> bool:
         secret = account(self.channel).secret
@@ -42,6 +46,13 @@ class TelegramProvider(Provider):
                 language_hint=str(sender.get("language_code") or ""),
             )
         ]
+
+    def respond(self, answers: list[tuple[Inbound, str]]) -> HttpResponse:
+        # One update per webhook call, so at most one answer.
+        if not answers:
+            return HttpResponse("ok", content_type="text/plain")
+        message, reply = answers[0]
+        return JsonResponse({"method": "sendMessage", "chat_id": message.sender, "text": reply})
 
     def send(self, sender: str, text: str) -> None:
         config = account(self.channel)
