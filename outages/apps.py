@@ -16,7 +16,5 @@ class OutagesConfig(AppConfig):
         from .notify.engine import enqueue
 
         events.connect(
-            events.Receivers(
-                publish=publish_change, deliver=enqueue, confirm=enqueue_confirmation, reply=enqueue_reply
-            )
+            events.Receivers(publish=publish_change, deliver=enqueue, confirm=enqueue_confirmation, reply=enqueue_reply)
         )

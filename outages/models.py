@@ -1439,7 +1439,9 @@ class ChatChannelConfig(models.Model):
         _("webhook secret"),
         max_length=300,
         blank=True,
-        help_text=_("Telegram secret token, the WhatsApp or Messenger app secret, or the SMS gateway's signing secret."),
+        help_text=_(
+            "Telegram secret token, the WhatsApp or Messenger app secret, or the SMS gateway's signing secret."
+        ),
     )
     verify_token = models.CharField(
         _("verify token"), max_length=300, blank=True, help_text=_("WhatsApp and Messenger only.")

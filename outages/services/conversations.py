@@ -240,15 +240,22 @@ def help_text() -> str:
     ) % {"postcode": postcode, "name": name}
 
 
+# In a storm thousands ask about the same few postcodes: the areas a query finds are
+# kept this long (an area renamed or given new postcodes answers so within it).
+AREAS_SECONDS = 10
+
+
 def find_areas(query: str) -> list[ServiceArea]:
     """Areas for a postcode (exactly) or a name (as people type it), best first."""
     query = current.clean_query(query)
     if not query:
         return []
-    by_postcode = current.areas_for_postcode(query)
-    if by_postcode:
-        return by_postcode
-    return [row.area for row in current.search_areas(query)]
+    key = "chat:areas:" + salted_hmac("outages.conversations.areas", _fold(query)).hexdigest()
+    found = cache.get(key)
+    if found is None:
+        found = current.areas_for_postcode(query) or [row.area for row in current.search_areas(query)]
+        cache.set(key, found, AREAS_SECONDS)
+    return found
 
 
 def _list_text(areas: list[ServiceArea]) -> str:
@@ -386,6 +393,51 @@ def _act(conversation: Conversation, intent: Intent, now: datetime) -> tuple[str
     return _status_reply(conversation, area, now), "status"
 
 
+# What these intents write besides the log (a report, a follow, the end of one) must happen once:
+# their message id is claimed before acting. The others only read, so claiming and recording
+# go in one transaction after the answer, and a replay's insert fails there.
+WRITING_INTENTS = frozenset({"follow", "report", "stop"})
+CONVERSATION_STATE = ("language", "last_seen_at", "last_area", "choices", "stopped")
+
+
+class _Replay(Exception):
+    pass
+
+
+def _record(conversation: Conversation, inbound: ConversationMessage, send_later: bool) -> Conversation:
+    """Save the conversation and the inbound row (with our answer) together.
+
+    A sender's first two messages may race to create the conversation: the
+    loser takes the winner's row and records onto it."""
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                conversation.save()
+                inbound.conversation = conversation
+                inbound.save()
+                if send_later and inbound.reply:
+                    events.reply_queued(inbound.pk)
+            return conversation
+        except IntegrityError:
+            duplicate = inbound.pk is None and inbound.provider_message_id
+            if (
+                duplicate
+                and ConversationMessage.objects.filter(
+                    channel=inbound.channel, provider_message_id=inbound.provider_message_id
+                ).exists()
+            ):
+                raise _Replay from None
+            existing = Conversation.objects.filter(channel=conversation.channel, sender=conversation.sender).first()
+            if existing is None or conversation.pk is not None:
+                raise
+            for name in CONVERSATION_STATE:
+                setattr(existing, name, getattr(conversation, name))
+            if conversation.subscriber_id:
+                existing.subscriber = conversation.subscriber
+            conversation = existing
+    raise IntegrityError("conversation could not be recorded")
+
+
 def handle(
     *,
     channel: str,
@@ -401,49 +453,57 @@ def handle(
     send_later: the provider cannot carry the reply in the webhook's response,
     so on commit the worker sends it (outages.notify.chat.replies).
 
-    Three short transactions, not one long one (SQLite takes its write lock at
-    BEGIN, so one long one would queue every other customer behind the area
-    search): claim the provider's message id, answer (each action its own
-    write), record the outcome. A failure gives the id back, so the
+    Short transactions, never one around the area search (SQLite takes its
+    write lock at BEGIN, so that would queue every other customer behind
+    it): a status question costs one read of the conversation and one
+    transaction recording it. A failure gives the message id back, so the
     provider's retry is answered."""
     now = now or timezone.now()
     sender = (sender or "")[:200]
     intent = parse(text)
     conversation = Conversation.objects.filter(channel=channel, sender=sender).select_related("last_area").first()
     language = language_of(intent, text, language_hint, conversation)
-    try:
-        with transaction.atomic():
-            inbound = ConversationMessage.objects.create(
-                channel=channel,
-                direction=ConversationMessage.Direction.IN,
-                provider_message_id=message_id[:200] or None,
-                intent=intent.kind,
-                created_at=now,
-            )
-    except IntegrityError:
+    existed = conversation is not None
+    if conversation is None:
+        conversation = Conversation(channel=channel, sender=sender, language=language, created_at=now)
+    inbound = ConversationMessage(
+        channel=channel,
+        direction=ConversationMessage.Direction.IN,
+        provider_message_id=message_id[:200] or None,
+        intent=intent.kind,
+        created_at=now,
+    )
+
+    def replay() -> Answer:
         count(channel, "replays")
-        return Answer(reply="", outcome="replay", language=language, conversation=conversation, replay=True)
+        known = conversation if existed else None
+        return Answer(reply="", outcome="replay", language=language, conversation=known, replay=True)
+
+    if intent.kind in WRITING_INTENTS:
+        try:
+            with transaction.atomic():
+                inbound.save()
+        except IntegrityError:
+            return replay()
     try:
-        if conversation is None:
-            conversation, _created = Conversation.objects.get_or_create(
-                channel=channel, sender=sender, defaults={"language": language, "created_at": now}
-            )
         conversation.language = language
         conversation.last_seen_at = now
         with translation.override(language):
-            reply, outcome = _act(conversation, intent, now)
-        with transaction.atomic():
-            conversation.save()
-            inbound.conversation = conversation
-            inbound.outcome = outcome
-            inbound.reply = reply
-            inbound.save(update_fields=["conversation", "outcome", "reply"])
-            if send_later and reply:
-                events.reply_queued(inbound.pk)
+            inbound.reply, inbound.outcome = _act(conversation, intent, now)
+        conversation = _record(conversation, inbound, send_later)
+    except _Replay:
+        return replay()
     except Exception:
-        ConversationMessage.objects.filter(pk=inbound.pk).delete()
+        if inbound.pk is not None:
+            ConversationMessage.objects.filter(pk=inbound.pk).delete()
         raise
-    return Answer(reply=reply, outcome=outcome, language=language, conversation=conversation, message_id=inbound.pk)
+    return Answer(
+        reply=inbound.reply,
+        outcome=inbound.outcome,
+        language=language,
+        conversation=conversation,
+        message_id=inbound.pk,
+    )
 
 
 def log_outbound(conversation: Conversation | None, channel: str, outcome: str, text: str = "") -> None:

@@ -4,7 +4,9 @@ records what we sent and answers what a test tells it to: 200, 429, 5xx, 400).
 SMS (TwiML) and Telegram (sendMessage in the response body) answer inline; WhatsApp, Viber,
 Messenger and the SMS gateway acknowledge at once and the worker sends the reply."""
 
+import html
 import json
+import time
 import urllib.parse
 from datetime import timedelta
 
@@ -22,6 +24,7 @@ from outages.models import (
     ProblemReport,
     Subscriber,
 )
+from outages.notify.chat import gateway as gateway_module
 from outages.notify.chat import sms, viber, whatsapp
 from outages.queries import announcements, current
 from outages.services import subscriptions
@@ -405,3 +408,276 @@ def test_viber_and_messenger_followers_get_the_update(provider, district):
     assert len(viber_texts) == len(messenger_texts) == 1
     assert viber_texts[0] == messenger_texts[0]
     assert viber_texts[0].startswith("There is a fiber internet outage in Budapest District 5.")
+
+
+# Replies from the worker: the webhook never waits for the provider's API ----------------------------
+
+
+def test_the_webhook_answers_at_once_while_the_providers_api_is_slow(provider, district, settings):
+    provider.delay = 2.0
+    started = time.monotonic()
+    assert whatsapp_post("1051", message_id="slow1").status_code == 200
+    assert viber_post("1051", token="slow2").status_code == 200
+    assert messenger_post("1051", mid="slow3").status_code == 200
+    assert time.monotonic() - started < 1.0  # the provider's API would take 6 s
+    assert provider.requests == []
+    run_worker()
+    assert sorted(r["path"].split("/")[1] for r in provider.requests) == ["messenger", "viber", "whatsapp"]
+    log = set(ConversationMessage.objects.filter(direction="out").values_list("outcome", flat=True))
+    assert log == {"reply sent"}
+
+
+def test_a_reply_is_retried_on_429_and_5xx_then_sent(provider, district):
+    provider.status = 429
+    whatsapp_post("1051", message_id="busy")
+    run_worker()
+    provider.status = 503
+    time_passes()
+    run_worker()
+    assert len(provider.requests) == 2
+    provider.status = 200
+    time_passes()
+    run_worker()
+    texts = sent_texts(provider, "/whatsapp")
+    assert len(texts) == 3 and texts[0] == texts[2] and texts[2].startswith(sentence(district["area"]))
+    log = list(
+        Conversation.objects.get().messages.filter(direction="out").order_by("id").values_list("outcome", flat=True)
+    )
+    assert log == ["reply retrying", "reply retrying", "reply sent"]
+    time_passes()
+    run_worker()
+    assert len(provider.requests) == 3  # sent once it went through, never again
+
+
+def test_a_reply_to_an_invalid_recipient_fails_for_good(provider, district):
+    provider.status = 400
+    whatsapp_post("1051", message_id="gone")
+    run_worker()
+    time_passes()
+    run_worker()
+    assert len(provider.requests) == 1
+    assert (
+        Conversation.objects.get().messages.filter(direction="out").get().outcome
+        == "reply failed: provider answered 400"
+    )
+
+
+# The generic SMS gateway (SMS_GATEWAY_URL): signed JSON in, answers through the SMS backend --------------
+
+
+@pytest.fixture
+def gateway(provider, settings):
+    """The fake gateway records what the SMS backend sent it: {"to", "from", "text"} with the bearer token."""
+    settings.SMS_BACKEND = "outages.notify.sms.HttpGatewayBackend"
+    settings.SMS_GATEWAY_URL = provider.url + "/gateway/send"
+    settings.SMS_GATEWAY_TOKEN = "gw-token"
+    settings.SMS_SENDER = "Status"
+    settings.SMS_GATEWAY_WEBHOOK_SECRET = "gw-secret"
+    return provider
+
+
+def gateway_post(text, sender="+36305555555", message_id="gw1", secret="gw-secret", raw=None):
+    body = (
+        raw
+        if raw is not None
+        else json.dumps({"id": message_id, "from": sender, "to": "Status", "text": text}).encode()
+    )
+    headers = {gateway_module.SIGNATURE_HEADER: gateway_module.body_signature(secret, body)} if secret else {}
+    return Client().post("/webhooks/sms-gateway/", body, content_type="application/json", headers=headers)
+
+
+def gateway_texts(server):
+    return [json.loads(r["body"]) for r in server.requests if r["path"] == "/gateway/send"]
+
+
+def test_the_gateway_refuses_a_missing_or_wrong_signature_and_leaves_only_a_counter(gateway, district):
+    assert gateway_post("1051", secret="").status_code == 403
+    assert gateway_post("1051", secret="wrong").status_code == 403
+    # A body changed after signing is refused too.
+    body = json.dumps({"id": "x", "from": "+3630", "text": "1051"}).encode()
+    signed = gateway_module.body_signature("gw-secret", body)
+    tampered = Client().post(
+        "/webhooks/sms-gateway/",
+        body.replace(b"1051", b"2030"),
+        content_type="application/json",
+        headers={gateway_module.SIGNATURE_HEADER: signed},
+    )
+    assert tampered.status_code == 403
+    run_worker()
+    assert not Conversation.objects.exists() and not ConversationMessage.objects.exists()
+    assert ChatCounter.objects.get(channel="gateway", name="bad signature").count == 3
+    assert gateway.requests == []
+
+
+@pytest.mark.parametrize(("language", "keyword"), [("en", "status"), ("hu", "állapot"), ("he", "מצב")])
+def test_the_gateway_answers_through_the_sms_backend_in_the_senders_language(gateway, district, language, keyword):
+    assert gateway_post(f"{keyword} 1051", message_id=f"a{language}").status_code == 200
+    assert gateway_post(f"{keyword} 2030", message_id=f"b{language}").status_code == 200
+    assert gateway.requests == []
+    run_worker()
+    affected, quiet = gateway_texts(gateway)
+    assert affected["to"] == "+36305555555" and affected["from"] == "Status"
+    assert affected["text"].startswith(sentence(district["area"], language))
+    assert "FOLLOW" in affected["text"] or language != "en"
+    assert quiet["text"] == sentence(district["quiet"], language)
+    assert gateway.requests[0]["headers"]["Authorization"] == "Bearer gw-token"
+
+
+def test_the_gateway_replay_is_answered_once_and_bad_input_still_gets_a_reply(gateway, district):
+    for _attempt in range(3):
+        assert gateway_post("1051", message_id="same").status_code == 200
+    run_worker()
+    assert len(gateway_texts(gateway)) == 1
+    assert ChatCounter.objects.get(channel="gateway", name="replays").count == 2
+    for index, text in enumerate(["", "🙂", "x" * 20000, "\x00"]):
+        assert gateway_post(text, message_id=f"bad{index}", sender=f"+3630{index}").status_code == 200
+    run_worker()
+    assert len(gateway_texts(gateway)) == 5
+    # Signed but not a message: acknowledged, nothing to answer, never a 500.
+    for raw in (b"not json", b"[]", b'{"text": "1051"}', b'{"from": 5, "text": "1051"}'):
+        assert gateway_post("", raw=raw).status_code == 200
+    run_worker()
+    assert len(gateway_texts(gateway)) == 5
+
+
+def test_the_gateway_rate_limits_a_sender_with_429_and_one_slow_down(gateway, district, settings):
+    settings.CHAT_RATE_PER_MINUTE = 2
+    statuses = [gateway_post("1051", message_id=f"r{n}").status_code for n in range(5)]
+    assert statuses == [200, 200, 429, 429, 429]
+    run_worker()
+    texts = [sent["text"] for sent in gateway_texts(gateway)]
+    assert len(texts) == 3 and "quickly" in texts[2]
+
+
+def test_a_gateway_follow_gets_updates_then_one_fixed_message_then_nothing(gateway, district):
+    gateway_post("FOLLOW 1051", message_id="f1")
+    run_worker()
+    gateway.requests.clear()
+    incident = district["incident"]
+    gateway.status = 503  # the gateway is busy first: the engine retries
+    services.post_update(incident, status="monitoring", eta=timezone.now() + timedelta(hours=1))
+    run_worker()
+    gateway.status = 200
+    time_passes()
+    run_worker()
+    texts = [sent["text"] for sent in gateway_texts(gateway)]
+    assert texts[-1].startswith(status_sentence(district["area"])) and len(texts) == 2
+    services.resolve(incident, message="Fixed.")
+    run_worker()
+    assert gateway_texts(gateway)[-1]["text"].startswith("The outage in Budapest District 5 is resolved.")
+    count = len(gateway.requests)
+    factories.incident(district["area"], title="Another")
+    run_worker()
+    assert len(gateway.requests) == count
+    assert not Subscriber.objects.filter(channel=Channel.CHAT).exists()
+
+
+def test_a_gateway_report_is_counted_on_the_known_incident(gateway, district):
+    gateway_post("OUT 1051", message_id="o1")
+    run_worker()
+    [sent] = gateway_texts(gateway)
+    assert "We know about the problem in Budapest District 5." in sent["text"]
+    assert ProblemReport.objects.get().incident == district["incident"]
+
+
+# Every channel, the same conversation -------------------------------------------------------------------
+
+CHANNELS = ["sms", "gateway", "telegram", "whatsapp", "viber", "messenger"]
+API_PREFIX = {
+    "sms": "/twilio",
+    "gateway": "/gateway/send",
+    "telegram": "/telegram",
+    "whatsapp": "/whatsapp",
+    "viber": "/viber",
+    "messenger": "/messenger",
+}
+
+
+def _api_text(request) -> str:
+    path, body = request["path"], request["body"]
+    if path.startswith("/twilio"):
+        return urllib.parse.parse_qs(body.decode())["Body"][0]
+    payload = json.loads(body)
+    if path.startswith("/whatsapp"):
+        return payload["text"]["body"]
+    if path.startswith("/messenger"):
+        return payload["message"]["text"]
+    return payload["text"]
+
+
+class Customer:
+    """One customer on one channel: what they write, and every message we sent them (inline or from the worker)."""
+
+    def __init__(self, channel, server):
+        self.channel, self.server, self.count = channel, server, 0
+
+    def say(self, text) -> list[str]:
+        self.count += 1
+        n = f"{self.channel}-{self.count}"
+        before = len(self.server.requests)
+        if self.channel == "sms":
+            response = twilio_post(text, sid=n)
+        elif self.channel == "gateway":
+            response = gateway_post(text, message_id=n)
+        elif self.channel == "telegram":
+            response = telegram_post(text, update_id=self.count)
+        elif self.channel == "whatsapp":
+            response = whatsapp_post(text, message_id=n)
+        elif self.channel == "viber":
+            response = viber_post(text, token=n, language="")
+        else:
+            response = messenger_post(text, mid=n)
+        assert response.status_code == 200, (self.channel, text)
+        if self.channel == "sms":
+            body = response.content.decode()
+            return [html.unescape(part.split("</Message>")[0]) for part in body.split("<Message>")[1:]]
+        if self.channel == "telegram":
+            reply = telegram_reply(response)
+            return [reply["text"]] if reply else []
+        run_worker()
+        return self.sent_since(before)
+
+    def mark(self) -> int:
+        return len(self.server.requests)
+
+    def sent_since(self, mark) -> list[str]:
+        prefix = API_PREFIX[self.channel]
+        return [_api_text(r) for r in self.server.requests[mark:] if r["path"].startswith(prefix)]
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_every_channel_answers_status_in_each_language(gateway, district, channel):
+    customer = Customer(channel, gateway)
+    for language, keyword in [("en", "status"), ("hu", "állapot"), ("he", "מצב")]:
+        [affected] = customer.say(f"{keyword} 1051")
+        assert affected.startswith(sentence(district["area"], language)), (language, affected)
+        assert customer.say(f"{keyword} 2030") == [sentence(district["quiet"], language)]
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_every_channel_follows_until_fixed_reports_and_stops(gateway, district, channel):
+    customer = Customer(channel, gateway)
+    [followed] = customer.say("FOLLOW 1051")
+    assert followed.startswith("You are following Budapest District 5.")
+    mark = customer.mark()
+    services.post_update(district["incident"], status="monitoring", eta=timezone.now() + timedelta(hours=1))
+    run_worker()
+    [update] = customer.sent_since(mark)
+    assert update.startswith(status_sentence(district["area"]))
+    [report] = customer.say("OUT")  # the conversation remembers the area
+    assert report.startswith("Thank you. We know about the problem in Budapest District 5.")
+    assert ProblemReport.objects.get().incident == district["incident"]
+    mark = customer.mark()
+    services.resolve(district["incident"], message="Fixed.")
+    run_worker()
+    [fixed] = customer.sent_since(mark)
+    assert fixed.startswith("The outage in Budapest District 5 is resolved.")
+    mark = customer.mark()
+    factories.incident(district["area"], title="Another")
+    run_worker()
+    assert customer.sent_since(mark) == []  # the follow ended with the fix
+    customer.say("FOLLOW 1051")
+    [stopped] = customer.say("STOP")
+    assert stopped == "You will get no more messages from us. Write to us any time to ask again."
+    assert customer.say("STOP") == []  # confirmed once
+    assert not Subscriber.objects.filter(channel=Channel.CHAT).exists()

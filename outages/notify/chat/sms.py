@@ -63,7 +63,9 @@ class TwilioProvider(Provider):
         )
 
     def respond(self, answers: list[tuple[Inbound, str]]) -> HttpResponse:
-        return HttpResponse(twiml([reply for _message, reply in answers]), content_type="application/xml; charset=utf-8")
+        return HttpResponse(
+            twiml([reply for _message, reply in answers]), content_type="application/xml; charset=utf-8"
+        )
 
 
 PROVIDER = TwilioProvider()
