@@ -281,12 +281,12 @@ def main() -> None:
         time.sleep(1.0)  # a duplicate would show up now
 
         errors = Counter(status for *_rest, status in results if status != 200)
-        inline_answers: Counter[tuple[str, int]] = Counter()
+        inline_answers: Counter[tuple[int, str]] = Counter()
         for channel, n, _elapsed, body, status in results:
             if channel == "sms" and status == 200:
-                inline_answers[(channel, n)] += body.count("<Message>")
+                inline_answers[(n, channel)] += body.count("<Message>")
             elif channel == "telegram" and status == 200 and body.startswith("{"):
-                inline_answers[(channel, n)] += json.loads(body).get("method") == "sendMessage"
+                inline_answers[(n, channel)] += json.loads(body).get("method") == "sendMessage"
         inline_unique = {key for key in unique if key[1] in INLINE}
         answered = sum(1 for key in inline_unique if inline_answers[key] >= 1) + sum(
             1 for r in queued if fake.sent[r] >= 1
@@ -315,6 +315,12 @@ def main() -> None:
             f"({len(plan) / wall:.1f}/s), {args.concurrency} at a time"
         )
         print(f"answered {answered} of {len(unique)}; duplicate answers {duplicates}; non-200 {dict(errors) or 0}")
+        per_channel = Counter(
+            channel
+            for n, channel in unique
+            if (inline_answers[(n, channel)] if channel in INLINE else fake.sent[recipient(channel, n)]) >= 1
+        )
+        print("answered by channel: " + ", ".join(f"{c} {per_channel[c]}" for c in channels))
         print(f"inbound rows logged {logged} (replays not logged twice)")
         print(line("inline reply: SMS (TwiML)", webhook["sms"]))
         print(line("inline reply: Telegram (sendMessage)", webhook["telegram"]))

@@ -309,37 +309,39 @@ def test_page_ivr_and_chat_say_the_same_sentence(provider, district):
     assert when.written_clock() in page and when.written_clock() in chat
 
 
-def test_one_update_reaches_page_email_sms_and_chat_followers_with_the_same_sentence(
-    provider, district, settings, tmp_path
-):
+def test_one_update_reaches_page_email_sms_and_chat_followers_with_the_same_sentence(gateway, district, settings):
+    """An SMS subscriber from the web form (through the SMS gateway), SMS followers by Twilio and by the
+    gateway, Telegram and WhatsApp followers, an email subscriber and the page: one update, one sentence."""
     sink = SMTPSink().start()
     settings.MAILERS = sink.mailer_settings()
-    settings.SMS_BACKEND = "outages.notify.sms.ConsoleBackend"
-    settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
     try:
         area = district["area"]
         for channel, address in [(Channel.EMAIL, "anna@example.com"), (Channel.SMS, "+36301234567")]:
             outcome = subscriptions.subscribe(channel=channel, address=address, areas=[area], language="en")
             subscriptions.confirm(outcome.subscriber)
+        twilio_post("FOLLOW 1051", sender="+36309999999", sid="SMf")
+        gateway_post("FOLLOW 1051", sender="+36305555555", message_id="gwf")
         telegram_post("FOLLOW 1051", update_id=1)
         whatsapp_post("FOLLOW 1051")
         run_worker()
-        provider.requests.clear()
-        (tmp_path / "sms.jsonl").write_text("")
+        gateway.requests.clear()
         services.post_update(district["incident"], status="monitoring", eta=timezone.now() + timedelta(hours=2))
         run_worker()
         said = status_sentence(area)  # what the area's sentence is now, as written
         assert said.startswith("There is a fiber internet outage in Budapest District 5. We expect service")
-        [sms_record] = [json.loads(line) for line in (tmp_path / "sms.jsonl").read_text().splitlines()]
-        [telegram] = sent_texts(provider, "/telegram")
-        [whatsapp_text] = sent_texts(provider, "/whatsapp")
+        by_number = {sent["to"]: sent["text"] for sent in gateway_texts(gateway)}
+        assert len(gateway_texts(gateway)) == 2
+        [twilio_text] = sent_texts(gateway, "/twilio")
+        [telegram] = sent_texts(gateway, "/telegram")
+        [whatsapp_text] = sent_texts(gateway, "/whatsapp")
         mail = [m for m in sink.messages if m["Message-ID"].startswith("<notice.")][-1]
-        for text in (sms_record["text"], telegram, whatsapp_text, " ".join(text_part(mail).split())):
+        texts = [by_number["+36301234567"], by_number["+36305555555"], twilio_text, telegram, whatsapp_text]
+        for text in [*texts, " ".join(text_part(mail).split())]:
             assert said in text, text
         page = Client().get("/areas/budapest-district-5/").content.decode()
         eta = current.area_incidents_now([area.pk])[area.pk][0].eta
         clock = announcements._when(eta, area.tzinfo, timezone.now()).written_clock()
-        assert clock in page and clock in telegram
+        assert clock in page and all(clock in text for text in texts)
     finally:
         sink.stop()
 
