@@ -207,3 +207,34 @@ def test_personal_data_is_deleted_after_the_setting_unless_following(settings, d
     assert list(Conversation.objects.values_list("sender", flat=True)) == ["kept"]
     # The log keeps its row, without the person.
     assert ConversationMessage.objects.get(provider_message_id="g1").conversation is None
+
+
+def test_a_status_question_costs_one_read_and_one_transaction(district, django_assert_max_num_queries):
+    ask("status 1051", sender="+36300000001")  # the areas and the sentence are cached for the storm
+    with django_assert_max_num_queries(6):  # conversation, latest update id, savepoint, 2 inserts, release
+        answer = ask("status 1051", sender="+36300000002", message_id="q2")
+    assert answer.reply.startswith(sentence(district["area"], "en"))
+    assert ConversationMessage.objects.get(provider_message_id="q2").conversation == answer.conversation
+
+
+def test_a_senders_first_two_messages_racing_land_on_one_conversation(district):
+    now = timezone.now()
+    winner = Conversation.objects.create(channel="sms", sender="+36300000009", language="en")
+    # The loser read no conversation, answered, and records after the winner created it.
+    loser = Conversation(
+        channel="sms", sender="+36300000009", language="hu", last_area=district["area"], created_at=now
+    )
+    inbound = ConversationMessage(channel="sms", direction="in", provider_message_id="race", intent="status")
+    recorded = conversations._record(loser, inbound, send_later=False)
+    assert recorded.pk == winner.pk and Conversation.objects.count() == 1
+    winner.refresh_from_db()
+    assert winner.language == "hu" and winner.last_area == district["area"]
+    assert ConversationMessage.objects.get(provider_message_id="race").conversation_id == winner.pk
+
+
+def test_a_replay_is_answered_once_even_when_both_answer_before_recording(district):
+    first = ask("status 1051", message_id="same")
+    again = ask("status 1051", message_id="same")
+    assert first.reply and again.replay and again.reply == ""
+    assert ConversationMessage.objects.filter(provider_message_id="same").count() == 1
+    assert ChatCounter.objects.get(channel="sms", name="replays").count == 1
