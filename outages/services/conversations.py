@@ -225,11 +225,20 @@ def area_sentence(area: ServiceArea, *, now: datetime | None = None, incidents=N
     return announcements.announce(area, incidents, now=now).text(written=True)
 
 
+# In a storm thousands ask about the same few postcodes: the areas a query finds are
+# kept this long (an area renamed or given new postcodes answers so within it).
+AREAS_SECONDS = 10
+
+
 def _examples() -> tuple[str, str]:
-    area = ServiceArea.objects.exclude(postcodes="").order_by("name").first() or ServiceArea.objects.first()
-    postcode = area.postcode_list[0] if area is not None and area.postcode_list else "1051"
-    name = area.name if area is not None else "Budapest"
-    return postcode, name
+    """A postcode and an area name to show in the help (kept AREAS_SECONDS, like the areas a query finds)."""
+    cached = cache.get("chat:examples")
+    if cached is None:
+        area = ServiceArea.objects.exclude(postcodes="").order_by("name").first() or ServiceArea.objects.first()
+        postcode = area.postcode_list[0] if area is not None and area.postcode_list else "1051"
+        cached = (postcode, area.name if area is not None else "Budapest")
+        cache.set("chat:examples", cached, AREAS_SECONDS)
+    return cached
 
 
 def help_text() -> str:
@@ -238,11 +247,6 @@ def help_text() -> str:
         'Send your postcode or town to hear about problems there, for example "%(postcode)s" or "status %(name)s". '
         "Reply FOLLOW for updates, OUT to report a problem, STOP to end."
     ) % {"postcode": postcode, "name": name}
-
-
-# In a storm thousands ask about the same few postcodes: the areas a query finds are
-# kept this long (an area renamed or given new postcodes answers so within it).
-AREAS_SECONDS = 10
 
 
 def find_areas(query: str) -> list[ServiceArea]:
