@@ -238,7 +238,7 @@ def main() -> None:
         for command in commands
     ]
     try:
-        wait_http(base + "/healthz")
+        wait_http(base + "/healthz", timeout=90)  # a busy shared machine starts slowly
         channels = list(BUILDERS)
         plan = [(n, channels[n % len(channels)], TEXTS[n % len(TEXTS)]) for n in range(1, args.messages + 1)]
         plan += [plan[(k * 7) % len(plan)] for k in range(args.replays)]

@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from outages import services
 from outages.models import (
     Channel,
+    ChatChannelConfig,
     ChatCounter,
     Conversation,
     ConversationMessage,
@@ -24,6 +25,7 @@ from outages.models import (
     ProblemReport,
     Subscriber,
 )
+from outages.notify.chat import config as chat_config
 from outages.notify.chat import gateway as gateway_module
 from outages.notify.chat import sms, viber, whatsapp
 from outages.queries import announcements, current
@@ -683,3 +685,14 @@ def test_every_channel_follows_until_fixed_reports_and_stops(gateway, district, 
     assert stopped == "You will get no more messages from us. Write to us any time to ask again."
     assert customer.say("STOP") == []  # confirmed once
     assert not Subscriber.objects.filter(channel=Channel.CHAT).exists()
+
+
+def test_the_gateways_secret_set_in_the_console_wins_and_a_disabled_gateway_is_a_404(gateway, district):
+    row = ChatChannelConfig.objects.create(channel="gateway", secret="console-secret")
+    chat_config.forget("gateway")
+    assert gateway_post("1051", message_id="c1").status_code == 403  # the setting's secret no longer counts
+    assert gateway_post("1051", message_id="c2", secret="console-secret").status_code == 200
+    row.enabled = False
+    row.save()
+    chat_config.forget("gateway")
+    assert gateway_post("1051", message_id="c3", secret="console-secret").status_code == 404
