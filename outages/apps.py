@@ -12,6 +12,14 @@ class OutagesConfig(AppConfig):
         from . import checks, events  # noqa: F401
         from .live.publish import publish_change
         from .notify.confirm import enqueue_confirmation
+        from .notify.contact import enqueue_contact_notice
         from .notify.engine import enqueue
 
-        events.connect(events.Receivers(publish=publish_change, deliver=enqueue, confirm=enqueue_confirmation))
+        events.connect(
+            events.Receivers(
+                publish=publish_change,
+                deliver=enqueue,
+                confirm=enqueue_confirmation,
+                contact_notice=enqueue_contact_notice,
+            )
+        )

@@ -33,6 +33,8 @@ class Receivers:
     deliver: Callable[[int], object]
     # (subscriber id, already confirmed): send the opt-in or manage message.
     confirm: Callable[[int, bool], object]
+    # (contact request id, notice): tell the customer (booked, rescheduled, answered, cancelled).
+    contact_notice: Callable[[int, str], object]
 
 
 _receivers: Receivers | None = None
@@ -59,6 +61,10 @@ def _deliver(event_id: int) -> None:
 
 def _confirm(subscriber_id: int, already_confirmed: bool) -> None:
     receivers().confirm(subscriber_id, already_confirmed)
+
+
+def _contact_notice(request_id: int, notice: str) -> None:
+    receivers().contact_notice(request_id, notice)
 
 
 def incident_changed(incident, *, area_ids: set[int], update=None) -> None:
@@ -89,3 +95,9 @@ def public_data_changed(*, area_ids=()) -> None:
 def confirmation_requested(subscriber_id: int, *, already_confirmed: bool) -> None:
     """A subscription asked for its opt-in (or, already confirmed, its manage link)."""
     transaction.on_commit(partial(_confirm, subscriber_id, already_confirmed))
+
+
+def contact_request_changed(request_id: int, *, notice: str | None = None) -> None:
+    """A callback or message changed; `notice`: what the customer is told of it by SMS or e-mail."""
+    if notice:
+        transaction.on_commit(partial(_contact_notice, request_id, notice))

@@ -8,11 +8,12 @@ exactly the pace the team can answer. A chosen slot is promised by its end.
 Hours are stepped in UTC from the local opening time, so a day with a
 daylight-saving change has the 23 or 25 real hours it has.
 
-Imports: models only. The booking itself is outages.services.contact_requests.
+Imports: models, and headline for the written time. The booking itself is outages.services.contact_requests.
 """
 
 from __future__ import annotations
 
+import html
 import statistics
 import zoneinfo
 from dataclasses import dataclass
@@ -20,6 +21,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.html import conditional_escape, strip_tags
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ..models import (
     DONE_CONTACT_STATES,
@@ -33,6 +38,7 @@ from ..models import (
     TeamContact,
     TeamRegion,
 )
+from . import headline
 
 HORIZON_DAYS = 14
 HOUR = timedelta(hours=1)
@@ -215,7 +221,9 @@ class PromiseRecord:
         return None if not self.total else round(100 * self.kept / self.total)
 
 
-def promise_record(now: datetime | None = None, *, team_ids=None, kind: str | None = None, days: int = 30):
+def promise_record(
+    now: datetime | None = None, *, team_ids=None, region_ids=None, kind: str | None = None, days: int = 30
+):
     """Promises whose time came in the last `days` days: share kept, median lateness of the late ones."""
     now = now or timezone.now()
     rows = ContactRequest.objects.filter(promised_at__gt=now - timedelta(days=days), promised_at__lte=now).exclude(
@@ -223,6 +231,8 @@ def promise_record(now: datetime | None = None, *, team_ids=None, kind: str | No
     )
     if team_ids is not None:
         rows = rows.filter(team_id__in=team_ids)
+    if region_ids is not None:
+        rows = rows.filter(area__region_id__in=region_ids)
     if kind:
         rows = rows.filter(kind=kind)
     total = kept = 0
@@ -265,3 +275,32 @@ def contact_panel(area: ServiceArea, now: datetime | None = None) -> dict | None
         "record": record if record.total else None,
         "queue": queue_length(team.pk),
     }
+
+
+# The sentences of a request: its page and the messages to the customer say the same words.
+# The translated text is ours; what fills it (team name, credit wording) is escaped.
+
+
+def promise_sentence(request: ContactRequest) -> SafeString:
+    """ "Budapest Network Team will call you by 14:30 CEST." (HTML: the time is a <time>)."""
+    if request.kind == ContactKind.CALLBACK:
+        text = _("%(team)s will call you by %(time)s.")
+    else:
+        text = _("%(team)s will answer by %(time)s.")
+    when = headline.local_time(request.promised_at, request.area.time_zone)
+    return mark_safe(text % {"team": conditional_escape(request.team.localized_public_name), "time": when})
+
+
+def credit_sentence(credit) -> SafeString:
+    """ "Sorry — we were 12 minutes late. You'll receive a $5 credit." """
+    text = ngettext(
+        "Sorry — we were %(minutes)d minute late. You'll receive %(credit)s.",
+        "Sorry — we were %(minutes)d minutes late. You'll receive %(credit)s.",
+        credit.minutes_late,
+    )
+    return mark_safe(text % {"minutes": credit.minutes_late, "credit": conditional_escape(credit.credit)})
+
+
+def plain(sentence: str) -> str:
+    """The text form of one of these sentences, for SMS and e-mail."""
+    return html.unescape(strip_tags(sentence))

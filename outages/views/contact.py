@@ -8,12 +8,10 @@ its promise are outages.services.contact_requests."""
 
 from __future__ import annotations
 
-import hmac
 import zoneinfo
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,28 +21,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from .. import client_address
-from ..models import ContactKind, ContactRequest, Service, ServiceArea, WaitCredit
+from ..models import ContactKind, Service, ServiceArea, WaitCredit
+from ..notify.links import contact_token, read_contact_token
 from ..queries import callback_slots
 from ..services import contact_requests, limits
 from .origin import same_origin_post
 
-LINK_SALT = "outages.contact-request"
 WINDOW = 3600
-
-
-def request_token(request: ContactRequest) -> str:
-    return signing.dumps([request.pk, request.link_key], salt=LINK_SALT)
-
-
-def read_request_token(token: str) -> ContactRequest | None:
-    try:
-        pk, key = signing.loads(token, salt=LINK_SALT)
-    except (signing.BadSignature, ValueError, TypeError):
-        return None
-    found = ContactRequest.objects.select_related("area", "team", "service").filter(pk=pk).first()
-    if found is None or not hmac.compare_digest(str(found.link_key), str(key)):
-        return None
-    return found
 
 
 def _limited(request, message) -> HttpResponse:
@@ -128,14 +111,14 @@ def contact(request: HttpRequest, slug: str) -> HttpResponse:
     except ValidationError as error:
         errors = {field: messages[0] for field, messages in error.message_dict.items()}
         return render(request, "outages/contact.html", _context(area, panel, now, data, errors), status=400)
-    url = reverse("contact-request", args=[request_token(booked.request)])
+    url = reverse("contact-request", args=[contact_token(booked.request)])
     return redirect(f"{url}?moved=1" if booked.moved else url)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @same_origin_post
 def contact_request(request: HttpRequest, token: str) -> HttpResponse:
-    found = read_request_token(token)
+    found = read_contact_token(token)
     if found is None:
         return render(request, "outages/contact_request.html", {"bad_link": True}, status=404)
     now = timezone.now()
@@ -157,17 +140,23 @@ def contact_request(request: HttpRequest, token: str) -> HttpResponse:
                 errors = {field: messages[0] for field, messages in error.message_dict.items()}
             else:
                 errors = {"action": error.messages[0]}
-    zone = zoneinfo.ZoneInfo(found.area.time_zone)
-    contact = callback_slots.contact_for(found.team)
     late = found.lateness(now)
+    credit = WaitCredit.objects.filter(request=found).first()
     context = {
         "req": found,
         "token": token,
         "moved": request.GET.get("moved") == "1",
         "late_minutes": int(late.total_seconds() // 60) if late else None,
-        "credit": WaitCredit.objects.filter(request=found).first(),
-        "slots": callback_slots.offered_slots(contact, zone, now) if contact and found.is_open else [],
+        "promise": callback_slots.promise_sentence(found),
+        "credit": callback_slots.credit_sentence(credit) if credit else None,
         "errors": errors,
         "tz": found.area.time_zone,
     }
+    if request.headers.get("HX-Request") == "true" and request.method == "GET":
+        # The page polls its state; once the request is closed nothing more changes, and 286 stops the poll.
+        status = 200 if found.is_open else 286
+        return render(request, "outages/contact_request.html#request-state", context, status=status)
+    zone = zoneinfo.ZoneInfo(found.area.time_zone)
+    contact = callback_slots.contact_for(found.team)
+    context["slots"] = callback_slots.offered_slots(contact, zone, now) if contact and found.is_open else []
     return render(request, "outages/contact_request.html", context, status=400 if errors else 200)
