@@ -51,7 +51,7 @@ def test_a_callback_booked_on_the_area_page_shows_in_the_queue_and_called_on_the
     customer.wait_for_url("**/areas/district-5/contact/")
     customer.fill("#contact-phone", "+36 30 123 4567")
     customer.fill("#contact-reason", "No signal since noon")
-    customer.click("button[type=submit]")
+    customer.click("[data-contact-form] button[type=submit]")
     customer.wait_for_url("**/contact/requests/**")
     assert "Budapest Network Team will call you by" in customer.inner_text("[data-promise]")
     customer.evaluate("window.stayedOnPage = true")
