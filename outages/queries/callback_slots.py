@@ -19,7 +19,7 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.html import conditional_escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
@@ -134,15 +134,27 @@ def booked_seats(team_id: int, since: datetime, until: datetime) -> dict[datetim
     return seats
 
 
+def booked_counts(team_id: int, since: datetime, until: datetime) -> dict[datetime, int]:
+    """Seats booked per slot: one row per slot, however many customers booked (a storm books thousands)."""
+    rows = (
+        ContactRequest.objects.filter(team_id=team_id, seat__isnull=False, slot_start__gte=since, slot_start__lt=until)
+        .values("slot_start")
+        .annotate(booked=Count("id"))
+        .order_by()
+        .values_list("slot_start", "booked")
+    )
+    return {start.astimezone(UTC): booked for start, booked in rows}
+
+
 def slots(contact: TeamContact, zone, now: datetime | None = None, days: int = HORIZON_DAYS) -> list[Slot]:
     """The team's slots from now on, with how many seats are booked."""
     now = now or timezone.now()
     starts = list(slot_starts(contact, zone, now, days))
     if not starts:
         return []
-    taken = booked_seats(contact.team_id, starts[0], starts[-1] + HOUR)
+    booked = booked_counts(contact.team_id, starts[0], starts[-1] + HOUR)
     capacity = contact.callbacks_per_hour
-    return [Slot(start, capacity, len(taken.get(start, ()))) for start in starts]
+    return [Slot(start, capacity, booked.get(start, 0)) for start in starts]
 
 
 def offered_slots(contact: TeamContact, zone, now: datetime | None = None, limit: int = 24) -> list[Slot]:
@@ -164,10 +176,14 @@ def earliest_seat(contact: TeamContact, zone, now: datetime, *, after: datetime 
     starts = [start for start in slot_starts(contact, zone, now) if after is None or start >= after]
     if not starts:
         return None
-    taken = booked_seats(contact.team_id, starts[0], starts[-1] + HOUR)
+    capacity = contact.callbacks_per_hour
+    booked = booked_counts(contact.team_id, starts[0], starts[-1] + HOUR)
     for start in starts:
-        slot = Slot(start, contact.callbacks_per_hour, 0)
-        seat = free_seat(slot, taken.get(start, set()), now, asap=True)
+        if booked.get(start, 0) >= capacity:
+            continue
+        # Only this slot's seats: a later slot with room always has a seat still ahead of now.
+        slot = Slot(start, capacity, 0)
+        seat = free_seat(slot, booked_seats(contact.team_id, start, start + HOUR).get(start, set()), now, asap=True)
         if seat is not None:
             return start, seat, slot.seat_time(seat)
     return None

@@ -66,15 +66,12 @@ def _context(area, panel, now, data=None, errors=None, kind=ContactKind.CALLBACK
 def contact(request: HttpRequest, slug: str) -> HttpResponse:
     area = get_object_or_404(ServiceArea.objects.select_related("region"), slug=slug)
     now = timezone.now()
-    panel = callback_slots.contact_panel(area, now)
     if request.method != "POST":
+        panel = callback_slots.contact_panel(area, now)
         status = 200 if panel else 404
         kind = ContactKind.MESSAGE if request.GET.get("kind") == ContactKind.MESSAGE else ContactKind.CALLBACK
         return render(request, "outages/contact.html", _context(area, panel, now, kind=kind), status=status)
     data = request.POST
-    if panel is None:
-        errors = {"area": _("This area has no local team taking requests.")}
-        return render(request, "outages/contact.html", _context(area, panel, now, data, errors), status=404)
     network = client_address.network_of_request(request)
     if limits.hit(f"contact:ip:{network}", WINDOW) > settings.CONTACT_LIMIT_PER_IP:
         return _limited(request, _("Too many requests from your network. Please try again in an hour."))
@@ -110,7 +107,10 @@ def contact(request: HttpRequest, slug: str) -> HttpResponse:
         )
     except ValidationError as error:
         errors = {field: messages[0] for field, messages in error.message_dict.items()}
-        return render(request, "outages/contact.html", _context(area, panel, now, data, errors), status=400)
+        # The whole panel only for a page shown again: a booking itself reads just the team's settings.
+        panel = callback_slots.contact_panel(area, now)
+        status = 404 if panel is None else 400
+        return render(request, "outages/contact.html", _context(area, panel, now, data, errors), status=status)
     url = reverse("contact-request", args=[contact_token(booked.request)])
     return redirect(f"{url}?moved=1" if booked.moved else url)
 
