@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import UTC, datetime
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -21,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from .. import client_address
-from ..models import ContactKind, Service, ServiceArea, WaitCredit
+from ..models import ContactKind, Service, ServiceArea, TeamContact, WaitCredit
 from ..notify.links import contact_token, read_contact_token
 from ..queries import callback_slots
 from ..services import contact_requests, limits
@@ -113,6 +115,27 @@ def contact(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "outages/contact.html", _context(area, panel, now, data, errors), status=status)
     url = reverse("contact-request", args=[contact_token(booked.request)])
     return redirect(f"{url}?moved=1" if booked.moved else url)
+
+
+PHOTO_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
+
+
+@require_http_methods(["GET", "HEAD"])
+def team_photo(request: HttpRequest, name: str) -> HttpResponse:
+    """A team's photo, as ops uploaded it. Only a photo some team uses, and only as an image type:
+    an upload is never served as HTML or SVG."""
+    path = f"team-photos/{name}"
+    content_type = PHOTO_TYPES.get(Path(name).suffix.lower())
+    if content_type is None or not TeamContact.objects.filter(photo=path).exists():
+        raise Http404
+    try:
+        photo = default_storage.open(path)
+    except (FileNotFoundError, OSError):
+        raise Http404 from None
+    response = FileResponse(photo, content_type=content_type)
+    response["Cache-Control"] = "public, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

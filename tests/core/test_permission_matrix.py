@@ -225,6 +225,7 @@ PUBLIC_ROUTES = {
     "areas/<slug:slug>/report/sent/": "/areas/{slug}/report/sent/",
     "areas/<slug:slug>/contact/": "/areas/{slug}/contact/",
     "contact/requests/<str:token>/": "/contact/requests/bad/",
+    "media/team-photos/<str:name>": "/media/team-photos/none.png",
     "subscribe/": "/subscribe/",
     "subscribe/confirm/<str:token>/": "/subscribe/confirm/bad/",
     "subscribe/unsubscribe/<str:token>/": "/subscribe/unsubscribe/bad/",
