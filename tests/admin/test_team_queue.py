@@ -112,9 +112,7 @@ def test_another_teams_member_can_neither_see_nor_act_on_a_request(world):
 
 def test_a_member_without_the_change_permission_may_look_but_not_act(world, django_user_model):
     viewer = django_user_model.objects.create_user("viewer", password="pw", is_staff=True)
-    viewer.user_permissions.add(
-        *permissions.operator_group().permissions.filter(codename__in=["view_contactrequest"])
-    )
+    viewer.user_permissions.add(*permissions.operator_group().permissions.filter(codename__in=["view_contactrequest"]))
     world["north"]["team"].members.add(viewer)
     req = callback(world["north"]["area"])
     client = console(viewer)

@@ -65,7 +65,9 @@ def test_a_message_is_confirmed_by_email_with_its_promise_and_a_link_that_only_s
 
 def test_a_callback_is_confirmed_by_sms_with_its_promise_and_link(area, settings, tmp_path):
     settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
-    assert post({"kind": "callback", "phone": "+36 30 123 4567", "reason": "No signal", "slot": "asap"}).status_code == 302
+    assert (
+        post({"kind": "callback", "phone": "+36 30 123 4567", "reason": "No signal", "slot": "asap"}).status_code == 302
+    )
     run_worker()
     (record,) = [json.loads(line) for line in (tmp_path / "sms.jsonl").read_text().splitlines()]
     assert record["to"] == "+36301234567"

@@ -151,7 +151,9 @@ PNG = bytes.fromhex(
 )
 
 
-def test_a_team_photo_shows_on_the_contact_section_and_only_photos_of_teams_are_served(client, area, settings, tmp_path):
+def test_a_team_photo_shows_on_the_contact_section_and_only_photos_of_teams_are_served(
+    client, area, settings, tmp_path
+):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     settings.MEDIA_ROOT = tmp_path
@@ -161,7 +163,9 @@ def test_a_team_photo_shows_on_the_contact_section_and_only_photos_of_teams_are_
     page = client.get("/areas/district-5/").text
     src = re.search(r'<img class="local-team__photo" src="([^"]+)" alt="Photo of Budapest Network Team"', page).group(1)
     photo = client.get(src)
-    assert photo.status_code == 200 and photo["Content-Type"] == "image/png" and b"".join(photo.streaming_content) == PNG
+    assert (
+        photo.status_code == 200 and photo["Content-Type"] == "image/png" and b"".join(photo.streaming_content) == PNG
+    )
     (tmp_path / "team-photos" / "page.html").write_text("<script>alert(1)</script>")
     assert client.get("/media/team-photos/page.html").status_code == 404
     (tmp_path / "team-photos" / "stray.png").write_bytes(PNG)
