@@ -137,6 +137,7 @@ def main() -> None:
             slot = popular[n % len(popular)].isoformat() if every and n % every == 0 else "asap"
             plan.append((n, slot))
         interval = args.seconds / len(plan)
+        load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
         results: list[tuple[int, str, float, int, str]] = []
         lock = threading.Lock()
         started = time.perf_counter()
@@ -204,6 +205,7 @@ def main() -> None:
             confirmed = {json.loads(line)["to"] for line in sms_file.read_text().splitlines()}
         latencies = [elapsed * 1000 for _n, _s, elapsed, status, _l in results if status == 302]
 
+        print(f"load average before / after: {load_before} / {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         print(
             f"setup: manage.py serve + db_worker, "
             f"{'PostgreSQL' if database_url.startswith('postgres') else 'SQLite'} + local memory; "
