@@ -13,8 +13,15 @@ class OutagesConfig(AppConfig):
         from .live.publish import publish_change
         from .notify.chat.replies import enqueue_reply
         from .notify.confirm import enqueue_confirmation
+        from .notify.contact import enqueue_contact_notice
         from .notify.engine import enqueue
 
         events.connect(
-            events.Receivers(publish=publish_change, deliver=enqueue, confirm=enqueue_confirmation, reply=enqueue_reply)
+            events.Receivers(
+                publish=publish_change,
+                deliver=enqueue,
+                confirm=enqueue_confirmation,
+                contact_notice=enqueue_contact_notice,
+                reply=enqueue_reply,
+            )
         )

@@ -35,6 +35,8 @@ class Receivers:
     confirm: Callable[[int, bool], object]
     # (conversation message id): send our words in it to the customer from the worker.
     reply: Callable[[int], object]
+    # (contact request id, notice): tell the customer (booked, rescheduled, answered, cancelled).
+    contact_notice: Callable[[int, str], object]
 
 
 _receivers: Receivers | None = None
@@ -65,6 +67,10 @@ def _confirm(subscriber_id: int, already_confirmed: bool) -> None:
 
 def _reply(message_id: int) -> None:
     receivers().reply(message_id)
+
+
+def _contact_notice(request_id: int, notice: str) -> None:
+    receivers().contact_notice(request_id, notice)
 
 
 def incident_changed(incident, *, area_ids: set[int], update=None) -> None:
@@ -100,3 +106,9 @@ def confirmation_requested(subscriber_id: int, *, already_confirmed: bool) -> No
 def reply_queued(message_id: int) -> None:
     """A conversation's answer that cannot ride in the webhook's response: the worker sends it."""
     transaction.on_commit(partial(_reply, message_id))
+
+
+def contact_request_changed(request_id: int, *, notice: str | None = None) -> None:
+    """A callback or message changed; `notice`: what the customer is told of it by SMS or e-mail."""
+    if notice:
+        transaction.on_commit(partial(_contact_notice, request_id, notice))

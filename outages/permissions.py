@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from .models import Incident, IncidentArea, Region, ServiceArea, TeamRegion
+from .models import ContactRequest, Incident, IncidentArea, Region, ServiceArea, Team, TeamRegion
 
 _CACHE_ATTR = "_ops_region_ids"
 
@@ -113,6 +113,24 @@ def hidden_area_ids(user, incident: Incident) -> set[int]:
     return set(incident.incident_areas.exclude(area__region_id__in=ids).values_list("area_id", flat=True))
 
 
+def teams_for(user) -> QuerySet:
+    """The teams whose callback and message queues the user works (all of them for a superuser)."""
+    if sees_everything(user):
+        return Team.objects.all()
+    if user is None or not user.is_active or user.pk is None:
+        return Team.objects.none()
+    return Team.objects.filter(members=user)
+
+
+def contact_requests_for(user, queryset: QuerySet | None = None) -> QuerySet:
+    """The callbacks and messages the user may see and act on: their teams' only.
+    They hold phone numbers and texts, so a team never sees another's."""
+    queryset = queryset if queryset is not None else ContactRequest.objects.all()
+    if sees_everything(user):
+        return queryset
+    return queryset.filter(team__in=teams_for(user))
+
+
 OPERATOR_GROUP = "Operators"
 OPERATOR_PERMISSIONS = [
     "add_incident",
@@ -127,6 +145,8 @@ OPERATOR_PERMISSIONS = [
     "view_team",
     "view_updatetemplate",
     "view_auditentry",
+    "view_contactrequest",
+    "change_contactrequest",
 ]
 
 

@@ -29,6 +29,7 @@ urlpatterns = [
     path("areas/<slug:slug>/report/", report.report, name="report"),
     path("areas/<slug:slug>/contact/", contact.contact, name="contact"),
     path("contact/requests/<str:token>/", contact.contact_request, name="contact-request"),
+    path("media/team-photos/<str:name>", contact.team_photo, name="team-photo"),
     path("areas/<slug:slug>/report/sent/", report.report_sent, name="report-sent"),
     # Plain GET on the websocket paths: the polling fallback.
     path(groups.STATUS_ROUTE, live.status_snapshot, name="status-snapshot"),

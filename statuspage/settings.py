@@ -266,6 +266,9 @@ USE_TZ = True
 
 # Static files ---------------------------------------------------------------
 STATIC_URL = "/static/"
+# Uploads (team photos): served by the app itself (views/contact.team_photo), so `make run` needs nothing else.
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "data" / "media")))
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {

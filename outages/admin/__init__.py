@@ -5,7 +5,8 @@ goes through outages.permissions (regional teams).
 - incidents, forms: incidents and maintenance windows (views, actions,
   one-click template updates) and their forms and filters
 - ops_history: the history report; credits: credit policies and the billing export
-- contact: the local team's contact settings and wait credit policies
+- contact: the local team's contact settings and wait credit policies; team_queue:
+  each team's callbacks and messages, live, with their actions
 - notifications: subscribers and the delivery log; conversations: chat and SMS
   accounts, conversation logs, counters; problem_reports: customer
   reports, unusual areas and their thresholds
@@ -27,7 +28,17 @@ from .. import permissions, templating
 from ..models import AuditEntry, Region, Service, ServiceArea, Team, TeamRegion, UpdateTemplate, normalize_postcode
 
 # Each module registers its ModelAdmins when imported.
-from . import api_tokens, cadence, contact, conversations, credits, notifications, problem_reports, storm  # noqa: F401
+from . import (  # noqa: F401
+    api_tokens,
+    cadence,
+    contact,
+    conversations,
+    credits,
+    notifications,
+    problem_reports,
+    storm,
+    team_queue,
+)
 from .area_import import AreaImportMixin
 from .incidents import IncidentAdmin, IncidentForm, MaintenanceAdmin  # noqa: F401 (registers them)
 from .login import ThrottledAdminAuthenticationForm

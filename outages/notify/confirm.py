@@ -5,10 +5,7 @@ retried with the engine's backoff while the server is unavailable.
 
 from __future__ import annotations
 
-import smtplib
-
 from django.conf import settings
-from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.tasks import task
 from django.template.loader import render_to_string
@@ -17,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from ..models import Channel, Subscriber
 from ..site import site_name
-from .email import smtp_error
+from .email import send_one
 from .links import link
 from .outcomes import PermanentFailure, TemporaryFailure, backoff
 from .sms import get_backend
@@ -76,12 +73,4 @@ def send_confirmation_message(subscriber: Subscriber, *, already_confirmed: bool
             headers={"Auto-Submitted": "auto-generated"},
         )
         email.attach_alternative(render_to_string("emails/confirm.html", context), "text/html")
-    try:
-        mail.mailers.default.send_messages([email])
-    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
-        description, permanent = smtp_error(error)
-        raise (PermanentFailure if permanent else TemporaryFailure)(description) from None
-    except (OSError, smtplib.SMTPException) as error:
-        raise TemporaryFailure(smtp_error(error)[0]) from None
-    except ValueError:
-        raise PermanentFailure("invalid address") from None
+    send_one(email)

@@ -16,6 +16,7 @@ from ..models import Delivery
 from . import outcomes
 from .compose import MANAGE_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER
 from .links import link
+from .outcomes import PermanentFailure, TemporaryFailure
 
 
 def message_id(delivery: Delivery) -> str:
@@ -55,6 +56,19 @@ def smtp_error(error: Exception) -> tuple[str, bool]:
     if isinstance(error, smtplib.SMTPResponseException):
         return f"SMTP {error.smtp_code}", error.smtp_code >= 500
     return f"SMTP unavailable: {type(error).__name__}", False
+
+
+def send_one(email) -> None:
+    """One message on its own (confirmations, a team's answer): raises TemporaryFailure / PermanentFailure."""
+    try:
+        mail.mailers.default.send_messages([email])
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
+        description, permanent = smtp_error(error)
+        raise (PermanentFailure if permanent else TemporaryFailure)(description) from None
+    except (OSError, smtplib.SMTPException) as error:
+        raise TemporaryFailure(smtp_error(error)[0]) from None
+    except ValueError:
+        raise PermanentFailure("invalid address") from None
 
 
 def send_emails(items: list[tuple[Delivery, dict]], on_progress) -> None:

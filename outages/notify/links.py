@@ -1,4 +1,4 @@
-"""Signed links in messages: confirm, manage, unsubscribe.
+"""Signed links in messages: confirm, manage, unsubscribe; a contact request's page.
 
 A token names the subscriber and its link key, signed for one purpose;
 deleting the subscriber or rotating its key revokes every link at once.
@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.core import signing
 from django.urls import reverse
 
-from ..models import Subscriber
+from ..models import ContactRequest, Subscriber
 from ..site import absolute
 
 CONFIRM_MAX_AGE = timedelta(days=7)
@@ -47,3 +47,26 @@ def was_signed(token: str, purpose: str) -> bool:
     except signing.BadSignature:
         return False
     return True
+
+
+CONTACT_SALT = "outages.contact-request"
+
+
+def contact_token(request: ContactRequest) -> str:
+    """The signed name of a callback or message: its page shows the state, changes the slot or cancels."""
+    return signing.dumps([request.pk, request.link_key], salt=CONTACT_SALT)
+
+
+def read_contact_token(token: str) -> ContactRequest | None:
+    try:
+        pk, key = signing.loads(token, salt=CONTACT_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    found = ContactRequest.objects.select_related("area", "team", "service").filter(pk=pk).first()
+    if found is None or not hmac.compare_digest(str(found.link_key), str(key)):
+        return None
+    return found
+
+
+def contact_link(request: ContactRequest) -> str:
+    return absolute(reverse("contact-request", args=[contact_token(request)]))

@@ -8,18 +8,23 @@ exactly the pace the team can answer. A chosen slot is promised by its end.
 Hours are stepped in UTC from the local opening time, so a day with a
 daylight-saving change has the 23 or 25 real hours it has.
 
-Imports: models only. The booking itself is outages.services.contact_requests.
+Imports: models, and headline for the written time. The booking itself is outages.services.contact_requests.
 """
 
 from __future__ import annotations
 
+import html
 import statistics
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.html import conditional_escape, strip_tags
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ..models import (
     DONE_CONTACT_STATES,
@@ -33,6 +38,7 @@ from ..models import (
     TeamContact,
     TeamRegion,
 )
+from . import headline
 
 HORIZON_DAYS = 14
 HOUR = timedelta(hours=1)
@@ -128,15 +134,27 @@ def booked_seats(team_id: int, since: datetime, until: datetime) -> dict[datetim
     return seats
 
 
+def booked_counts(team_id: int, since: datetime, until: datetime) -> dict[datetime, int]:
+    """Seats booked per slot: one row per slot, however many customers booked (a storm books thousands)."""
+    rows = (
+        ContactRequest.objects.filter(team_id=team_id, seat__isnull=False, slot_start__gte=since, slot_start__lt=until)
+        .values("slot_start")
+        .annotate(booked=Count("id"))
+        .order_by()
+        .values_list("slot_start", "booked")
+    )
+    return {start.astimezone(UTC): booked for start, booked in rows}
+
+
 def slots(contact: TeamContact, zone, now: datetime | None = None, days: int = HORIZON_DAYS) -> list[Slot]:
     """The team's slots from now on, with how many seats are booked."""
     now = now or timezone.now()
     starts = list(slot_starts(contact, zone, now, days))
     if not starts:
         return []
-    taken = booked_seats(contact.team_id, starts[0], starts[-1] + HOUR)
+    booked = booked_counts(contact.team_id, starts[0], starts[-1] + HOUR)
     capacity = contact.callbacks_per_hour
-    return [Slot(start, capacity, len(taken.get(start, ()))) for start in starts]
+    return [Slot(start, capacity, booked.get(start, 0)) for start in starts]
 
 
 def offered_slots(contact: TeamContact, zone, now: datetime | None = None, limit: int = 24) -> list[Slot]:
@@ -158,10 +176,14 @@ def earliest_seat(contact: TeamContact, zone, now: datetime, *, after: datetime 
     starts = [start for start in slot_starts(contact, zone, now) if after is None or start >= after]
     if not starts:
         return None
-    taken = booked_seats(contact.team_id, starts[0], starts[-1] + HOUR)
+    capacity = contact.callbacks_per_hour
+    booked = booked_counts(contact.team_id, starts[0], starts[-1] + HOUR)
     for start in starts:
-        slot = Slot(start, contact.callbacks_per_hour, 0)
-        seat = free_seat(slot, taken.get(start, set()), now, asap=True)
+        if booked.get(start, 0) >= capacity:
+            continue
+        # Only this slot's seats: a later slot with room always has a seat still ahead of now.
+        slot = Slot(start, capacity, 0)
+        seat = free_seat(slot, booked_seats(contact.team_id, start, start + HOUR).get(start, set()), now, asap=True)
         if seat is not None:
             return start, seat, slot.seat_time(seat)
     return None
@@ -215,7 +237,9 @@ class PromiseRecord:
         return None if not self.total else round(100 * self.kept / self.total)
 
 
-def promise_record(now: datetime | None = None, *, team_ids=None, kind: str | None = None, days: int = 30):
+def promise_record(
+    now: datetime | None = None, *, team_ids=None, region_ids=None, kind: str | None = None, days: int = 30
+):
     """Promises whose time came in the last `days` days: share kept, median lateness of the late ones."""
     now = now or timezone.now()
     rows = ContactRequest.objects.filter(promised_at__gt=now - timedelta(days=days), promised_at__lte=now).exclude(
@@ -223,6 +247,8 @@ def promise_record(now: datetime | None = None, *, team_ids=None, kind: str | No
     )
     if team_ids is not None:
         rows = rows.filter(team_id__in=team_ids)
+    if region_ids is not None:
+        rows = rows.filter(area__region_id__in=region_ids)
     if kind:
         rows = rows.filter(kind=kind)
     total = kept = 0
@@ -265,3 +291,32 @@ def contact_panel(area: ServiceArea, now: datetime | None = None) -> dict | None
         "record": record if record.total else None,
         "queue": queue_length(team.pk),
     }
+
+
+# The sentences of a request: its page and the messages to the customer say the same words.
+# The translated text is ours; what fills it (team name, credit wording) is escaped.
+
+
+def promise_sentence(request: ContactRequest) -> SafeString:
+    """ "Budapest Network Team will call you by 14:30 CEST." (HTML: the time is a <time>)."""
+    if request.kind == ContactKind.CALLBACK:
+        text = _("%(team)s will call you by %(time)s.")
+    else:
+        text = _("%(team)s will answer by %(time)s.")
+    when = headline.local_time(request.promised_at, request.area.time_zone)
+    return mark_safe(text % {"team": conditional_escape(request.team.localized_public_name), "time": when})
+
+
+def credit_sentence(credit) -> SafeString:
+    """ "Sorry — we were 12 minutes late. You'll receive a $5 credit." """
+    text = ngettext(
+        "Sorry — we were %(minutes)d minute late. You'll receive %(credit)s.",
+        "Sorry — we were %(minutes)d minutes late. You'll receive %(credit)s.",
+        credit.minutes_late,
+    )
+    return mark_safe(text % {"minutes": credit.minutes_late, "credit": conditional_escape(credit.credit)})
+
+
+def plain(sentence: str) -> str:
+    """The text form of one of these sentences, for SMS and e-mail."""
+    return html.unescape(strip_tags(sentence))

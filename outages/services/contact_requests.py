@@ -21,6 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import events
 from ..models import (
     DONE_CONTACT_STATES,
     OPEN_CONTACT_STATES,
@@ -121,6 +122,7 @@ def book(
                     **fields,
                 )
                 _log(request, "booked", promised_at=request.promised_at, moved=moved or None)
+                events.contact_request_changed(request.pk, notice="booked")
                 return Booked(request, moved)
         except IntegrityError:
             # Someone else got that seat between our read and our write: read again.
@@ -161,7 +163,7 @@ def take(request: ContactRequest, user, now=None) -> bool:
     return bool(won)
 
 
-def _close(request: ContactRequest, user, state, now, action, **changes) -> ContactRequest:
+def _close(request: ContactRequest, user, state, now, action, notice=None, **changes) -> ContactRequest:
     with transaction.atomic():
         locked = ContactRequest.objects.select_for_update().get(pk=request.pk)
         if locked.state not in OPEN_CONTACT_STATES:
@@ -178,12 +180,15 @@ def _close(request: ContactRequest, user, state, now, action, **changes) -> Cont
         _log(locked, action, user, state=state, **changes)
         if state in DONE_CONTACT_STATES:
             _record_credit(locked, now)
+        events.contact_request_changed(locked.pk, notice=notice)
     return locked
 
 
 def mark_called(request: ContactRequest, user, outcome: str, now=None) -> ContactRequest:
     """A callback made. "No answer, try again" puts it back in the queue; the promise stands."""
     now = now or timezone.now()
+    if request.kind != ContactKind.CALLBACK:
+        raise ValidationError({"action": _("A message is answered, not called.")})
     if outcome not in ContactOutcome.values:
         raise ValidationError({"outcome": _("Choose an outcome.")})
     if outcome == ContactOutcome.NO_ANSWER:
@@ -200,18 +205,24 @@ def mark_called(request: ContactRequest, user, outcome: str, now=None) -> Contac
 
 
 def answer(request: ContactRequest, user, text: str, now=None) -> ContactRequest:
-    """A message answered; the text goes to the customer by the channel they chose (the caller sends it)."""
+    """A message answered; the text goes to the customer by the channel they chose, after the commit."""
     now = now or timezone.now()
+    if request.kind != ContactKind.MESSAGE:
+        raise ValidationError({"action": _("A callback is called, not answered in writing.")})
     text = (text or "").strip()
     if not text:
         raise ValidationError({"answer": _("Write the answer.")})
     if len(text) > ANSWER_MAX:
         raise ValidationError({"answer": _("Please keep it under %(limit)d characters.") % {"limit": ANSWER_MAX}})
-    return _close(request, user, ContactState.ANSWERED, now, "answered", answer=text, outcome=ContactOutcome.RESOLVED)
+    return _close(
+        request, user, ContactState.ANSWERED, now, "answered", "answered", answer=text, outcome=ContactOutcome.RESOLVED
+    )
 
 
 def cancel(request: ContactRequest, user=None, now=None) -> ContactRequest:
-    return _close(request, user, ContactState.CANCELLED, now or timezone.now(), "cancelled")
+    """Cancelled by the customer (no user) or by the team, who tell the customer so."""
+    notice = "cancelled" if getattr(user, "pk", None) else None
+    return _close(request, user, ContactState.CANCELLED, now or timezone.now(), "cancelled", notice)
 
 
 def reschedule(request: ContactRequest, slot_start: datetime, user=None, now=None) -> Booked:
@@ -232,6 +243,7 @@ def reschedule(request: ContactRequest, slot_start: datetime, user=None, now=Non
                 locked.version += 1
                 locked.save()
                 _log(locked, "rescheduled", user, promised_at=[as_text(before), as_text(promised)])
+                events.contact_request_changed(locked.pk, notice="rescheduled")
                 return Booked(locked, moved)
         except IntegrityError:
             continue

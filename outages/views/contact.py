@@ -8,14 +8,14 @@ its promise are outages.services.contact_requests."""
 
 from __future__ import annotations
 
-import hmac
 import zoneinfo
 from datetime import UTC, datetime
+from pathlib import Path
 
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -23,28 +23,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from .. import client_address
-from ..models import ContactKind, ContactRequest, Service, ServiceArea, WaitCredit
+from ..models import ContactKind, Service, ServiceArea, TeamContact, WaitCredit
+from ..notify.links import contact_token, read_contact_token
 from ..queries import callback_slots
 from ..services import contact_requests, limits
 from .origin import same_origin_post
 
-LINK_SALT = "outages.contact-request"
 WINDOW = 3600
-
-
-def request_token(request: ContactRequest) -> str:
-    return signing.dumps([request.pk, request.link_key], salt=LINK_SALT)
-
-
-def read_request_token(token: str) -> ContactRequest | None:
-    try:
-        pk, key = signing.loads(token, salt=LINK_SALT)
-    except (signing.BadSignature, ValueError, TypeError):
-        return None
-    found = ContactRequest.objects.select_related("area", "team", "service").filter(pk=pk).first()
-    if found is None or not hmac.compare_digest(str(found.link_key), str(key)):
-        return None
-    return found
 
 
 def _limited(request, message) -> HttpResponse:
@@ -83,15 +68,12 @@ def _context(area, panel, now, data=None, errors=None, kind=ContactKind.CALLBACK
 def contact(request: HttpRequest, slug: str) -> HttpResponse:
     area = get_object_or_404(ServiceArea.objects.select_related("region"), slug=slug)
     now = timezone.now()
-    panel = callback_slots.contact_panel(area, now)
     if request.method != "POST":
+        panel = callback_slots.contact_panel(area, now)
         status = 200 if panel else 404
         kind = ContactKind.MESSAGE if request.GET.get("kind") == ContactKind.MESSAGE else ContactKind.CALLBACK
         return render(request, "outages/contact.html", _context(area, panel, now, kind=kind), status=status)
     data = request.POST
-    if panel is None:
-        errors = {"area": _("This area has no local team taking requests.")}
-        return render(request, "outages/contact.html", _context(area, panel, now, data, errors), status=404)
     network = client_address.network_of_request(request)
     if limits.hit(f"contact:ip:{network}", WINDOW) > settings.CONTACT_LIMIT_PER_IP:
         return _limited(request, _("Too many requests from your network. Please try again in an hour."))
@@ -127,15 +109,39 @@ def contact(request: HttpRequest, slug: str) -> HttpResponse:
         )
     except ValidationError as error:
         errors = {field: messages[0] for field, messages in error.message_dict.items()}
-        return render(request, "outages/contact.html", _context(area, panel, now, data, errors), status=400)
-    url = reverse("contact-request", args=[request_token(booked.request)])
+        # The whole panel only for a page shown again: a booking itself reads just the team's settings.
+        panel = callback_slots.contact_panel(area, now)
+        status = 404 if panel is None else 400
+        return render(request, "outages/contact.html", _context(area, panel, now, data, errors), status=status)
+    url = reverse("contact-request", args=[contact_token(booked.request)])
     return redirect(f"{url}?moved=1" if booked.moved else url)
+
+
+PHOTO_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
+
+
+@require_http_methods(["GET", "HEAD"])
+def team_photo(request: HttpRequest, name: str) -> HttpResponse:
+    """A team's photo, as ops uploaded it. Only a photo some team uses, and only as an image type:
+    an upload is never served as HTML or SVG."""
+    path = f"team-photos/{name}"
+    content_type = PHOTO_TYPES.get(Path(name).suffix.lower())
+    if content_type is None or not TeamContact.objects.filter(photo=path).exists():
+        raise Http404
+    try:
+        photo = default_storage.open(path)
+    except (FileNotFoundError, OSError):
+        raise Http404 from None
+    response = FileResponse(photo, content_type=content_type)
+    response["Cache-Control"] = "public, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @same_origin_post
 def contact_request(request: HttpRequest, token: str) -> HttpResponse:
-    found = read_request_token(token)
+    found = read_contact_token(token)
     if found is None:
         return render(request, "outages/contact_request.html", {"bad_link": True}, status=404)
     now = timezone.now()
@@ -157,17 +163,23 @@ def contact_request(request: HttpRequest, token: str) -> HttpResponse:
                 errors = {field: messages[0] for field, messages in error.message_dict.items()}
             else:
                 errors = {"action": error.messages[0]}
-    zone = zoneinfo.ZoneInfo(found.area.time_zone)
-    contact = callback_slots.contact_for(found.team)
     late = found.lateness(now)
+    credit = WaitCredit.objects.filter(request=found).first()
     context = {
         "req": found,
         "token": token,
         "moved": request.GET.get("moved") == "1",
         "late_minutes": int(late.total_seconds() // 60) if late else None,
-        "credit": WaitCredit.objects.filter(request=found).first(),
-        "slots": callback_slots.offered_slots(contact, zone, now) if contact and found.is_open else [],
+        "promise": callback_slots.promise_sentence(found),
+        "credit": callback_slots.credit_sentence(credit) if credit else None,
         "errors": errors,
         "tz": found.area.time_zone,
     }
+    if request.headers.get("HX-Request") == "true" and request.method == "GET":
+        # The page polls its state; once the request is closed nothing more changes, and 286 stops the poll.
+        status = 200 if found.is_open else 286
+        return render(request, "outages/contact_request.html#request-state", context, status=status)
+    zone = zoneinfo.ZoneInfo(found.area.time_zone)
+    contact = callback_slots.contact_for(found.team)
+    context["slots"] = callback_slots.offered_slots(contact, zone, now) if contact and found.is_open else []
     return render(request, "outages/contact_request.html", context, status=400 if errors else 200)

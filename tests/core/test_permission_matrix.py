@@ -28,14 +28,16 @@ from outages import permissions, services
 from outages.models import (
     AlertmanagerAlert,
     AuditEntry,
+    ContactRequest,
     Incident,
     ProblemReport,
     ReportSettings,
     Team,
+    TeamContact,
     TeamRegion,
     UpdateTemplate,
 )
-from outages.services import api_tokens
+from outages.services import api_tokens, contact_requests
 from outages.services import problem_reports as reports
 from tests import factories
 
@@ -72,6 +74,7 @@ def world(django_user_model):
         quiet = factories.area(f"{team_name.title()}vale", region_obj=region, slug=f"{team_name}vale")
         team = Team.objects.create(name=f"{team_name} ops")
         TeamRegion.objects.create(team=team, region=region)
+        TeamContact.objects.create(team=team, hours={str(day): ["00:00", "23:59"] for day in range(7)})
         user = django_user_model.objects.create_user(f"{team_name}-op", password="pw", is_staff=True)
         user.groups.add(group)
         team.members.add(user)
@@ -99,6 +102,9 @@ def world(django_user_model):
             "report": ProblemReport.objects.filter(area=quiet).first(),
             "audit": AuditEntry.objects.filter(incident=incident).first(),
             "token_obj": None,
+            "contact_request": contact_requests.book(
+                area=area, kind="callback", phone="+36301234567", reason=f"{team_name.title()} secret callback"
+            ).request,
         }
     for name in ("superuser", "north", "south"):
         user = data["superuser"] if name == "superuser" else data[name]["user"]
@@ -162,6 +168,8 @@ MODEL_RULES = {
     "outages.teamcontact": None,
     "outages.waitcreditpolicy": None,
     "outages.waitcredit": None,
+    # Callbacks and messages (phone numbers, texts): their team's members only.
+    "outages.contactrequest": "contact",
     # Conversations: the channel accounts, the conversation log and its counters (Django's permissions).
     "outages.chatchannelconfig": None,
     "outages.conversation": None,
@@ -198,6 +206,9 @@ ADMIN_ROUTES = {
     "admin/outages/maintenancewindow/<int:pk>/post-template/<int:template_id>/",
     "admin/outages/servicearea/import/",
     "admin/outages/updatedue/fragment/",
+    "admin/outages/contactrequest/queue/",
+    "admin/outages/contactrequest/queue/fragment/",
+    "admin/outages/contactrequest/queue/<int:pk>/",
     "admin/^(?P<app_label>auth|django_tasks_database|outages)/$",
     "admin/(?P<url>.*)$",
 }
@@ -214,6 +225,7 @@ PUBLIC_ROUTES = {
     "areas/<slug:slug>/report/sent/": "/areas/{slug}/report/sent/",
     "areas/<slug:slug>/contact/": "/areas/{slug}/contact/",
     "contact/requests/<str:token>/": "/contact/requests/bad/",
+    "media/team-photos/<str:name>": "/media/team-photos/none.png",
     "subscribe/": "/subscribe/",
     "subscribe/confirm/<str:token>/": "/subscribe/confirm/bad/",
     "subscribe/unsubscribe/<str:token>/": "/subscribe/unsubscribe/bad/",
@@ -446,6 +458,8 @@ def _object_for(world, label, rule, team):
         return world[team]["audit"]
     if rule == "owner":
         return world[team]["token_obj"]
+    if rule == "contact":
+        return world[team]["contact_request"]
     model = admin.site._registry and next(m for m in admin.site._registry if m._meta.label_lower == label)
     return model._default_manager.order_by("pk").first()
 
@@ -464,6 +478,8 @@ def _owned_by(world, rule, obj, actor) -> bool:
         return obj.incident.incident_areas.filter(area__region_id__in=ids).exists()
     if rule == "owner":
         return obj.user_id == user.pk
+    if rule == "contact":
+        return obj.team.members.filter(pk=user.pk).exists()
     return True
 
 
@@ -539,6 +555,10 @@ def _other_admin_url(route: str, world, team: str) -> tuple[str, str]:
         "admin/^(?P<app_label>auth|django_tasks_database|outages)/$": ("get", "/admin/outages/"),
         "admin/(?P<url>.*)$": ("get", "/admin/no-such-page/"),
         "admin/logout/": ("post", "/admin/logout/"),
+        "admin/outages/contactrequest/queue/<int:pk>/": (
+            "post",
+            f"/admin/outages/contactrequest/queue/{data['contact_request'].pk}/",
+        ),
     }
     if route == "admin/r/<path:content_type_id>/<path:object_id>/":
         from django.contrib.contenttypes.models import ContentType
@@ -554,6 +574,9 @@ def test_custom_admin_routes_follow_permissions_and_teams(world, route):
         for actor in ACTORS:
             method, url = _other_admin_url(route, world, team)
             data = {"seen_version": str(world[team]["incident"].version)} if "post-template" in route else {}
+            if "contactrequest/queue/<int:pk>" in route:
+                data = {"action": "take"}
+            request_before = ContactRequest.objects.filter(pk=world[team]["contact_request"].pk).values().get()
             if "maintenancewindow" in route:
                 world[team]["window"].refresh_from_db()
                 data = {"seen_version": str(world[team]["window"].version)}
@@ -591,6 +614,21 @@ def test_custom_admin_routes_follow_permissions_and_teams(world, route):
                 assert response.status_code == (200 if actor == "superuser" else 403), (url, actor)
             if route == "admin/outages/incident/history-report/":
                 assert response.status_code == 200
+            request_after = ContactRequest.objects.filter(pk=world[team]["contact_request"].pk).values().get()
+            if route == "admin/outages/contactrequest/queue/<int:pk>/":
+                if foreign:
+                    assert response.status_code == 404 and request_after == request_before, (url, actor)
+                else:
+                    # The first of the team's people takes it; the next learns it is taken.
+                    assert response.status_code in (302, 400) and request_after["taken_by_id"] is not None
+            else:
+                assert request_after == request_before, (url, actor)
+            if route in ("admin/outages/contactrequest/queue/", "admin/outages/contactrequest/queue/fragment/"):
+                assert response.status_code == 200, (url, actor)
+                text = response.content.decode()
+                for other in TEAMS:
+                    shown = f"{other.title()} secret callback" in text
+                    assert shown == (actor == "superuser" or actor == other), (url, actor, other)
 
 
 @pytest.mark.parametrize("route", sorted(I18N_ROUTES))

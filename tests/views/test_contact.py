@@ -143,3 +143,30 @@ def test_late_and_credited_the_page_says_so(client, area, clock):
     contact_requests.mark_called(request, None, "resolved")
     page = text(client.get(url).text).replace("&#x27;", "'")
     assert "Sorry — we were 12 minutes late. You'll receive a $5 credit." in page
+
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+def test_a_team_photo_shows_on_the_contact_section_and_only_photos_of_teams_are_served(
+    client, area, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    contact = TeamContact.objects.get()
+    contact.photo = SimpleUploadedFile("crew.png", PNG, content_type="image/png")
+    contact.save()
+    page = client.get("/areas/district-5/").text
+    src = re.search(r'<img class="local-team__photo" src="([^"]+)" alt="Photo of Budapest Network Team"', page).group(1)
+    photo = client.get(src)
+    assert (
+        photo.status_code == 200 and photo["Content-Type"] == "image/png" and b"".join(photo.streaming_content) == PNG
+    )
+    (tmp_path / "team-photos" / "page.html").write_text("<script>alert(1)</script>")
+    assert client.get("/media/team-photos/page.html").status_code == 404
+    (tmp_path / "team-photos" / "stray.png").write_bytes(PNG)
+    assert client.get("/media/team-photos/stray.png").status_code == 404  # no team uses it

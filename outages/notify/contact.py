@@ -1,0 +1,87 @@
+"""Messages to a customer who asked the local team for a callback or wrote to it:
+the confirmation with the promise and the signed link to the request's page,
+a new time, the team's answer, a cancellation. Sent by the channel the customer
+chose (SMS to the number, or e-mail), as a background task retried with the
+engine's backoff while the server is unavailable.
+
+The sentences are the request page's (queries.callback_slots), so both say the same.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.tasks import task
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from ..models import Channel, ContactKind, ContactRequest, WaitCredit
+from ..queries import callback_slots
+from ..site import site_name
+from .email import send_one
+from .links import contact_link
+from .outcomes import PermanentFailure, TemporaryFailure, backoff
+from .sms import get_backend
+
+NOTICES = ("booked", "rescheduled", "answered", "cancelled")
+
+
+@task()
+def send_contact_notice(request_id: int, notice: str, attempt: int = 1) -> str:
+    request = ContactRequest.objects.select_related("area", "team").filter(pk=request_id).first()
+    if request is None or request.personal_data_deleted_at or notice not in NOTICES:
+        return "gone"
+    try:
+        send_contact_notice_message(request, notice)
+    except PermanentFailure:
+        return "failed"
+    except TemporaryFailure:
+        if attempt >= settings.NOTIFY_MAX_ATTEMPTS:
+            return "failed"
+        retry_at = timezone.now() + backoff(attempt)
+        send_contact_notice.using(run_after=retry_at).enqueue(request_id, notice, attempt + 1)
+        return "retry"
+    return "sent"
+
+
+def enqueue_contact_notice(request_id: int, notice: str) -> None:
+    send_contact_notice.enqueue(request_id, notice)
+
+
+def compose(request: ContactRequest, notice: str) -> tuple[str, list[str]]:
+    """(subject, lines) in the customer's language; the last line is the signed link."""
+    callback = request.kind == ContactKind.CALLBACK
+    subject = _("Your callback") if callback else _("Your message")
+    lines: list[str] = []
+    if notice == "booked":
+        lines.append(_("We have your request.") + " " + callback_slots.plain(callback_slots.promise_sentence(request)))
+    elif notice == "rescheduled":
+        lines.append(_("New time:") + " " + callback_slots.plain(callback_slots.promise_sentence(request)))
+    elif notice == "answered":
+        subject = _("Our answer to your message")
+        lines.append(_("%(team)s answered your message:") % {"team": request.team.localized_public_name})
+        lines.append(request.answer)
+    elif notice == "cancelled":
+        lines.append(_("Your request was cancelled."))
+    credit = WaitCredit.objects.filter(request=request).first()
+    if credit:
+        lines.append(callback_slots.plain(callback_slots.credit_sentence(credit)))
+    lines.append(_("See, change or cancel your request: %(url)s") % {"url": contact_link(request)})
+    return f"{site_name()}: {subject}", lines
+
+
+def send_contact_notice_message(request: ContactRequest, notice: str) -> None:
+    """Raises TemporaryFailure / PermanentFailure like the SMS backends."""
+    with translation.override(request.language):
+        subject, lines = compose(request, notice)
+    if request.answer_channel == Channel.SMS:
+        get_backend().send(request.phone, f"{site_name()}: " + " ".join(lines))
+        return
+    email = EmailMessage(
+        subject=subject,
+        body="\n\n".join(lines) + "\n",
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[request.email],
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    send_one(email)
