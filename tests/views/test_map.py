@@ -22,7 +22,11 @@ def test_map_page_has_the_map_the_incidents_and_the_area_list_as_text(client):
     response = client.get("/map/")
     assert response.status_code == 200
     text = response.text
-    assert 'id="map-svg"' in text and 'data-geojson-url="/map/areas.geojson"' in text
+    # The map is drawn in the page itself: the shape, coloured, patterned and named by
+    # status, with its icon; nothing to fetch and draw before it can be seen.
+    assert 'id="map-svg"' in text and "areas.geojson" not in text
+    assert f'data-slug="{riverside.slug}"' in text and 'class="map-area map-area--major_outage"' in text
+    assert 'aria-label="Riverside: Major outage"' in text and 'class="map-label map-label--major_outage"' in text
     assert f'id="incident-{incident.pk}"' in text  # current incidents beside the map
     assert f'id="area-row-{riverside.slug}"' in text and "Major outage" in text  # the text equivalent
     assert 'ws-connect="/ws/status/?lang=en"' in text  # the same live push as the home page
