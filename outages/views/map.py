@@ -113,6 +113,7 @@ def _map_context(snapshot: dict) -> dict:
         "view": _numbers(view),
         "shapes": shapes,
         "pattern_scale": f"{per_pixel:.3f}",
+        "stroke_em": f"{100 * per_pixel:.2f}",
         "font_size": f"{13 * per_pixel:.2f}",
         "halo": f"{2.5 * per_pixel:.2f}",
     }

@@ -62,6 +62,7 @@
     svg.querySelectorAll("pattern").forEach(function (pattern) {
       pattern.setAttribute("patternTransform", "scale(" + perPixel.toFixed(3) + ")");
     });
+    shapesLayer.setAttribute("font-size", (100 * perPixel).toFixed(2));  // strokes are in .01em: screen pixels
     labelsLayer.setAttribute("font-size", (13 * perPixel).toFixed(2));
     labelsLayer.setAttribute("stroke-width", (2.5 * perPixel).toFixed(2));
     if (namesReady) showNames(perPixel);
