@@ -66,7 +66,9 @@ def build_map_drawing() -> dict:
     shapes = []
     for slug, name, simplified, (lon, lat) in shown:
         d, box = geo.svg_path(simplified, zoom)
-        shapes.append({"slug": slug, "name": name, "d": d, "box": box, "at": [round(n) for n in geo.mercator(lon, lat, zoom)]})
+        shapes.append(
+            {"slug": slug, "name": name, "d": d, "box": box, "at": [round(n) for n in geo.mercator(lon, lat, zoom)]}
+        )
     return {"zoom": zoom, "full": full, "shapes": shapes}
 
 
