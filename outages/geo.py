@@ -265,3 +265,84 @@ def simplify(geometry: dict, tolerance: float = DISPLAY_TOLERANCE, decimals: int
 
 def count_positions(geometry: dict) -> int:
     return sum(len(ring) for polygon in polygons(geometry) for ring in polygon)
+
+
+# The map's drawing -----------------------------------------------------------------
+# Web Mercator in pixels of 256-pixel tiles, so a tile layer lines up with the shapes.
+# The map's zoom is chosen so that every area together is MAP_UNITS_ACROSS units wide
+# at most: a unit is then a fraction of a screen pixel whatever the data's extent, so
+# coordinates can be whole numbers and simplified to that resolution.
+
+TILE = 256
+MAP_UNITS_ACROSS = 4000
+MAX_MAP_ZOOM = 20
+# Douglas-Peucker again in map units, after projecting and rounding: half a unit is
+# below a screen pixel at the map's widest and first views.
+MAP_TOLERANCE = 0.5
+
+
+def mercator(lon: float, lat: float, zoom: int) -> Position:
+    """Web Mercator pixels at this zoom (the same formula as the map's script)."""
+    scale = TILE * 2**zoom
+    sin = max(min(math.sin(math.radians(lat)), 0.9999), -0.9999)
+    return (lon + 180) / 360 * scale, (0.5 - math.log((1 + sin) / (1 - sin)) / (4 * math.pi)) * scale
+
+
+def map_zoom(geometries: list[dict]) -> tuple[int, list[float]]:
+    """The zoom that fits every geometry, and the box (x, y, width, height) that shows them all."""
+    west, south, east, north = 180.0, 90.0, -180.0, -90.0
+    for geometry in geometries:
+        w, s, e, n = bbox(geometry)
+        west, south, east, north = min(west, w), min(south, s), max(east, e), max(north, n)
+    span = max(east - west, (north - south) * 1.5, 0.001)
+    zoom = max(0, min(MAX_MAP_ZOOM, math.floor(math.log2(MAP_UNITS_ACROSS * 360 / (span * TILE)))))
+    (x0, y0), (x1, y1) = mercator(west, north, zoom), mercator(east, south, zoom)
+    pad = max(x1 - x0, y1 - y0) * 0.03
+    return zoom, [x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad]
+
+
+def _path_numbers(numbers: list[int]) -> str:
+    # A minus sign separates two numbers by itself.
+    return "".join(str(n) if n < 0 or i == 0 else f" {n}" for i, n in enumerate(numbers))
+
+
+def svg_path(geometry: dict, zoom: int) -> tuple[str, list[int]]:
+    """An SVG path (whole map units, each ring an absolute move then relative lines) and
+    its bounding box (x, y, width, height), from an already simplified geometry."""
+    parts, xs, ys = [], [], []
+    for polygon in polygons(geometry):
+        for number, ring in enumerate(polygon):
+            points = []
+            for lon, lat in ring:
+                x, y = mercator(lon, lat, zoom)
+                point = (round(x), round(y))
+                if not points or point != points[-1]:
+                    points.append(point)
+            if len(points) > 4:
+                points = _simplify_ring(points, MAP_TOLERANCE) or points
+            if len(points) > 1:
+                points.pop()  # the ring's closing point: "z" draws that line
+            if len(points) < 3 and number > 0:
+                continue  # a hole smaller than a unit
+            xs.extend(x for x, _ in points)
+            ys.extend(y for _, y in points)
+            deltas = [n for (x1, y1), (x2, y2) in zip(points, points[1:]) for n in (x2 - x1, y2 - y1)]
+            parts.append(f"M{points[0][0]} {points[0][1]}" + (f"l{_path_numbers(deltas)}" if deltas else "") + "z")
+    if not xs:
+        return "", [0, 0, 0, 0]
+    return "".join(parts), [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
+
+
+def fit_box(boxes: list[list[float]], min_width: float = 0) -> list[float] | None:
+    """The view (x, y, width, height) around these boxes with a margin, not narrower
+    than min_width (the map's script fits a region's areas the same way)."""
+    if not boxes:
+        return None
+    x0, y0 = min(box[0] for box in boxes), min(box[1] for box in boxes)
+    x1, y1 = max(box[0] + box[2] for box in boxes), max(box[1] + box[3] for box in boxes)
+    pad = max(x1 - x0, y1 - y0) * 0.05
+    x, y, width, height = x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad
+    if width and width < min_width:  # not so close that one small area fills the map
+        grown = min_width * height / width
+        x, y, width, height = x - (min_width - width) / 2, y - (grown - height) / 2, min_width, grown
+    return [x, y, width, height]

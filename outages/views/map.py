@@ -1,10 +1,13 @@
 """The outage map: the page, the shapes of every area as one GeoJSON, and
 "use my location" (a point looked up against the shapes, on this server).
 
-The shapes and the statuses travel separately: the GeoJSON changes only
-when areas are imported or edited, so it is cached hard (server cache, ETag,
-public Cache-Control, gzip); the statuses are in the page's area list, which
-the live push keeps current, and the map's script colours shapes from it.
+The page carries the map itself: every shape as an SVG path, projected,
+simplified to the map's resolution and rounded here (cached until an area is
+added or edited), coloured with the statuses of this render and opened on the
+worst outage, so the browser paints it without running a script. The map's
+script only adds interaction and follows the page's area list, which the live
+push keeps current. The GeoJSON is for everyone else: cached hard (server
+cache, ETag, public Cache-Control, gzip).
 """
 
 import gzip
@@ -30,6 +33,7 @@ from ..queries import current
 
 GEOJSON_MAX_AGE = 300
 GEOJSON_CACHE_SECONDS = 24 * 3600
+ASSUMED_MAP_PIXELS = 800
 
 
 def tile_origin(url: str) -> str:
@@ -46,20 +50,88 @@ def _with_tile_policy(response: HttpResponse) -> HttpResponse:
     return csp_override(policy)(lambda request: response)(None)
 
 
+def _numbers(values) -> str:
+    return " ".join(f"{value:.1f}".removesuffix(".0") for value in values)
+
+
+def build_map_drawing() -> dict:
+    """Every area's path in map units, with what the script needs to place names and
+    fit views (bounding box, label point). Statuses are not in it: it is cached
+    until an area changes."""
+    areas = list(ServiceArea.objects.filter(shape__isnull=False).values_list("slug", "name", "shape"))
+    if not areas:
+        return {"zoom": 0, "full": [0, 0, 1000, 600], "shapes": []}
+    shown = [(slug, name, geo.simplify(shape), geo.label_point(shape)) for slug, name, shape in areas]
+    zoom, full = geo.map_zoom([simplified for _, _, simplified, _ in shown])
+    shapes = []
+    for slug, name, simplified, (lon, lat) in shown:
+        d, box = geo.svg_path(simplified, zoom)
+        shapes.append(
+            {"slug": slug, "name": name, "d": d, "box": box, "at": [round(n) for n in geo.mercator(lon, lat, zoom)]}
+        )
+    return {"zoom": zoom, "full": full, "shapes": shapes}
+
+
+def map_drawing() -> dict:
+    version = _shapes_version()
+    key = f"map-drawing:{version}"
+    drawing = cache.get(key)
+    if drawing is None:
+        drawing = build_map_drawing()
+        cache.set(key, drawing, GEOJSON_CACHE_SECONDS)
+    return drawing
+
+
+def _map_context(snapshot: dict) -> dict:
+    """The drawing coloured with this render's statuses, opened on the worst outage
+    (All areas is one click away)."""
+    drawing = map_drawing()
+    rows = {row.area.slug: row for group in snapshot["regions"] for row in group.rows}
+    shapes = []
+    for shape in drawing["shapes"]:
+        row = rows.get(shape["slug"])
+        status = AreaStatus(row.status if row else AreaStatus.OPERATIONAL)
+        shapes.append(
+            {
+                **shape,
+                "name": row.area.localized_name if row else shape["name"],
+                "status": status,
+                "icon": STATUS_ICONS[status],
+                "box_text": _numbers(shape["box"]),
+                "at_text": _numbers(shape["at"]),
+            }
+        )
+    full = drawing["full"]
+    worst = current.worst(shape["status"] for shape in shapes)
+    view = full
+    if worst != AreaStatus.OPERATIONAL:
+        view = geo.fit_box([shape["box"] for shape in shapes if shape["status"] == worst], full[2] / 6) or full
+    # Patterns and labels are sized in map units; until the script has read the map's
+    # real width (or without a script), assume a typical one.
+    per_pixel = view[2] / ASSUMED_MAP_PIXELS
+    return {
+        "zoom": drawing["zoom"],
+        "full": _numbers(full),
+        "view": _numbers(view),
+        "shapes": shapes,
+        "pattern_scale": f"{per_pixel:.3f}",
+        "stroke_em": f"{100 * per_pixel:.2f}",
+        "font_size": f"{13 * per_pixel:.2f}",
+        "halo": f"{2.5 * per_pixel:.2f}",
+    }
+
+
 @require_safe
 @pagecache.cached()
 def map_page(request: HttpRequest) -> HttpResponse:
     snapshot = current.home_snapshot()
-    # The statuses the map starts with, so it can draw before the area list
-    # below it has loaded; from then on that list (kept live) is the truth.
-    affected = [row for group in snapshot["regions"] for row in group.rows if row.status != AreaStatus.OPERATIONAL]
     context = {
         **snapshot,
         "live_url": groups.live_url(groups.status_path()),
         "snapshot_prefix": groups.AREA_PREFIX,
         "statuses": [(status, status.label) for status in AreaStatus],
-        "initial_statuses": " ".join(f"{row.area.slug}:{row.status}" for row in affected),
         "status_icons": " ".join(f"{status}:{icon}" for status, icon in STATUS_ICONS.items()),
+        "map": _map_context(snapshot),
         "tile_url": settings.MAP_TILE_URL,
         "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
     }

@@ -1,25 +1,25 @@
-// The outage map: area shapes drawn as SVG from one GeoJSON, coloured from the
-// page's own list of areas (which the live push keeps current), selectable by
-// mouse, touch and keyboard; "use my location" on request. No inline styles:
-// everything visual is a class or an SVG attribute, so the strict CSP holds.
+// The outage map: the page draws the shapes (SVG paths, already coloured by
+// status and opened on the worst outage); this script sizes the patterns to the
+// map's width, keeps the shapes coloured from the page's own list of areas (which
+// the live push keeps current), and makes them selectable by mouse, touch and
+// keyboard; "use my location" on request. No inline styles: everything visual is
+// a class or an SVG attribute, so the strict CSP holds.
 (function () {
   "use strict";
   var SVG = "http://www.w3.org/2000/svg";
   var TILE = 256;
-  var TARGET_WIDTH = 1000;   // viewBox units across the whole map (about screen pixels)
   var root = document.getElementById("map");
   if (!root) return;
   var svg = document.getElementById("map-svg");
   var shapesLayer = svg.querySelector(".map__shapes");
   var labelsLayer = svg.querySelector(".map__labels");
   var tilesLayer = svg.querySelector(".map__tiles");
-  var message = document.getElementById("map-message");
-  var areas = {};        // slug -> {path, label, name, url, x, y, status}
+  var areas = {};        // slug -> {path, label, name, x, y, box, width, status}
   var order = [];        // slugs in drawing order
-  var zoom = 0, full = null, view = null, focused = null, selected = null;
-  var drawn = false, domReady = false;
-  // This script runs as soon as the map's markup is parsed (not deferred), so
-  // the shapes can be fetched and drawn while the rest of the page loads.
+  var focused = null, selected = null, indexed = false;
+  function numbers(text) { return (text || "").split(" ").map(Number); }
+  var zoom = Number(svg.getAttribute("data-zoom"));
+  var full = numbers(svg.getAttribute("data-full")), view = null;
   function pairs(attribute) {
     var out = {};
     (root.getAttribute(attribute) || "").split(" ").forEach(function (pair) {
@@ -30,61 +30,27 @@
   }
   var icons = pairs("data-icons");
 
-  function say(text) { message.textContent = text || ""; message.hidden = !text; }
-
-  // Web Mercator, in pixels at the chosen zoom: tiles line up for free.
-  function project(lon, lat) {
-    var scale = TILE * Math.pow(2, zoom);
-    var sin = Math.sin(lat * Math.PI / 180);
-    sin = Math.max(Math.min(sin, 0.9999), -0.9999);
-    return [(lon + 180) / 360 * scale, (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI)) * scale];
-  }
-
-  function rings(geometry) {
-    return geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
-  }
-
-  // The path and its bounding box in map units, from the projected points:
-  // asking the browser (getBBox) would force a layout of the whole page.
-  function pathData(geometry) {
-    var out = [], x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-    var scale = TILE * Math.pow(2, zoom), RAD = Math.PI / 180;
-    rings(geometry).forEach(function (polygon) {
-      polygon.forEach(function (ring) {
-        var parts = [];
-        for (var i = 0; i < ring.length - 1; i++) {
-          // project(), inlined: this loop runs for every point of every area.
-          var sin = Math.max(Math.min(Math.sin(ring[i][1] * RAD), 0.9999), -0.9999);
-          var x = (ring[i][0] + 180) / 360 * scale, y = (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI)) * scale;
-          if (x < x0) x0 = x; if (x > x1) x1 = x;
-          if (y < y0) y0 = y; if (y > y1) y1 = y;
-          parts.push(Math.round(x * 10) / 10 + "," + Math.round(y * 10) / 10);
-        }
-        out.push("M" + parts.join("L") + "Z");
-      });
+  // The shapes as the page drew them: read after the first paint, or at the first interaction.
+  function index() {
+    if (indexed) return;
+    indexed = true;
+    shapesLayer.querySelectorAll("path[data-slug]").forEach(function (path) {
+      var slug = path.getAttribute("data-slug"), box = numbers(path.getAttribute("data-box"));
+      var at = numbers(path.getAttribute("data-at")), match = /\bmap-area--(\S+)/.exec(path.getAttribute("class"));
+      var label = path.getAttribute("aria-label");  // "<name>: <status>"
+      areas[slug] = { path: path, label: null, name: label.slice(0, label.lastIndexOf(": ")), x: at[0], y: at[1],
+        box: box, width: box[2], status: match ? match[1] : "operational" };
+      if (path.getAttribute("tabindex") === "0") focused = slug;
+      order.push(slug);
     });
-    return { d: out.join(""), box: [x0, y0, x1 - x0, y1 - y0] };
-  }
-
-  function chooseZoom(features) {
-    var west = 180, east = -180, south = 90, north = -90;
-    features.forEach(function (feature) {
-      rings(feature.geometry).forEach(function (polygon) {
-        polygon[0].forEach(function (p) {
-          if (p[0] < west) west = p[0]; if (p[0] > east) east = p[0];
-          if (p[1] < south) south = p[1]; if (p[1] > north) north = p[1];
-        });
-      });
+    labelsLayer.querySelectorAll(".map-label[data-for]").forEach(function (label) {
+      var area = areas[label.getAttribute("data-for")];
+      if (area) area.label = label;
     });
-    var span = Math.max(east - west, (north - south) * 1.5, 0.001);
-    zoom = Math.max(0, Math.min(18, Math.floor(Math.log(TARGET_WIDTH * 360 / (span * TILE)) / Math.LN2)));
-    var a = project(west, north), b = project(east, south);
-    var pad = Math.max(b[0] - a[0], b[1] - a[1]) * 0.03;
-    return [a[0] - pad, a[1] - pad, b[0] - a[0] + 2 * pad, b[1] - a[1] + 2 * pad];
   }
 
   // The map's width on screen, read once and again only on resize: reading it
-  // while shapes are being added would force a layout of the whole page.
+  // while the page is still being built would force a layout of the whole page.
   var width = 0;
   function mapWidth() { if (!width) width = svg.clientWidth; return width; }
 
@@ -92,10 +58,11 @@
     view = box;
     svg.setAttribute("viewBox", box.map(function (n) { return n.toFixed(1); }).join(" "));
     // Patterns are in map units: scale them so they stay about 8 screen pixels.
-    var perPixel = box[2] / Math.max(mapWidth() || TARGET_WIDTH, 1);
+    var perPixel = box[2] / Math.max(mapWidth() || 1000, 1);
     svg.querySelectorAll("pattern").forEach(function (pattern) {
       pattern.setAttribute("patternTransform", "scale(" + perPixel.toFixed(3) + ")");
     });
+    shapesLayer.setAttribute("font-size", (100 * perPixel).toFixed(2));  // strokes are in .01em: screen pixels
     labelsLayer.setAttribute("font-size", (13 * perPixel).toFixed(2));
     labelsLayer.setAttribute("stroke-width", (2.5 * perPixel).toFixed(2));
     if (namesReady) showNames(perPixel);
@@ -112,7 +79,7 @@
       var fits = area.width / perPixel > area.name.length * 7 + 8;
       if (fits && !area.nameLabel) {
         area.nameLabel = document.createElementNS(SVG, "text");
-        area.nameLabel.setAttribute("x", area.x.toFixed(1)); area.nameLabel.setAttribute("y", area.y.toFixed(1));
+        area.nameLabel.setAttribute("x", area.x); area.nameLabel.setAttribute("y", area.y);
         area.nameLabel.setAttribute("class", "map-name");
         area.nameLabel.textContent = area.name;
         labelsLayer.appendChild(area.nameLabel);
@@ -125,14 +92,15 @@
   }
 
   function placeNames() {
+    index();
     namesReady = true;
-    if (view) setView(view);
+    setView(view);
   }
 
   function drawTiles() {
     var template = root.getAttribute("data-tile-url");
     if (!template || !view) return;
-    var perPixel = view[2] / Math.max(mapWidth() || TARGET_WIDTH, 1);
+    var perPixel = view[2] / Math.max(mapWidth() || 1000, 1);
     var tileZoom = Math.max(0, Math.min(19, Math.round(zoom - Math.log(perPixel) / Math.LN2)));
     var size = TILE * Math.pow(2, zoom - tileZoom);  // one tile in map units
     var count = Math.pow(2, tileZoom);
@@ -154,63 +122,9 @@
 
   function mark(name) { if (window.performance && performance.mark) performance.mark(name); }
 
-  function draw(collection) {
-    mark("map-draw-start");
-    var features = collection.features || [];
-    if (!features.length) { say(root.getAttribute("data-text-failed")); return; }
-    full = chooseZoom(features);
-    mapWidth();
-    var shapes = document.createDocumentFragment(), labels = document.createDocumentFragment();
-    features.forEach(function (feature) {
-      var slug = feature.id, props = feature.properties;
-      var path = document.createElementNS(SVG, "path"), shape = pathData(feature.geometry);
-      path.setAttribute("d", shape.d);
-      path.setAttribute("class", "map-area map-area--operational");
-      path.setAttribute("data-slug", slug);
-      path.setAttribute("role", "button");
-      path.setAttribute("tabindex", "-1");
-      path.setAttribute("aria-label", props.name);
-      var point = project(props.label[0], props.label[1]);
-      var label = document.createElementNS(SVG, "text");
-      label.setAttribute("x", point[0].toFixed(1)); label.setAttribute("y", point[1].toFixed(1));
-      label.setAttribute("class", "map-label map-label--operational");
-      shapes.appendChild(path); labels.appendChild(label);
-      areas[slug] = { path: path, label: label, name: props.name, url: props.url, x: point[0], y: point[1],
-        box: shape.box, width: shape.box[2], status: "operational" };
-      order.push(slug);
-    });
-    mark("map-built");
-    shapesLayer.replaceChildren(shapes);
-    labelsLayer.replaceChildren(labels);
-    mark("map-inserted");
-    setView(full);
-    mark("map-viewed");
-    var initial = pairs("data-statuses");
-    Object.keys(initial).forEach(function (slug) { setStatus(slug, initial[slug]); });
-    // The first view: the areas with the worst outage now (All areas is one click away).
-    var rank = ["operational", "under_maintenance", "degraded_performance", "partial_outage", "major_outage"];
-    var worst = Object.keys(initial).reduce(function (top, slug) {
-      return rank.indexOf(initial[slug]) > rank.indexOf(top) ? initial[slug] : top;
-    }, "operational");
-    if (worst !== "operational") {
-      fitSlugs(Object.keys(initial).filter(function (slug) { return initial[slug] === worst; }), full[2] / 6);
-    }
-    mark("map-fitted");
-    focusable(order[0]);
-    say("");
-    drawn = true;
-    whenBoth();
-    mark("map-drawn");
-    // The frame after the next one has been painted: the map is on screen.
-    requestAnimationFrame(function () { requestAnimationFrame(function () {
-      mark("map-painted");
-      root.setAttribute("data-painted", "");
-      setTimeout(placeNames, 0);
-    }); });
-  }
-
   // Statuses come from the page's list of areas (#area-row-<slug>, class area-row--<status>).
   function sync() {
+    index();
     document.querySelectorAll("#map-text [id^='area-row-']").forEach(function (row) {
       var slug = row.id.slice("area-row-".length), area = areas[slug];
       if (!area) return;
@@ -219,7 +133,8 @@
       var badge = row.querySelector(".badge");
       var icon = row.querySelector(".badge__icon");
       var words = badge ? badge.textContent.replace(icon ? icon.textContent : "", "").trim() : status;
-      area.path.setAttribute("aria-label", area.name + ": " + words);
+      var name = area.name + ": " + words;
+      if (area.path.getAttribute("aria-label") !== name) area.path.setAttribute("aria-label", name);
       if (setStatus(slug, status) && slug === selected) loadCard(slug);
     });
   }
@@ -229,18 +144,23 @@
     if (!area || area.status === status) return false;
     area.status = status;
     area.path.setAttribute("class", "map-area map-area--" + status + (slug === selected ? " is-selected" : ""));
-    area.path.setAttribute("data-status", status);
+    if (!area.label) {
+      area.label = document.createElementNS(SVG, "text");
+      area.label.setAttribute("x", area.x); area.label.setAttribute("y", area.y);
+      area.label.setAttribute("data-for", slug);
+      labelsLayer.insertBefore(area.label, labelsLayer.querySelector(".map-name"));
+    }
     area.label.setAttribute("class", "map-label map-label--" + status);
     area.label.textContent = status === "operational" ? "" : (icons[status] || "!");
     return true;
   }
 
-  // Once the shapes are drawn and the page (with its list of areas) is parsed.
-  function whenBoth() {
-    if (!drawn || !domReady) return;
+  // Once the page (with its list of areas) is parsed.
+  function ready() {
     sync();
     buildRegionButtons();
     root.setAttribute("data-drawn", String(order.length));
+    mark("map-drawn");
   }
 
   var syncQueued = false;
@@ -279,7 +199,7 @@
     var box = document.getElementById("map-selection");
     document.getElementById("selection-heading").textContent = area.name;
     var link = document.getElementById("selection-link");
-    link.setAttribute("href", area.url);
+    link.setAttribute("href", root.getAttribute("data-area-url").replace("SLUG", encodeURIComponent(slug)));
     document.getElementById("map-card").replaceChildren();
     box.hidden = false;
     loadCard(slug);
@@ -322,6 +242,7 @@
   svg.addEventListener("keydown", function (event) {
     var slug = event.target.getAttribute && event.target.getAttribute("data-slug");
     if (!slug) return;
+    index();
     var next = null;
     if (ARROWS[event.key]) next = neighbour(slug, ARROWS[event.key][0], ARROWS[event.key][1]);
     else if (event.key === "Home") next = order[0];
@@ -336,7 +257,7 @@
 
   svg.addEventListener("focusin", function (event) {
     var slug = event.target.getAttribute && event.target.getAttribute("data-slug");
-    if (slug) focusable(slug);
+    if (slug) { index(); focusable(slug); }
   });
 
   // Pointer: a click selects; a drag pans.
@@ -358,7 +279,7 @@
     drag = null;
     if (wasDrag) return;
     var slug = event.target.getAttribute && event.target.getAttribute("data-slug");
-    if (slug) { focusable(slug); select(slug); }
+    if (slug) { index(); focusable(slug); select(slug); }
   });
   svg.addEventListener("pointercancel", function () { drag = null; });
 
@@ -420,6 +341,7 @@
     if (zoomTo) zoomBy(zoomTo === "in" ? 0.5 : 2);
     else if (fit === "all") setView(full);
     else if (fit) {
+      index();
       var region = document.querySelector("#map-text [aria-labelledby='" + fit + "']");
       if (region) fitSlugs(Array.prototype.map.call(region.querySelectorAll("[id^='area-row-']"), function (row) {
         return row.id.slice("area-row-".length);
@@ -451,19 +373,23 @@
   }
 
   function onReady() {
-    domReady = true;
     new MutationObserver(queueSync).observe(document.getElementById("map-text"),
       { subtree: true, childList: true, attributes: true, attributeFilter: ["class"] });
     setUpLocate();
-    whenBoth();
+    ready();
   }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", onReady);
-  else onReady();
 
-  say(root.getAttribute("data-text-loading"));
-  // The same request as the page's <link rel=preload>, so it is already on its way.
-  fetch(root.getAttribute("data-geojson-url"))
-    .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
-    .then(draw)
-    .catch(function () { say(root.getAttribute("data-text-failed")); });
+  // The map is already in the page: size its patterns and labels to its real
+  // width (one small layout: the rest of the page is not parsed yet), then let
+  // the browser paint before anything else is done.
+  mark("map-parsed");
+  setView(numbers(svg.getAttribute("viewBox")));
+  // The frame after the next one has been painted: the map is on screen.
+  requestAnimationFrame(function () { requestAnimationFrame(function () {
+    mark("map-painted");
+    root.setAttribute("data-painted", "");
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", onReady);
+    else onReady();
+    setTimeout(placeNames, 0);
+  }); });
 })();

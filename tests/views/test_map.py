@@ -3,12 +3,15 @@ map in a real browser (rendering, live recolouring, geolocation, keyboard, CSP).
 
 import gzip
 import json
+import re
 
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
+from outages import geo
 from outages.models import Impact, ServiceArea
+from outages.services import area_import
 from tests import factories
 
 SQUARE = {"type": "Polygon", "coordinates": [[[19.0, 47.0], [19.1, 47.0], [19.1, 47.1], [19.0, 47.1], [19.0, 47.0]]]}
@@ -22,12 +25,67 @@ def test_map_page_has_the_map_the_incidents_and_the_area_list_as_text(client):
     response = client.get("/map/")
     assert response.status_code == 200
     text = response.text
-    assert 'id="map-svg"' in text and 'data-geojson-url="/map/areas.geojson"' in text
+    # The map is drawn in the page itself: the shape, coloured, patterned and named by
+    # status, with its icon; nothing to fetch and draw before it can be seen.
+    assert 'id="map-svg"' in text and "areas.geojson" not in text
+    assert f'data-slug="{riverside.slug}"' in text and 'class="map-area map-area--major_outage"' in text
+    assert 'aria-label="Riverside: Major outage"' in text and 'class="map-label map-label--major_outage"' in text
     assert f'id="incident-{incident.pk}"' in text  # current incidents beside the map
     assert f'id="area-row-{riverside.slug}"' in text and "Major outage" in text  # the text equivalent
     assert 'ws-connect="/ws/status/?lang=en"' in text  # the same live push as the home page
     assert "Use my location" in text
     assert " style=" not in text and "<script>" not in text
+
+
+def _svg(text: str) -> dict:
+    """The map's view, its full extent and each shape's path, from the page."""
+    return {
+        "view": [float(n) for n in re.search(r'<svg id="map-svg"[^>]*?viewBox="([^"]+)"', text, re.S)[1].split()],
+        "full": [float(n) for n in re.search(r'data-full="([^"]+)"', text)[1].split()],
+        "paths": dict(re.findall(r'<path d="([^"]*)" class="map-area[^"]*" data-slug="([^"]+)"', text)),
+    }
+
+
+@pytest.mark.django_db
+def test_map_opens_on_the_worst_outage_and_redraws_a_shape_when_an_import_changes_it(
+    client, django_capture_on_commit_callbacks
+):
+    west = factories.area("West", slug="west", shape=SQUARE)
+    factories.area("East", slug="east", shape=EAST)
+    factories.incident(west, title="Cable cut", impact=Impact.CRITICAL)
+    first = _svg(client.get("/map/").text)
+    assert set(first["paths"].values()) == {"west", "east"}
+    view, full = first["view"], first["full"]
+    assert view[2] < full[2] and view[0] < full[0] + full[2] / 2  # closer, on the western area
+    moved = {"type": "Polygon", "coordinates": [[[19.0, 47.0], [19.05, 47.0], [19.05, 47.1], [19.0, 47.0]]]}
+    document = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"name": "West", "slug": "west", "region": west.region.name},
+                "geometry": moved,
+            }
+        ],
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        area_import.run(json.dumps(document).encode(), "areas.geojson")
+    again = _svg(client.get("/map/").text)
+    west_path = {slug: d for d, slug in again["paths"].items()}["west"]
+    assert west_path != {slug: d for d, slug in first["paths"].items()}["west"]
+    assert west_path.count("l") == 1 and west_path.endswith("z")  # a triangle now
+
+
+def test_a_shape_becomes_a_whole_unit_relative_path_with_its_box():
+    zoom, full = geo.map_zoom([SQUARE, EAST])
+    assert full[2] <= geo.MAP_UNITS_ACROSS * 1.1
+    d, box = geo.svg_path(SQUARE, zoom)
+    assert re.fullmatch(r"M\d+ \d+l[-\d ]+z", d)
+    assert len(re.findall(r"-?\d+", d.split("l")[1])) == 6  # three lines back to the start, "z" closes
+    x0, y0 = geo.mercator(19.0, 47.1, zoom)  # the north-west corner
+    x1, y1 = geo.mercator(19.1, 47.0, zoom)
+    assert box == [round(x0), round(y0), round(x1) - round(x0), round(y1) - round(y0)]
+    assert geo.fit_box([box], min_width=full[2] / 6)[2] >= full[2] / 6
 
 
 @pytest.mark.django_db
