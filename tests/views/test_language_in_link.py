@@ -59,6 +59,9 @@ def test_an_unknown_lang_on_a_page_falls_back_to_the_browsers_language(client):
 def test_feeds_and_api_honour_lang(client):
     _district()
     assert "Optikai hiba" in client.get("/history.atom?lang=hu").content.decode()
+    for url in ("/history.rss", "/areas/district-5/history.atom", "/areas/district-5/history.rss"):
+        hebrew = client.get(url, {"lang": "he"}, HTTP_ACCEPT_LANGUAGE="hu").content.decode()
+        assert "תקלה" in hebrew and "Optikai hiba" not in hebrew and "Fiber outage" not in hebrew, url
     assert client.get("/api/areas/district-5/?lang=he").json()["name"] == "רובע V"
     assert "Optikai hiba" in client.get("/api/v2/incidents.json?lang=hu").content.decode()
 
