@@ -9,6 +9,8 @@
   var TARGET_WIDTH = 1000;   // viewBox units across the whole map (about screen pixels)
   var root = document.getElementById("map");
   if (!root) return;
+  var language = root.getAttribute("data-lang") || document.documentElement.lang;
+  var langQuery = root.getAttribute("data-lang-query") || "";
   var svg = document.getElementById("map-svg");
   var shapesLayer = svg.querySelector(".map__shapes");
   var labelsLayer = svg.querySelector(".map__labels");
@@ -169,13 +171,14 @@
       path.setAttribute("data-slug", slug);
       path.setAttribute("role", "button");
       path.setAttribute("tabindex", "-1");
-      path.setAttribute("aria-label", props.name);
       var point = project(props.label[0], props.label[1]);
       var label = document.createElementNS(SVG, "text");
       label.setAttribute("x", point[0].toFixed(1)); label.setAttribute("y", point[1].toFixed(1));
       label.setAttribute("class", "map-label map-label--operational");
       shapes.appendChild(path); labels.appendChild(label);
-      areas[slug] = { path: path, label: label, name: props.name, url: props.url, x: point[0], y: point[1],
+      var name = (props.names && props.names[language]) || props.name;
+      path.setAttribute("aria-label", name);
+      areas[slug] = { path: path, label: label, name: name, url: props.url + langQuery, x: point[0], y: point[1],
         box: shape.box, width: shape.box[2], status: "operational" };
       order.push(slug);
     });
@@ -253,7 +256,9 @@
   // Selection: the status card of the area, fetched from the same snapshot the area page gets.
   function loadCard(slug) {
     var card = document.getElementById("map-card");
-    fetch(root.getAttribute("data-snapshot-url") + encodeURIComponent(slug) + "/", { headers: { Accept: "text/html" } })
+    // The card in the page's language, its links keeping the page's ?lang= if it has one.
+    var query = "?lang=" + encodeURIComponent(language) + (langQuery ? "&link=1" : "");
+    fetch(root.getAttribute("data-snapshot-url") + encodeURIComponent(slug) + "/" + query, { headers: { Accept: "text/html" } })
       .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
       .then(function (html) {
         if (selected !== slug) return;
