@@ -17,7 +17,6 @@ from ..models import Incident, ServiceArea
 from ..queries import current
 from .groups import STATUS_GROUP, STATUS_SUMMARY, area_group, incident_group
 
-
 # Where a page keeps its ?lang= in its links ({{ lang_query }} / {{ lang_amp }}):
 # a fragment is rendered once per language with these marks, and each client
 # gets it with the marks filled for its page (for_client). Operator text is

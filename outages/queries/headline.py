@@ -86,7 +86,9 @@ def relative_words(seconds: float) -> str:
 
 def relative(when: datetime, now: datetime | None = None) -> SafeString:
     seconds = (when - (now or timezone.now())).total_seconds()
-    return format_html('<time datetime="{}" dir="auto" data-relative>{}</time>', when.isoformat(), relative_words(seconds))
+    return format_html(
+        '<time datetime="{}" dir="auto" data-relative>{}</time>', when.isoformat(), relative_words(seconds)
+    )
 
 
 def lasted(start: datetime, end: datetime) -> str:

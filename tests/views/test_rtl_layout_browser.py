@@ -49,14 +49,19 @@ def test_times_and_the_relative_eta_keep_their_order_inside_hebrew(server, demo,
         assert time.evaluate("(el) => getComputedStyle(el).unicodeBidi") == "isolate"
     hour, zone = text.split(" ")
     assert clock.evaluate(VISUAL_ORDER_JS.replace("el.firstChild", "el.childNodes[0]")) == hour
-    assert clock.locator("abbr").evaluate(BOX_JS)[0] > clock.evaluate(
-        "(el) => { const r = document.createRange(); r.selectNodeContents(el.childNodes[0]);"
-        " return r.getBoundingClientRect().right; }"
-    ) - 1, "the zone comes after the clock, on its right"
+    assert (
+        clock.locator("abbr").evaluate(BOX_JS)[0]
+        > clock.evaluate(
+            "(el) => { const r = document.createRange(); r.selectNodeContents(el.childNodes[0]);"
+            " return r.getBoundingClientRect().right; }"
+        )
+        - 1
+    ), "the zone comes after the clock, on its right"
     # Right to left: the relative time (later in the sentence) is left of the clock.
-    assert relative.evaluate(BOX_JS)[1] <= clock.evaluate(BOX_JS)[0] + 1 or relative.evaluate(BOX_JS)[2] > clock.evaluate(
-        BOX_JS
-    )[2], "the relative time follows the clock, to its left (or on the next line)"
+    assert (
+        relative.evaluate(BOX_JS)[1] <= clock.evaluate(BOX_JS)[0] + 1
+        or relative.evaluate(BOX_JS)[2] > clock.evaluate(BOX_JS)[2]
+    ), "the relative time follows the clock, to its left (or on the next line)"
     assert problems == []
     page.context.close()
 
@@ -72,8 +77,9 @@ def test_forms_mirror_in_hebrew_and_the_map_and_the_day_bars_do_not(server, demo
         page, _ = open_page(browser, server, f"/areas/{AREA}/?lang={language}", language=language, size=(1280, 800))
         days = page.locator(".days .day")
         facts["oldest day"], facts["today"] = days.first.evaluate(BOX_JS), days.last.evaluate(BOX_JS)
-        facts["legend from"], facts["legend today"] = box(page, ".days__legend > span:first-child"), box(
-            page, ".days__legend > span:last-child"
+        facts["legend from"], facts["legend today"] = (
+            box(page, ".days__legend > span:first-child"),
+            box(page, ".days__legend > span:last-child"),
         )
         days.first.hover()
         facts["tip direction"] = days.first.locator(".day__tip").evaluate("(el) => getComputedStyle(el).direction")
@@ -93,7 +99,9 @@ def test_forms_mirror_in_hebrew_and_the_map_and_the_day_bars_do_not(server, demo
     # its left, and the label starts at the right edge.
     assert en["search field"][0] < en["search button"][0]
     assert he["search field"][0] > he["search button"][0]
-    assert abs(he["search label"][1] - he["search form"][1]) < 2 and abs(en["search label"][0] - en["search form"][0]) < 2
+    assert (
+        abs(he["search label"][1] - he["search form"][1]) < 2 and abs(en["search label"][0] - en["search form"][0]) < 2
+    )
     # The page's columns mirror (the map's list beside it moves to the left)...
     assert en["map list"][0] > en["map box"][0] and he["map list"][0] < he["map box"][0]
     # ...but the map is geography: every area's shape is where it is in English, relative to the map.
@@ -126,9 +134,7 @@ def _english_leftovers(text: str, language: str) -> list[str]:
 
 
 @pytest.mark.parametrize("language", ["hu", "he"])
-def test_demo_pages_in_chromium_show_no_english_data_word_where_a_translation_is_given(
-    server, demo, browser, language
-):
+def test_demo_pages_in_chromium_show_no_english_data_word_where_a_translation_is_given(server, demo, browser, language):
     for path in ("/", f"/areas/{AREA}/", f"/incidents/{demo.pk}/", "/history/", "/summary/", "/map/"):
         page, _ = open_page(browser, server, f"{path}?lang={language}", language="en", size=(1280, 800))
         assert page.evaluate("document.documentElement.lang") == language

@@ -114,7 +114,9 @@ def test_home_page_query_count_is_the_same_with_1000_translated_areas_as_with_10
             area, title_translations={"hu": "Hiba", "he": "תקלה"}, cause_detail_translations={"hu": "Kábel"}
         )
         incident.services.set([service])
-        services.post_update(incident, status=IncidentStatus.IDENTIFIED, message="More", message_translations={"hu": "Még"})
+        services.post_update(
+            incident, status=IncidentStatus.IDENTIFIED, message="More", message_translations={"hu": "Még"}
+        )
     small = _home_queries(client)
     _add_translated_areas(990, regions=18)
     assert ServiceArea.objects.count() == 1000 and Region.objects.count() == 20
