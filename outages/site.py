@@ -29,7 +29,8 @@ site_name_lazy = lazy(site_name, str)
 def site(request):
     """Template context processor. now: when the page's data was read
     ("Last updated" in the live indicator). lang_query / lang_amp: the page's
-    ?lang= to keep in its links ("" when the language came from elsewhere);
+    ?lang= to keep in its links ("" when the language came from elsewhere), and
+    lang_link the code alone (a GET form's hidden field);
     language_alternates: this page in every language, for hreflang."""
     code = getattr(request, "link_language", None)
     query = request.GET.copy()
@@ -43,6 +44,7 @@ def site(request):
     return {
         "site_name": site_name_lazy(),
         "now": timezone.now(),
+        "lang_link": code or "",
         "lang_query": f"?lang={code}" if code else "",
         "lang_amp": f"&lang={code}" if code else "",
         "language_alternates": alternates,

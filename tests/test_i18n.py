@@ -166,7 +166,7 @@ def test_the_widget_and_the_voice_line_speak_the_language_asked_for(client):
     post_translated_update(factories.incident(district))
     widget = client.get("/embed/areas/szentendre/?lang=he")
     assert '<html lang="he" dir="rtl"' in widget.text and MESSAGES["he"] in widget.text
-    assert 'ws-connect="/ws/areas/szentendre/?lang=he"' in widget.text
+    assert 'ws-connect="/ws/areas/szentendre/?lang=he&amp;link=1"' in widget.text
     assert MESSAGES["hu"] in client.get("/embed/areas/szentendre/?lang=hu").text
     spoken = client.get("/areas/szentendre/announcement.txt?lang=hu").text
     assert "Szentendre" in spoken and "következő területen" in spoken

@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -139,8 +140,21 @@ def _unknown_fields(data: dict, allowed: set[str]) -> None:
         raise BadRequest(message, {name: [_("Unknown field.")] for name in unknown})
 
 
+def _other_languages(translations: dict) -> dict[str, str]:
+    """A stored map as the API takes it: the other languages only (the default is the plain field)."""
+    return {code: text for code, text in translations.items() if code != settings.LANGUAGE_CODE and text}
+
+
 def _incident_json(pk: int) -> dict:
-    return s.native_incident(current.with_card_data(Incident.objects.filter(pk=pk)).get())
+    """The native API's incident (in the request's language), plus what operators gave
+    in every language: title, cause_detail and their other-language maps."""
+    incident = current.with_card_data(Incident.objects.filter(pk=pk)).get()
+    return {
+        **s.native_incident(incident),
+        "title_translations": _other_languages(incident.title_translations),
+        "cause_detail": incident.cause_detail,
+        "cause_detail_translations": _other_languages(incident.cause_detail_translations),
+    }
 
 
 NEW_INCIDENT_FIELDS = {
@@ -155,15 +169,22 @@ NEW_INCIDENT_FIELDS = {
     "cause",
     "cause_detail",
     "eta_stage",
+    "title_translations",
+    "cause_detail_translations",
 }
 
 
-def _translations(data: dict) -> dict[str, str]:
-    """message_translations: {"hu": "...", "he": "..."}; the services check the language codes."""
-    value = data.get("message_translations") or {}
-    if not isinstance(value, dict) or not all(isinstance(text, str) and len(text) <= 10000 for text in value.values()):
-        message = _("message_translations must be an object of texts by language code.")
-        raise BadRequest(message, {"message_translations": [message]})
+def _translations(data: dict, field: str = "message_translations", max_length: int = 10000) -> dict[str, str]:
+    """{"hu": "...", "he": "..."} for message_translations, title_translations or
+    cause_detail_translations; the services check the language codes."""
+    value = data.get(field) or {}
+    if not isinstance(value, dict) or not all(
+        isinstance(text, str) and len(text) <= max_length for text in value.values()
+    ):
+        message = _("%(field)s must be an object of texts by language code.") % {"field": field}
+        raise BadRequest(message, {field: [message]})
+    for text in value.values():
+        _check_text(text, field)
     return value
 
 
@@ -196,6 +217,8 @@ def incidents(request: HttpRequest, token, data: dict) -> HttpResponse:
         cause_detail=_string(data, "cause_detail", max_length=200),
         eta_stage=_string(data, "eta_stage", max_length=12) or None,
         author=token.user,
+        title_translations=_translations(data, "title_translations", max_length=200),
+        cause_detail_translations=_translations(data, "cause_detail_translations", max_length=200),
     )
     response = json_response(_incident_json(incident.pk), status=201)
     response["Location"] = absolute(f"/api/manage/incidents/{incident.pk}/")
@@ -229,6 +252,7 @@ def incident_updates(request: HttpRequest, token, data: dict, pk: int) -> HttpRe
         "id": update.pk,
         "status": update.status,
         "message": update.message,
+        "message_translations": _other_languages(update.message_translations),
         "eta": s.timestamp(update.eta),
         "created_at": s.timestamp(update.created_at),
         "incident": _incident_json(incident.pk),

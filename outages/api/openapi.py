@@ -64,6 +64,14 @@ ETA_STAGE = {
 ETA_STAGE_INPUT = {**ETA_STAGE, "description": "How firm the ETA is; absent: kept (a first ETA is area_wide)"}
 
 
+TRANSLATIONS = {
+    "type": "object",
+    "additionalProperties": {"type": "string", "maxLength": 10000},
+    "description": "The text in other languages, by language code (hu, he)",
+}
+SHORT_TRANSLATIONS = {**TRANSLATIONS, "additionalProperties": {"type": "string", "maxLength": 200}}
+
+
 def _object(properties: dict, optional: tuple[str, ...] = ()) -> dict:
     return {
         "type": "object",
@@ -280,8 +288,12 @@ SCHEMAS = {
                 "cause": {"type": "string", "enum": Cause.values},
                 "cause_detail": {"type": "string", "maxLength": 200},
                 "eta_stage": ETA_STAGE_INPUT,
+                "title_translations": SHORT_TRANSLATIONS,
+                "cause_detail_translations": SHORT_TRANSLATIONS,
             },
             optional=(
+                "title_translations",
+                "cause_detail_translations",
                 "services",
                 "impact",
                 "status",
@@ -319,14 +331,28 @@ SCHEMAS = {
         ),
         "additionalProperties": False,
     },
+    # The management API's incident: the native one plus what operators gave in every language.
+    "ManagedIncident": {
+        "allOf": [
+            _ref("NativeIncident"),
+            _object(
+                {
+                    "title_translations": TRANSLATIONS,
+                    "cause_detail": STRING,
+                    "cause_detail_translations": TRANSLATIONS,
+                }
+            ),
+        ]
+    },
     "PostedUpdate": _object(
         {
             "id": {"type": "integer"},
             "status": STRING,
             "message": STRING,
+            "message_translations": TRANSLATIONS,
             "eta": TIME_OR_NULL,
             "created_at": TIME,
-            "incident": _ref("NativeIncident"),
+            "incident": _ref("ManagedIncident"),
         }
     ),
     "AlertmanagerWebhook": {
@@ -482,7 +508,7 @@ def document() -> dict:
                 ],
             ),
             "/api/openapi.json": _get("This document", {"type": "object"}, tag="Native"),
-            "/api/manage/incidents/": _post("Open an incident", _ref("NewIncident"), _ref("NativeIncident")),
+            "/api/manage/incidents/": _post("Open an incident", _ref("NewIncident"), _ref("ManagedIncident")),
             "/api/manage/incidents/{id}/updates/": _post(
                 "Post an update (status resolved resolves the incident)",
                 _ref("NewUpdate"),

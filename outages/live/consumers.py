@@ -14,7 +14,7 @@ from daphne.ws_protocol import WebSocketProtocol
 from django.conf import settings
 
 from .. import client_address, i18n
-from . import groups
+from . import fragments, groups
 from .relay import Relay
 
 MAX_CLIENT_FRAME = 1024
@@ -48,11 +48,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
         return groups.STATUS_GROUP
 
     def language(self) -> str:
-        """The client's language: ?lang= on the socket's URL (the page puts its
+        """The client's language variant: ?lang= on the socket's URL (the page puts its
         own there), else the switcher's cookie, else Accept-Language."""
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         if query.get("lang"):
-            return i18n.client_language(query["lang"][0])
+            # link=1: the page came by a ?lang= link and keeps it in its links.
+            return fragments.variant(i18n.client_language(query["lang"][0]), query.get("link") == ["1"])
         headers = dict(self.scope.get("headers") or [])
         cookies = headers.get(b"cookie", b"").decode("latin-1")
         for part in cookies.split(";"):

@@ -10,16 +10,41 @@ from __future__ import annotations
 
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 
 from .. import i18n
 from ..models import Incident, ServiceArea
 from ..queries import current
 from .groups import STATUS_GROUP, STATUS_SUMMARY, area_group, incident_group
 
+# Where a page keeps its ?lang= in its links ({{ lang_query }} / {{ lang_amp }}):
+# a fragment is rendered once per language with these marks, and each client
+# gets it with the marks filled for its page (for_client). Operator text is
+# escaped, so it can never contain a raw "<": the marks cannot be forged.
+LANG_QUERY_MARK = "<lang?>"
+LANG_AMP_MARK = "<lang&>"
+# A client whose page came by a ?lang= link: its language variant ends so.
+LINKED = "+link"
+
+
+def variant(language: str, linked: bool) -> str:
+    """The relay's key for a client: "hu", or "hu+link" when its page's links carry ?lang=hu."""
+    return f"{language}{LINKED}" if linked else language
+
+
+def for_client(html: str, client_variant: str) -> str:
+    """A fragment with its links as the client's page has them."""
+    language = client_variant.removesuffix(LINKED)
+    linked = client_variant != language
+    return html.replace(LANG_QUERY_MARK, f"?lang={language}" if linked else "").replace(
+        LANG_AMP_MARK, f"&amp;lang={language}" if linked else ""
+    )
+
 
 def _render(template: str, context: dict) -> str:
     """A fragment in the active language (callers choose it with translation.override)."""
-    return render_to_string(template, context).strip()
+    marks = {"lang_query": mark_safe(LANG_QUERY_MARK), "lang_amp": mark_safe(LANG_AMP_MARK)}
+    return render_to_string(template, {**marks, **context}).strip()
 
 
 def _last_updated() -> str:
@@ -78,8 +103,14 @@ def render_incident_snapshot(incident: Incident) -> str:
 
 def render_group_snapshot(group: str, language: str | None = None) -> str | None:
     """The fresh state a (re)connecting client of this group needs, in its
-    language (default: the site's), or None if the group is unknown."""
-    with translation.override(i18n.client_language(language)):
+    language variant (default: the site's language), or None if the group is unknown."""
+    code = i18n.client_language((language or "").removesuffix(LINKED))
+    html = _group_snapshot(group, code)
+    return None if html is None else for_client(html, variant(code, bool(language and language.endswith(LINKED))))
+
+
+def _group_snapshot(group: str, language: str) -> str | None:
+    with translation.override(language):
         if group == STATUS_GROUP:
             return render_status_snapshot()
         if group == STATUS_SUMMARY:

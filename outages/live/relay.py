@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from ..models import LiveChange
 from . import census
-from .fragments import render_group_snapshot
+from .fragments import for_client, render_group_snapshot, variant
 from .groups import POLL_WINDOW, RELAY_GROUP, poll_seconds
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,8 @@ class Relay:
     def __init__(self):
         self.loop: asyncio.AbstractEventLoop | None = None
         self.started: asyncio.Task | None = None
-        # Consumers by (group, language): each gets its language's fragments.
+        # Consumers by (group, language variant): each gets its language's fragments,
+        # with ?lang= in their links when its page had it (fragments.variant).
         self.members: dict[tuple[str, str], set] = defaultdict(set)
         self.seen: dict[int, float] = {}
         self.snapshots: dict[tuple[str, str], Snapshot] = {}
@@ -180,13 +181,16 @@ class Relay:
         self.snapshots.clear()
         self.generation += 1
         for group, by_language in fragments.items():
-            for language, html in by_language.items():
-                members = self.members.get((group, language))
-                if not members:
-                    continue
-                frame = text_frame(html)
-                for consumer in list(members):
-                    consumer.push(html, frame)
+            for language, marked in by_language.items():
+                # Pages opened by a ?lang= link keep it in the fragment's links; others do not.
+                for client_variant in (variant(language, False), variant(language, True)):
+                    members = self.members.get((group, client_variant))
+                    if not members:
+                        continue
+                    html = for_client(marked, client_variant)
+                    frame = text_frame(html)
+                    for consumer in list(members):
+                        consumer.push(html, frame)
 
     async def _listen(self) -> None:
         """Changes announced on the channel layer: the fast path."""

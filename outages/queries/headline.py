@@ -10,7 +10,9 @@ One function per fact, so every page says the same words:
   (Intl.RelativeTimeFormat), which keeps it current in the browser.
 
 Times are HTML <time> elements (local_time, also the pages' template tag); the sentences are
-format_html templates, so operator text never reaches them unescaped.
+format_html templates, so operator text never reaches them unescaped. Each <time> has
+dir="auto", which isolates it: "21:55 CET" reads left to right inside Hebrew, and the
+parentheses and dashes around "in 2 hours" stay where the sentence puts them.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def local_time(value: datetime | None, tz_name: str | None = None) -> SafeString
     where = zone(tz_name)
     when = When(local=timezone.localtime(value, where), today=timezone.localtime(timezone.now(), where))
     return format_html(
-        '<time datetime="{}">{} <abbr class="tz" title="{}">{}</abbr></time>',
+        '<time datetime="{}" dir="auto">{} <abbr class="tz" title="{}">{}</abbr></time>',
         value.isoformat(),
         when.written_clock(),
         where.key,
@@ -84,7 +86,9 @@ def relative_words(seconds: float) -> str:
 
 def relative(when: datetime, now: datetime | None = None) -> SafeString:
     seconds = (when - (now or timezone.now())).total_seconds()
-    return format_html('<time datetime="{}" data-relative>{}</time>', when.isoformat(), relative_words(seconds))
+    return format_html(
+        '<time datetime="{}" dir="auto" data-relative>{}</time>', when.isoformat(), relative_words(seconds)
+    )
 
 
 def lasted(start: datetime, end: datetime) -> str:

@@ -3,9 +3,9 @@
 from datetime import datetime
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils.html import format_html
 
+from .. import i18n
 from ..models import STATUS_ICONS, AreaStatus
 from ..queries import headline
 
@@ -35,4 +35,11 @@ def relative_time(value: datetime | None) -> str:
     """ "in 2 hours" / "5 minutes ago"; static.js keeps it current in the browser."""
     if value is None:
         return ""
-    return format_html('<time datetime="{}" data-relative>{}</time>', value.isoformat(), naturaltime(value))
+    return headline.relative(value)
+
+
+@register.filter
+def isolate(value) -> str:
+    """A value in a plain-text channel (the e-mail's text part) kept in its own
+    direction inside right-to-left text: Unicode isolates (i18n.isolate)."""
+    return i18n.isolate(str(value or ""))

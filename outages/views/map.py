@@ -147,13 +147,16 @@ def _shapes_version() -> str:
 
 def build_geojson() -> bytes:
     features = []
-    for slug, name, shape in ServiceArea.objects.filter(shape__isnull=False).values_list("slug", "name", "shape"):
+    rows = ServiceArea.objects.filter(shape__isnull=False).values_list("slug", "name", "name_translations", "shape")
+    for slug, name, translations, shape in rows:
         features.append(
             {
                 "type": "Feature",
                 "id": slug,
                 "properties": {
                     "name": name,
+                    # Every language's name in the one cached document: the page picks its own.
+                    "names": {code: text for code, text in (translations or {}).items() if text},
                     "url": reverse("area", args=[slug]),
                     "label": geo.label_point(shape),
                 },

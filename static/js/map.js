@@ -10,6 +10,8 @@
   var TILE = 256;
   var root = document.getElementById("map");
   if (!root) return;
+  var language = root.getAttribute("data-lang") || document.documentElement.lang;
+  var langQuery = root.getAttribute("data-lang-query") || "";
   var svg = document.getElementById("map-svg");
   var shapesLayer = svg.querySelector(".map__shapes");
   var labelsLayer = svg.querySelector(".map__labels");
@@ -173,7 +175,9 @@
   // Selection: the status card of the area, fetched from the same snapshot the area page gets.
   function loadCard(slug) {
     var card = document.getElementById("map-card");
-    fetch(root.getAttribute("data-snapshot-url") + encodeURIComponent(slug) + "/", { headers: { Accept: "text/html" } })
+    // The card in the page's language, its links keeping the page's ?lang= if it has one.
+    var query = "?lang=" + encodeURIComponent(language) + (langQuery ? "&link=1" : "");
+    fetch(root.getAttribute("data-snapshot-url") + encodeURIComponent(slug) + "/" + query, { headers: { Accept: "text/html" } })
       .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
       .then(function (html) {
         if (selected !== slug) return;

@@ -247,3 +247,59 @@ def test_a_payload_that_is_not_from_alertmanager_is_a_400(client, token):
     assert post(client, "/api/manage/alertmanager/", {"alerts": "many"}, token).status_code == 400
     broken = alert(starts="yesterday")
     assert post(client, "/api/manage/alertmanager/", {"alerts": [broken]}, token).status_code == 400
+
+
+def test_titles_causes_and_messages_are_taken_and_returned_in_every_language(client, token):
+    factories.area(slug="district-5")
+    response = post(
+        client,
+        "/api/manage/incidents/",
+        {
+            "title": "Fiber outage",
+            "title_translations": {"hu": "Optikai hiba", "he": "תקלה ברשת הסיבים"},
+            "cause": "cable_cut",
+            "cause_detail": "Cable cut by road works",
+            "cause_detail_translations": {"hu": "Útépítés elvágta a kábelt"},
+            "areas": ["district-5"],
+            "message": "Crew on the way",
+            "message_translations": {"hu": "A szerelők úton vannak"},
+        },
+        token,
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["title"] == "Fiber outage"
+    assert body["title_translations"] == {"hu": "Optikai hiba", "he": "תקלה ברשת הסיבים"}
+    assert body["cause_detail"] == "Cable cut by road works"
+    assert body["cause_detail_translations"] == {"hu": "Útépítés elvágta a kábelt"}
+    incident = Incident.objects.get()
+    assert incident.in_language("title", "he") == "תקלה ברשת הסיבים"
+    assert incident.in_language("cause_detail", "hu") == "Útépítés elvágta a kábelt"
+    # The customer's pages read them.
+    assert "Optikai hiba" in client.get("/areas/district-5/?lang=hu").text
+    update = post(
+        client,
+        f"/api/manage/incidents/{incident.pk}/updates/",
+        {"status": "identified", "message": "Splicing", "message_translations": {"he": "מחברים את הסיבים"}},
+        token,
+    )
+    assert update.status_code == 201
+    assert update.json()["message_translations"] == {"he": "מחברים את הסיבים"}
+    assert update.json()["incident"]["title_translations"]["hu"] == "Optikai hiba"
+
+
+@pytest.mark.parametrize(
+    "translations",
+    [{"xx": "Hiba"}, {"en": "Default is the plain field"}, ["Hiba"], {"hu": 5}, {"hu": "x" * 201}, {"hu": "a\x00b"}],
+)
+def test_a_bad_title_translation_is_a_400_naming_the_field(client, token, translations):
+    factories.area(slug="district-5")
+    response = post(
+        client,
+        "/api/manage/incidents/",
+        {"title": "Fiber outage", "areas": ["district-5"], "title_translations": translations},
+        token,
+    )
+    assert response.status_code == 400, response.content
+    assert "title_translations" in response.json()["error"]["fields"]
+    assert not Incident.objects.exists()

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone, translation
 
+from outages.models import NotificationEvent, Subscriber
 from outages.notify import compose
 from tests import factories
 
@@ -47,3 +48,19 @@ def test_hebrew_voice_text_isolates_and_english_does_not(client):
     hebrew = client.get("/areas/d5/announcement.txt?lang=he").content.decode()
     assert f"{FSI}District 5{PDI}" in hebrew
     assert FSI not in client.get("/areas/d5/announcement.txt?lang=en").content.decode()
+
+
+def test_hebrew_email_text_isolates_the_time_the_areas_and_the_links():
+    area = factories.area("District 5", slug="d5", time_zone="Europe/Budapest")
+    incident = factories.incident(area, eta_in=timedelta(hours=3))
+    event = NotificationEvent.objects.filter(incident=incident).latest("pk")
+    subscriber = Subscriber(language="he")
+    composed = compose.Composer(event).for_subscriber(subscriber, {area.pk})
+    text = composed["text"]
+    with translation.override("he"):
+        clock = compose.local_time_text(incident.eta, area.tzinfo)
+    assert f"{FSI}{clock}{PDI}" in text
+    assert f"{FSI}{composed['notice'].url}{PDI}" in text
+    assert f"{FSI}{compose.MANAGE_PLACEHOLDER}{PDI}" in text and f"{FSI}District 5{PDI}" in text
+    english = compose.Composer(event).for_subscriber(Subscriber(language="en"), {area.pk})["text"]
+    assert FSI not in english and f"Estimated restoration: {clock}" in english

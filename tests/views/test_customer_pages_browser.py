@@ -255,3 +255,47 @@ def test_header_links_to_map_history_subscribe_and_search_and_the_site_has_an_ic
     for entry in manifest["icons"]:
         src = page.evaluate("([base, src]) => new URL(src, base).pathname", [server.url + manifest_url, entry["src"]])
         assert page.request.get(server.url + src).status == 200, src
+
+
+def _signed_pages() -> dict[str, str]:
+    """The pages a subscriber reaches from a message: confirm, manage, unsubscribe (signed links)."""
+    from django.conf import settings
+
+    from outages.models import Channel
+    from outages.notify import links as notify_links
+    from outages.services import subscriptions
+
+    area = ServiceArea.objects.get(slug=AREA)
+    subscriber = subscriptions.subscribe(
+        channel=Channel.EMAIL, address="axe@example.com", areas=[area], language="en"
+    ).subscriber
+    pages = {"confirm": notify_links.link(subscriber, "confirm")}
+    subscriptions.confirm(subscriber)
+    pages["manage"] = notify_links.link(subscriber, "manage")
+    pages["unsubscribe"] = notify_links.link(subscriber, "unsubscribe")
+    return {name: url.removeprefix(settings.SITE_URL) for name, url in pages.items()}
+
+
+# Every other public page (the layout checks above cover the main ones at three sizes).
+MORE_PUBLIC_PAGES = {
+    "summary": "/summary/",
+    "contact": f"/areas/{AREA}/contact/",
+    "widget": "/embed/",
+    "area widget": f"/embed/areas/{AREA}/",
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_other_public_page_has_no_accessibility_violation(server, demo, browser, language):
+    pages = {**MORE_PUBLIC_PAGES, **_signed_pages()}
+    axe = axe_source()
+    for name, path in pages.items():
+        separator = "&" if "?" in path else "?"
+        page, _ = open_page(browser, server, f"{path}{separator}lang={language}", language=language, bypass_csp=True)
+        assert page.evaluate("document.documentElement.lang") == language, name
+        page.evaluate(axe)
+        result = page.evaluate("axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']})")
+        assert len(result["passes"]) > 5, name
+        violations = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:5]) for v in result["violations"]]
+        assert violations == [], (name, language, violations)
+        page.context.close()

@@ -30,7 +30,7 @@ def test_lang_in_the_link_wins_and_is_cached_apart_from_english(client):
     assert "Fiber outage" in client.get("/areas/district-5/", HTTP_ACCEPT_LANGUAGE="en").text
     assert "Optikai hiba" in client.get("/areas/district-5/?lang=hu", HTTP_ACCEPT_LANGUAGE="en").text
     # The live socket is asked for in Hungarian.
-    assert 'ws-connect="/ws/areas/district-5/?lang=hu"' in hungarian.text
+    assert 'ws-connect="/ws/areas/district-5/?lang=hu&amp;link=1"' in hungarian.text
 
 
 @pytest.mark.django_db
@@ -59,6 +59,9 @@ def test_an_unknown_lang_on_a_page_falls_back_to_the_browsers_language(client):
 def test_feeds_and_api_honour_lang(client):
     _district()
     assert "Optikai hiba" in client.get("/history.atom?lang=hu").content.decode()
+    for url in ("/history.rss", "/areas/district-5/history.atom", "/areas/district-5/history.rss"):
+        hebrew = client.get(url, {"lang": "he"}, HTTP_ACCEPT_LANGUAGE="hu").content.decode()
+        assert "תקלה" in hebrew and "Optikai hiba" not in hebrew and "Fiber outage" not in hebrew, url
     assert client.get("/api/areas/district-5/?lang=he").json()["name"] == "רובע V"
     assert "Optikai hiba" in client.get("/api/v2/incidents.json?lang=hu").content.decode()
 
@@ -79,3 +82,47 @@ async def test_the_hungarian_socket_receives_hungarian_fragments():
     pushed = await communicator.receive_from(timeout=3)
     assert "Úton" in pushed and "Optikai hiba" in pushed and "Crew on site" not in pushed
     await communicator.disconnect()
+
+
+async def _first_push(path: str, incident) -> tuple[str, str]:
+    communicator = WebsocketCommunicator(application, path, headers=[(b"origin", b"http://testserver")])
+    connected, _ = await communicator.connect()
+    assert connected
+    snapshot = await communicator.receive_from(timeout=5)
+    await sync_to_async(services.post_update)(incident, status=IncidentStatus.IDENTIFIED, message=f"Crew {path}")
+    pushed = await communicator.receive_from(timeout=3)
+    await communicator.disconnect()
+    return snapshot, pushed
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_pushed_fragments_keep_the_links_language_only_for_pages_opened_by_a_lang_link():
+    area, incident = await sync_to_async(_district)()
+    incident_link = f'href="/incidents/{incident.pk}/'
+    # The page came by ?lang=hu: its socket says link=1, and every link in the
+    # snapshot and in a push carries ?lang=hu, as the page's own links do.
+    for html in await _first_push("/ws/areas/district-5/?lang=hu&link=1", incident):
+        assert f'{incident_link}?lang=hu"' in html and "Optikai hiba" in html
+        assert "<lang" not in html
+    for html in await _first_push("/ws/status/?lang=he&link=1", incident):
+        assert 'href="/areas/district-5/?lang=he"' in html and f'{incident_link}?lang=he"' in html
+    # Hungarian by the browser's own language: links without lang=, as on its page.
+    for html in await _first_push("/ws/areas/district-5/?lang=hu", incident):
+        assert f'{incident_link}"' in html and f"{incident_link}?lang" not in html and "Optikai hiba" in html
+
+
+@pytest.mark.django_db
+def test_the_polling_fallback_and_the_htmx_search_keep_the_links_language(client):
+    area, incident = _district()
+    polled = client.get("/ws/areas/district-5/?lang=he&link=1").text
+    assert f'href="/incidents/{incident.pk}/?lang=he"' in polled and "<lang" not in polled
+    assert f'href="/incidents/{incident.pk}/"' in client.get("/ws/areas/district-5/?lang=he").text
+    # The search page asks for its results in its language, and so does its plain form.
+    page = client.get("/search/?lang=he").text
+    assert 'hx-get="/search/?lang=he"' in page and '<input type="hidden" name="lang" value="he">' in page
+    results = client.get("/search/?q=District&lang=he", HTTP_HX_REQUEST="true").text
+    assert 'href="/areas/district-5/?lang=he"' in results and "רובע V" in results
+    # Forms post back in the page's language.
+    area_page = client.get("/areas/district-5/report/?lang=hu").text
+    assert 'hx-post="/areas/district-5/report/?lang=hu"' in area_page
+    assert 'action="/subscribe/?lang=hu"' in client.get("/subscribe/?lang=hu").text
