@@ -97,7 +97,9 @@ def compose(event: NotificationEvent, areas: list[ServiceArea]) -> Message:
     status_label = str(dict(Incident._meta.get_field("status").choices).get(update.status, update.status))
     return Message(
         kind=event_kind(update),
-        subject=_one_line(f"{status_label}: {incident.localized_title} · {area_names}")[:200],
+        subject=_one_line(f"{status_label}: {i18n.isolate(incident.localized_title)} · {i18n.isolate(area_names)}")[
+            :200
+        ],
         sentence=customer_sentence(incident, update.status, eta, area_names, tz),
         status=update.status,
         status_label=status_label,

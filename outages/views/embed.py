@@ -140,6 +140,9 @@ def _widget(request: HttpRequest, area_slug: str | None) -> HttpResponse:
                 "live_url": groups.live_url(groups.area_path(area.slug)),
                 "full_url": reverse("area", args=[area.slug]),
             }
+        if request.GET.get("lang") == options["language"]:
+            # Asked for in the widget's link: the full page opens in the same language.
+            context["full_url"] += f"?lang={options['language']}"
         context.update(options, now=timezone.now())
         response = render(request, "outages/embed.html", context)
     response.headers["Content-Language"] = options["language"]

@@ -42,6 +42,17 @@ def test_hebrew_sentence_and_sms_isolate_times_names_and_the_link():
         assert FSI not in compose.customer_sentence(incident, "identified", eta, "District 5", area.tzinfo)
 
 
+def test_a_hebrew_subject_isolates_the_title_and_the_list_of_areas():
+    areas = [factories.area("Budapest District V", slug="d5"), factories.area("Budapest District VI", slug="d6")]
+    incident = factories.incident(*areas, title="Fiber cut")
+    event = NotificationEvent.objects.get(incident=incident)
+    with translation.override("he"):
+        subject = compose.compose(event, areas).subject
+    assert f"{FSI}Fiber cut{PDI}" in subject and f"{FSI}Budapest District V, Budapest District VI{PDI}" in subject
+    with translation.override("en"):
+        assert FSI not in compose.compose(event, areas).subject
+
+
 def test_hebrew_voice_text_isolates_and_english_does_not(client):
     area = factories.area("District 5", slug="d5", time_zone="Europe/Budapest")
     factories.incident(area, eta_in=timedelta(hours=3))

@@ -122,6 +122,14 @@ def test_widget_options_theme_language_and_compact(client):
     assert 'data-theme="auto"' in default and "widget--compact" not in default
 
 
+def test_a_widget_asked_for_in_a_language_links_to_the_full_page_in_it(client):
+    district = factories.area(slug="d5")
+    assert 'href="/areas/d5/?lang=hu"' in client.get("/embed/areas/d5/?lang=hu").text
+    assert 'href="/?lang=he"' in client.get("/embed/?lang=he").text
+    # Chosen by the browser, not the link: the full page negotiates for itself.
+    assert 'href="/areas/d5/"' in client.get("/embed/areas/d5/", HTTP_ACCEPT_LANGUAGE="hu").text
+
+
 def test_widget_language_follows_the_browser_not_a_cookie(client):
     district = factories.area()
     client.cookies.load({"django_language": "he"})
