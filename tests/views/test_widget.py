@@ -123,7 +123,7 @@ def test_widget_options_theme_language_and_compact(client):
 
 
 def test_a_widget_asked_for_in_a_language_links_to_the_full_page_in_it(client):
-    district = factories.area(slug="d5")
+    factories.area(slug="d5")
     assert 'href="/areas/d5/?lang=hu"' in client.get("/embed/areas/d5/?lang=hu").text
     assert 'href="/?lang=he"' in client.get("/embed/?lang=he").text
     # Chosen by the browser, not the link: the full page negotiates for itself.
