@@ -43,6 +43,7 @@ from .area_import import AreaImportMixin
 from .incidents import IncidentAdmin, IncidentForm, MaintenanceAdmin  # noqa: F401 (registers them)
 from .login import ThrottledAdminAuthenticationForm
 from .public_data import PublicDataAdmin
+from .read_only import ReadOnlyAdmin
 from .translations import TranslatedAdmin
 
 # The console's site: its titles, and a sign-in throttled per username and per address.
@@ -145,7 +146,7 @@ class UpdateTemplateAdmin(TranslatedAdmin, admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Read-only: the log is written by the services, never edited."""
 
     list_display = ["created_at", "incident", "user", "action", "change_summary"]
@@ -162,15 +163,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
     def lookup_allowed(self, lookup, value, request=None):
         # The incident page links here with ?incident__id__exact=<id>.
         return lookup == "incident__id__exact" or super().lookup_allowed(lookup, value, request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("changes"))
     def change_summary(self, obj):

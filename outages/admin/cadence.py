@@ -14,20 +14,12 @@ from django.utils.translation import gettext as _
 from .. import permissions
 from ..models import UpdateDue
 from ..queries import cadence, current
+from .read_only import ReadOnlyAdmin
 
 
 @admin.register(UpdateDue)
-class UpdateDueAdmin(admin.ModelAdmin):
+class UpdateDueAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Not a table to edit: the list goes to the live page."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("outages.view_incident") or request.user.has_perm("outages.change_incident")

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from ..models import TeamContact, WaitCredit, WaitCreditPolicy
+from .read_only import ReadOnlyAdmin
 
 
 @admin.register(TeamContact)
@@ -20,7 +21,8 @@ class WaitCreditPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(WaitCredit)
-class WaitCreditAdmin(admin.ModelAdmin):
+class WaitCreditAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    # Read-only: billing keeps every credit once recorded.
     # Only what billing needs: the request's area, the lateness and the wording, never the customer's number.
     list_display = ["recorded_at", "area", "minutes_late", "credit"]
     fields = ["recorded_at", "minutes_late", "credit", "policy"]
@@ -30,13 +32,3 @@ class WaitCreditAdmin(admin.ModelAdmin):
     @admin.display(description=_("area"))
     def area(self, obj):
         return obj.request.area
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # Billing keeps every credit once recorded.
-        return False

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from ..models import ChatChannelConfig, ChatCounter, Conversation, ConversationMessage
 from ..notify.chat import config
 from ..services import conversations
+from .read_only import ReadOnlyAdmin
 
 SECRET_FIELDS = ("token", "secret", "verify_token")
 
@@ -109,15 +110,6 @@ class ConversationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChatCounter)
-class ChatCounterAdmin(admin.ModelAdmin):
+class ChatCounterAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ["channel", "name", "count"]
     list_filter = ["channel"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

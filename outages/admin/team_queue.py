@@ -26,11 +26,13 @@ from .. import permissions
 from ..models import ContactOutcome, ContactRequest, ContactState
 from ..queries import callback_slots, team_queue
 from ..services import contact_requests
+from .read_only import ReadOnlyAdmin
 
 
 @admin.register(ContactRequest)
-class ContactRequestAdmin(admin.ModelAdmin):
-    """Read-only rows; the queue is the main view and every change is one of its actions."""
+class ContactRequestAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """Read-only rows; the queue is the main view and every change is one of its actions
+    (with outages.change_contactrequest); the form never changes a request."""
 
     list_display = ["__str__", "team", "area", "state", "promised_at"]
     readonly_fields = [
@@ -55,16 +57,6 @@ class ContactRequestAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return permissions.contact_requests_for(request.user, super().get_queryset(request))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # The queue's actions change requests (with outages.change_contactrequest); the form never does.
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_permission(request):

@@ -9,14 +9,14 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.tasks import task
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ..models import Channel, Subscriber
 from ..site import site_name
 from .email import send_one
 from .links import link
-from .outcomes import PermanentFailure, TemporaryFailure, backoff
+from .outcomes import try_sending
 from .sms import get_backend
 
 
@@ -26,17 +26,13 @@ def send_confirmation(subscriber_id: int, already_confirmed: bool = False, attem
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
     if subscriber is None:
         return "gone"
-    try:
-        send_confirmation_message(subscriber, already_confirmed=already_confirmed)
-    except PermanentFailure:
-        return "failed"
-    except TemporaryFailure:
-        if attempt >= settings.NOTIFY_MAX_ATTEMPTS:
-            return "failed"
-        retry_at = timezone.now() + backoff(attempt)
-        send_confirmation.using(run_after=retry_at).enqueue(subscriber_id, already_confirmed, attempt + 1)
-        return "retry"
-    return "sent"
+    outcome, _error = try_sending(
+        lambda: send_confirmation_message(subscriber, already_confirmed=already_confirmed),
+        task=send_confirmation,
+        args=(subscriber_id, already_confirmed),
+        attempt=attempt,
+    )
+    return outcome
 
 
 def enqueue_confirmation(subscriber_id: int, already_confirmed: bool) -> None:

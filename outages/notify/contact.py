@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.tasks import task
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ..models import Channel, ContactKind, ContactRequest, WaitCredit
@@ -20,7 +20,7 @@ from ..queries import callback_slots
 from ..site import site_name
 from .email import send_one
 from .links import contact_link
-from .outcomes import PermanentFailure, TemporaryFailure, backoff
+from .outcomes import try_sending
 from .sms import get_backend
 
 NOTICES = ("booked", "rescheduled", "answered", "cancelled")
@@ -31,17 +31,13 @@ def send_contact_notice(request_id: int, notice: str, attempt: int = 1) -> str:
     request = ContactRequest.objects.select_related("area", "team").filter(pk=request_id).first()
     if request is None or request.personal_data_deleted_at or notice not in NOTICES:
         return "gone"
-    try:
-        send_contact_notice_message(request, notice)
-    except PermanentFailure:
-        return "failed"
-    except TemporaryFailure:
-        if attempt >= settings.NOTIFY_MAX_ATTEMPTS:
-            return "failed"
-        retry_at = timezone.now() + backoff(attempt)
-        send_contact_notice.using(run_after=retry_at).enqueue(request_id, notice, attempt + 1)
-        return "retry"
-    return "sent"
+    outcome, _error = try_sending(
+        lambda: send_contact_notice_message(request, notice),
+        task=send_contact_notice,
+        args=(request_id, notice),
+        attempt=attempt,
+    )
+    return outcome
 
 
 def enqueue_contact_notice(request_id: int, notice: str) -> None:

@@ -30,6 +30,23 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=seconds * random.uniform(0.9, 1.1))
 
 
+def try_sending(send, *, task, args: tuple, attempt: int) -> tuple[str, Exception | None]:
+    """One attempt of a message sent by a task of its own (a confirmation, a
+    notice, a chat reply): a temporary failure enqueues `task(*args, attempt + 1)`
+    after the backoff, up to NOTIFY_MAX_ATTEMPTS. The outcome: sent, retry or
+    failed, with the error behind the last two."""
+    try:
+        send()
+    except PermanentFailure as error:
+        return "failed", error
+    except TemporaryFailure as error:
+        if attempt >= settings.NOTIFY_MAX_ATTEMPTS:
+            return "failed", error
+        task.using(run_after=timezone.now() + backoff(attempt)).enqueue(*args, attempt + 1)
+        return "retry", error
+    return "sent", None
+
+
 def sent(delivery: Delivery) -> None:
     Delivery.objects.filter(pk=delivery.pk).update(
         status=Delivery.Status.SENT, sent_at=timezone.now(), attempts=delivery.attempts + 1, last_error=""

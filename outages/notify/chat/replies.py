@@ -11,13 +11,11 @@ words, never the sender or the text, so nothing personal waits in the queue."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.tasks import task
-from django.utils import timezone
 
 from ...models import ConversationMessage
 from ...services import conversations
-from ..outcomes import PermanentFailure, TemporaryFailure, backoff
+from ..outcomes import try_sending
 from .providers import PROVIDERS
 
 
@@ -27,20 +25,15 @@ def send_reply(message_id: int, attempt: int = 1) -> str:
     if row is None or row.conversation is None or not row.reply or row.channel not in PROVIDERS:
         return "gone"  # pruned, or nothing to say
     conversation = row.conversation
-    try:
-        PROVIDERS[row.channel].send(conversation.sender, row.reply)
-    except PermanentFailure as error:
-        conversations.log_outbound(conversation, row.channel, f"reply failed: {error}")
-        return "failed"
-    except TemporaryFailure as error:
-        if attempt >= settings.NOTIFY_MAX_ATTEMPTS:
-            conversations.log_outbound(conversation, row.channel, f"reply failed: {error}")
-            return "failed"
-        conversations.log_outbound(conversation, row.channel, "reply retrying")
-        send_reply.using(run_after=timezone.now() + backoff(attempt)).enqueue(message_id, attempt + 1)
-        return "retry"
-    conversations.log_outbound(conversation, row.channel, "reply sent")
-    return "sent"
+    outcome, error = try_sending(
+        lambda: PROVIDERS[row.channel].send(conversation.sender, row.reply),
+        task=send_reply,
+        args=(message_id,),
+        attempt=attempt,
+    )
+    logged = {"sent": "reply sent", "retry": "reply retrying", "failed": f"reply failed: {error}"}
+    conversations.log_outbound(conversation, row.channel, logged[outcome])
+    return outcome
 
 
 def enqueue_reply(message_id: int) -> None:
