@@ -199,8 +199,9 @@ async def test_change_from_the_command_line_reaches_a_page_on_the_embedded_defau
         )
         assert result.returncode == 0, result.stderr
         await _receive_containing(ws, "Sent from a script", timeout=5)
-        # The command's process start-up dominates; the push itself is sub-second.
-        assert time.monotonic() - started < 5
+        # The command's process start-up (a few seconds on a loaded machine)
+        # dominates; the push itself is sub-second.
+        assert time.monotonic() - started < 10
 
 
 @pytest.mark.redis

@@ -184,18 +184,18 @@ def test_an_eta_change_from_the_command_line_shows_eta_moved_within_two_seconds(
     for name, (page, problems) in pages.items():
         page.wait_for_function(
             "([selector, text]) => { const el = document.querySelector(selector); return el && el.textContent.includes(text); }",
-            arg=[selector[name], f"to {new}"],
+            arg=[selector[name], new],  # "to 01:15" or, past midnight, "to Thu 3 Dec, 01:15"
             timeout=max(100, 2_000 - (time.monotonic() - posted) * 1000),
         )
         moved = page.inner_text(selector[name])
-        assert moved.startswith(f"ETA moved from {old}") and new in moved, (name, moved)
+        assert moved.startswith("ETA moved from") and old in moved and new in moved, (name, moved)
         assert problems == []
     assert time.monotonic() - posted < 2.0 + 0.5  # the three waits together, polled in turn
     # The change is marked where it happened and said once, politely.
     area = pages["area"][0]
     assert area.locator(f"#area-status-{AREA}.live-changed").count() == 1
     announced = area.inner_text("#live-announcer")
-    assert announced.startswith("Status updated") and f"ETA moved from {old}" in announced, announced
+    assert announced.startswith("Status updated") and "ETA moved from" in announced and old in announced, announced
     assert area.get_attribute("#live-announcer", "aria-live") == "polite"
     assert area.locator("[aria-live]").count() == 2  # the announcer and the report form's answer, nothing else
 

@@ -7,11 +7,24 @@ Hebrew and Hungarian demo pages where the demo data gives a translation."""
 
 import os
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
-from outages.models import CreditPolicy, Incident, IncidentUpdate, Region, Service, ServiceArea, Team, UpdateTemplate
+from outages import services
+from outages.models import (
+    CreditPolicy,
+    Incident,
+    IncidentStatus,
+    IncidentUpdate,
+    Region,
+    Service,
+    ServiceArea,
+    Team,
+    UpdateTemplate,
+)
 
 from .test_bidi_browser import VISUAL_ORDER_JS
 from .test_customer_pages_browser import AREA, open_page
@@ -25,7 +38,13 @@ BOX_JS = "(el) => { const r = el.getBoundingClientRect(); return [r.left, r.righ
 def demo(server, monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     call_command("seed_demo", stdout=open(os.devnull, "w"))
-    return Incident.objects.active().filter(incident_areas__area__slug=AREA).first()
+    incident = Incident.objects.active().filter(incident_areas__area__slug=AREA).first()
+    # An ETA later today in the area's zone, so the clock reads "21:55 CET" with
+    # no date before it whatever the hour the suite runs at.
+    now = timezone.localtime(timezone.now(), ServiceArea.objects.get(slug=AREA).tzinfo)
+    eta = min(now + timedelta(hours=2), now.replace(hour=23, minute=58, second=0, microsecond=0))
+    services.post_update(incident, status=IncidentStatus.IDENTIFIED, message="Crew on site", eta=eta)
+    return incident
 
 
 def box(page, selector):
