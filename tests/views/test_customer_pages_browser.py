@@ -230,7 +230,7 @@ def test_with_websockets_blocked_the_page_polls_and_shows_a_real_last_updated_ti
     page.goto(f"{server.url}/areas/{AREA}/")
     page.wait_for_selector("#live[data-state=polling]", timeout=5_000)
     # The first poll happens at once when polling starts.
-    page.wait_for_function("document.getElementById('live').hasAttribute('data-updated')", timeout=5_000)
+    page.wait_for_selector("#live[data-updated]", state="attached", timeout=5_000)
     text = page.inner_text("#live")
     assert "Refreshing every 30 s" in text, text
     clock = page.inner_text("#last-updated time")
