@@ -38,8 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import free_port, wait_http  # noqa: E402
-from bench.inbound_storm import fresh_postgres, percentile  # noqa: E402
+from bench.common import free_port, percentile, server_environment, wait_http  # noqa: E402
 
 ALWAYS_OPEN = {str(day): ["00:00", "23:59"] for day in range(7)}
 
@@ -61,26 +60,15 @@ def main() -> None:
     args = parser.parse_args()
 
     tmp = tempfile.TemporaryDirectory()
-    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp.name}/bench.sqlite3"
-    if database_url.startswith("postgres"):
-        fresh_postgres(database_url)
     sms_file = Path(tmp.name) / "sms.jsonl"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "statuspage.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-" + "x" * 50,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "0",
-        "DATABASE_URL": database_url,
-        "LOG_LEVEL": "WARNING",
+    env = server_environment(
+        tmp.name,
         # Everyone comes from 127.0.0.1 here: the per-network limit would stop the storm at 10.
-        "CONTACT_LIMIT_PER_IP": str(args.customers * 2),
-        "SMS_FILE_PATH": str(sms_file),
-    }
-    env.pop("REDIS_URL", None)
+        CONTACT_LIMIT_PER_IP=str(args.customers * 2),
+        SMS_FILE_PATH=str(sms_file),
+    )
     os.environ.update(env)
 
     import django
@@ -208,7 +196,7 @@ def main() -> None:
         print(f"load average before / after: {load_before} / {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         print(
             f"setup: manage.py serve + db_worker, "
-            f"{'PostgreSQL' if database_url.startswith('postgres') else 'SQLite'} + local memory; "
+            f"{'PostgreSQL' if env['DATABASE_URL'].startswith('postgres') else 'SQLite'} + local memory; "
             f"one team, {args.capacity} callbacks per staffed hour, an incident open in the area"
         )
         print(

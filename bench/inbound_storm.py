@@ -37,11 +37,10 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import free_port, wait_http  # noqa: E402
+from bench.common import free_port, percentile, server_environment, wait_http  # noqa: E402
 
 TWILIO_TOKEN, TELEGRAM_SECRET, WHATSAPP_SECRET = "bench-twilio", "bench-telegram", "bench-whatsapp"
 GATEWAY_SECRET = "bench-gateway"
@@ -78,18 +77,6 @@ class FakeProvider:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
-def fresh_postgres(url: str) -> None:
-    import psycopg
-
-    name = urlparse(url).path.lstrip("/")
-    if not name.endswith("_bench"):
-        raise SystemExit("the PostgreSQL database name must end in _bench (it is dropped)")
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def twilio_request(base: str, n: int, text: str) -> urllib.request.Request:
@@ -154,11 +141,6 @@ def line(label: str, values: list[float], note: str = "") -> str:
     )
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))] if ordered else 0.0
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1000)
@@ -170,35 +152,24 @@ def main() -> None:
 
     fake = FakeProvider()
     tmp = tempfile.TemporaryDirectory()
-    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp.name}/bench.sqlite3"
-    if database_url.startswith("postgres"):
-        fresh_postgres(database_url)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "statuspage.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-" + "x" * 50,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "0",
-        "DATABASE_URL": database_url,
-        "LOG_LEVEL": "WARNING",
-        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-        "TWILIO_WEBHOOK_URL": base + "/webhooks/sms/",
-        "TWILIO_API_BASE": fake.url + "/twilio",
-        "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
-        "TELEGRAM_BOT_TOKEN": "1:bench",
-        "TELEGRAM_API_BASE": fake.url + "/telegram",
-        "WHATSAPP_APP_SECRET": WHATSAPP_SECRET,
-        "WHATSAPP_TOKEN": "bench",
-        "WHATSAPP_PHONE_NUMBER_ID": "1",
-        "WHATSAPP_API_BASE": fake.url + "/whatsapp",
-        "SMS_BACKEND": "outages.notify.sms.HttpGatewayBackend",
-        "SMS_GATEWAY_URL": fake.url + "/gateway",
-        "SMS_GATEWAY_WEBHOOK_SECRET": GATEWAY_SECRET,
-    }
-    env.pop("REDIS_URL", None)
+    env = server_environment(
+        tmp.name,
+        TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
+        TWILIO_WEBHOOK_URL=base + "/webhooks/sms/",
+        TWILIO_API_BASE=fake.url + "/twilio",
+        TELEGRAM_SECRET_TOKEN=TELEGRAM_SECRET,
+        TELEGRAM_BOT_TOKEN="1:bench",
+        TELEGRAM_API_BASE=fake.url + "/telegram",
+        WHATSAPP_APP_SECRET=WHATSAPP_SECRET,
+        WHATSAPP_TOKEN="bench",
+        WHATSAPP_PHONE_NUMBER_ID="1",
+        WHATSAPP_API_BASE=fake.url + "/whatsapp",
+        SMS_BACKEND="outages.notify.sms.HttpGatewayBackend",
+        SMS_GATEWAY_URL=fake.url + "/gateway",
+        SMS_GATEWAY_WEBHOOK_SECRET=GATEWAY_SECRET,
+    )
     os.environ.update(env)
 
     import django
@@ -307,7 +278,7 @@ def main() -> None:
 
         print(
             f"setup: manage.py serve + db_worker + scheduler (as `make run`), "
-            f"{'PostgreSQL' if database_url.startswith('postgres') else 'SQLite'} + local memory, "
+            f"{'PostgreSQL' if env['DATABASE_URL'].startswith('postgres') else 'SQLite'} + local memory, "
             f"{os.cpu_count()} CPU cores (shared)"
         )
         print(
