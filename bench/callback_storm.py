@@ -38,7 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import free_port, percentile, server_environment, wait_http  # noqa: E402
+from bench.common import free_port, other_cores, percentile, pinned, server_environment, wait_http  # noqa: E402
 
 ALWAYS_OPEN = {str(day): ["00:00", "23:59"] for day in range(7)}
 
@@ -57,7 +57,9 @@ def main() -> None:
     parser.add_argument("--capacity", type=int, default=12, help="callbacks per staffed hour")
     parser.add_argument("--chosen", type=float, default=0.2, help="share of customers who choose an hour")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--server-core", type=int, default=0, help="the web process's core; the rest run on the others")
     args = parser.parse_args()
+    other_cores(args.server_core)
 
     tmp = tempfile.TemporaryDirectory()
     sms_file = Path(tmp.name) / "sms.jsonl"
@@ -104,16 +106,16 @@ def main() -> None:
         for slot in callback_slots.offered_slots(contact, zoneinfo.ZoneInfo(district.time_zone), limit=40)[20:24]
     ]
 
-    def run(command):
+    def run(command, core=None):
         return subprocess.Popen(
-            [sys.executable, "manage.py", *command],
+            [*pinned(core), sys.executable, "manage.py", *command],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=open(Path(tmp.name) / f"{command[0]}.log", "w"),
         )
 
-    server = run(["serve", "--port", str(port)])
+    server = run(["serve", "--port", str(port)], args.server_core)
     worker = run(["db_worker"])
     opener = urllib.request.build_opener(NoRedirect)
     try:
@@ -197,7 +199,8 @@ def main() -> None:
         print(
             f"setup: manage.py serve + db_worker, "
             f"{'PostgreSQL' if env['DATABASE_URL'].startswith('postgres') else 'SQLite'} + local memory; "
-            f"one team, {args.capacity} callbacks per staffed hour, an incident open in the area"
+            f"one team, {args.capacity} callbacks per staffed hour, an incident open in the area; "
+            f"server on core {args.server_core}, worker and customers on the others"
         )
         print(
             f"sent {len(plan)} callback requests in {wall:.1f} s ({len(plan) / wall:.1f}/s), "

@@ -1,7 +1,9 @@
 """Helpers the benchmarks share: loopback ports, waiting for a server, a fresh
-database and the environment a benchmark's server runs with, percentiles."""
+database and the environment a benchmark's server runs with, pinning to a
+core, percentiles."""
 
 import os
+import shutil
 import socket
 import time
 import urllib.request
@@ -60,6 +62,18 @@ def server_environment(tmp_dir: str, **extra: str) -> dict[str, str]:
     }
     env.pop("REDIS_URL", None)
     return env
+
+
+def pinned(core: int | None) -> list[str]:
+    """The command prefix that runs a process on one core (nothing without taskset)."""
+    return ["taskset", "-c", str(core)] if core is not None and shutil.which("taskset") else []
+
+
+def other_cores(core: int) -> None:
+    """This process and what it starts from now on: every core but `core` (if there is another)."""
+    rest = os.sched_getaffinity(0) - {core}
+    if rest:
+        os.sched_setaffinity(0, rest)
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -34,7 +34,6 @@ import os
 import random
 import re
 import resource
-import shutil
 import signal
 import statistics
 import subprocess
@@ -45,17 +44,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import free_port, wait_http  # noqa: E402
+from bench.common import free_port, pinned, wait_http  # noqa: E402
 
 MARKER = re.compile(r"bench-update-(\d+)")
 AREA = "bench-area"
 
 
 # --- helpers -----------------------------------------------------------------
-
-
-def pinned(core: int | None) -> list[str]:
-    return ["taskset", "-c", str(core)] if core is not None and shutil.which("taskset") else []
 
 
 def rss_kb(pid: int) -> int:

@@ -91,6 +91,9 @@ WEB_WEBSOCKET_CONNECT_TIMEOUT = env_int("WEB_WEBSOCKET_CONNECT_TIMEOUT", 30)
 WEB_PING_INTERVAL = env_int("WEB_PING_INTERVAL", 60)
 WEB_PING_TIMEOUT = env_int("WEB_PING_TIMEOUT", 60)
 WEB_BEHIND_PROXY = env_bool("WEB_BEHIND_PROXY", False)
+# Requests inside Django's handler at once per web process (the rest wait
+# their turn on the event loop; 0: no bound). Measured by bench/callback_storm.py.
+WEB_CONCURRENT_REQUESTS = env_int("WEB_CONCURRENT_REQUESTS", 4)
 SITE_NAME = env_str("SITE_NAME", "Service status")
 # The name in other languages: SITE_NAME_HU, SITE_NAME_HE, ... (any code of
 # LANGUAGES, read below once LANGUAGES is known). Unset with the default
@@ -156,8 +159,10 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'data' / 'statuspage.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the server, the worker and the CLI share the file without
-    # "database is locked" under normal load.
+    # The same backend, with one process's writers queued in Python
+    # (statuspage/sqlite3/base.py). WAL lets the server, the worker and the
+    # CLI share the file without "database is locked" under normal load.
+    DATABASES["default"]["ENGINE"] = "statuspage.sqlite3"
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",

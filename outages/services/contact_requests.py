@@ -98,14 +98,14 @@ def book(
     """Book a callback or message for the team of `area`; ValidationError by field if it cannot be."""
     now = now or timezone.now()
     team = callback_slots.team_for_area(area)
-    if callback_slots.contact_for(team) is None:
-        raise ValidationError({"area": _("This area has no local team taking requests.")})
     fields = clean_request(kind=kind, **given)
     zone = zoneinfo.ZoneInfo(area.time_zone)
     for _attempt in range(_ATTEMPTS):
         try:
             with transaction.atomic():
-                contact = TeamContact.objects.select_for_update().get(team=team)
+                contact = TeamContact.objects.select_for_update().filter(team=team, enabled=True).first()
+                if team is None or contact is None:
+                    raise ValidationError({"area": _("This area has no local team taking requests.")})
                 seat, moved = _choose_seat(contact, zone, now, slot_start)
                 request = ContactRequest.objects.create(
                     team=team,

@@ -254,7 +254,7 @@ def find_areas(query: str) -> list[ServiceArea]:
     query = current.clean_query(query)
     if not query:
         return []
-    key = "chat:areas:" + salted_hmac("outages.conversations.areas", _fold(query)).hexdigest()
+    key = "chat:areas:" + salted_hmac("outages.conversations.areas", _fold(query), algorithm="sha256").hexdigest()
     found = cache.get(key)
     if found is None:
         found = current.areas_for_postcode(query) or [row.area for row in current.search_areas(query)]

@@ -93,10 +93,11 @@ def test_area_calendar_holds_only_that_area_and_names_its_time_zone(client, wind
 def test_a_moved_window_keeps_its_uid_with_a_higher_sequence(client, windows):
     uid = f"maintenance-{windows['cable'].pk}@127.0.0.1"
     before = events(get(client, "/maintenance.ics").content)[uid]
-    services.edit_incident(windows["cable"], scheduled_for=hours(30), scheduled_until=hours(33))
+    moved_to = hours(30)
+    services.edit_incident(windows["cable"], scheduled_for=moved_to, scheduled_until=hours(33))
     after = events(get(client, "/maintenance.ics").content)[uid]
     assert int(after["sequence"]) > int(before["sequence"])
-    assert after.decoded("dtstart") == hours(30).astimezone(UTC)
+    assert after.decoded("dtstart") == moved_to.astimezone(UTC)
     assert after.decoded("dtstart") != before.decoded("dtstart")
 
 
