@@ -23,7 +23,7 @@ from .links import contact_link
 from .outcomes import try_sending
 from .sms import get_backend
 
-NOTICES = ("booked", "rescheduled", "answered", "cancelled")
+NOTICES = ("booked", "rescheduled", "no_answer", "answered", "cancelled")
 
 
 @task()
@@ -53,6 +53,12 @@ def compose(request: ContactRequest, notice: str) -> tuple[str, list[str]]:
         lines.append(_("We have your request.") + " " + callback_slots.plain(callback_slots.promise_sentence(request)))
     elif notice == "rescheduled":
         lines.append(_("New time:") + " " + callback_slots.plain(callback_slots.promise_sentence(request)))
+    elif notice == "no_answer":
+        lines.append(
+            _("We called you but could not reach you. We will try again.")
+            + " "
+            + callback_slots.plain(callback_slots.promise_sentence(request))
+        )
     elif notice == "answered":
         subject = _("Our answer to your message")
         lines.append(_("%(team)s answered your message:") % {"team": request.team.localized_public_name})

@@ -200,6 +200,8 @@ def mark_called(request: ContactRequest, user, outcome: str, now=None) -> Contac
                 raise ValidationError(_("This request is already closed."))
             request.refresh_from_db()
             _log(request, "no_answer", user, outcome=outcome)
+            # Told at once, so a missed call is not mistaken for being forgotten.
+            events.contact_request_changed(request.pk, notice="no_answer")
         return request
     return _close(request, user, ContactState.CALLED, now, "called", outcome=outcome)
 
