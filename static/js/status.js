@@ -9,6 +9,12 @@
     : null;
   var POLL_AFTER_FAILURES = 4;   // consecutive failed connects before polling
   var POLL_MS = 30000;
+  // A web process that stops (a restart, a crash) drops all its clients at
+  // once. The first try back is spread evenly over RECONNECT_SPREAD_MS, so no
+  // second sees more than a sixth of them, and every one is back within
+  // seconds; each further failure doubles the window, up to a minute.
+  var RECONNECT_SPREAD_MS = 6000;
+  var RECONNECT_MAX_MS = 60000;
   var failures = 0, pollTimer = null, unloading = false;
 
   function relative(seconds) {
@@ -120,9 +126,12 @@
     if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
   }
 
-  function jitter(attempt) {
-    return Math.random() * 1000 * Math.pow(2, Math.min(attempt, 5));
+  // retries: how many tries back have failed since the socket was last open.
+  function reconnectDelay(retries) {
+    return Math.random() * Math.min(RECONNECT_SPREAD_MS * Math.pow(2, retries), RECONNECT_MAX_MS);
   }
+  // The ws extension's own retries (abnormal closes) follow the same rule.
+  if (window.htmx) htmx.config.wsReconnectDelay = reconnectDelay;
 
   document.addEventListener("htmx:wsOpen", function () {
     failures = 0;
@@ -139,7 +148,7 @@
     var code = event.detail && event.detail.event && event.detail.event.code;
     var wrapper = event.detail && event.detail.socketWrapper;
     if ([1006, 1011, 1012, 1013].indexOf(code) < 0 && wrapper) {
-      setTimeout(function () { wrapper.reconnect(); }, jitter(failures));
+      setTimeout(function () { wrapper.reconnect(); }, reconnectDelay(failures - 1));
     }
   });
 

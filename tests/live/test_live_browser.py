@@ -99,3 +99,27 @@ def test_page_comes_back_by_itself_after_the_server_closes_its_socket(make_serve
     page.wait_for_selector("#live[data-state=live]", timeout=15_000)  # and it came back
     services.post_update(incident, status=IncidentStatus.MONITORING, message="Back after the idle close")
     page.locator("#area-status-district-8").get_by_text("Back after the idle close").wait_for(timeout=5_000)
+
+
+def test_clients_dropped_together_come_back_spread_over_seconds_not_at_once(server, browser):
+    """The rule the page follows after its socket drops, sampled as 10,000
+    pages would: the first try back within 6 s and no second holding more than
+    a fifth of them; later tries spread wider, never past a minute."""
+    factories.area("District 5", slug="district-5")
+    page = browser.new_context().new_page()
+    page.goto(f"{server.url}/areas/district-5/")
+    page.wait_for_selector("#live[data-state=live]", timeout=10_000)
+    spread = page.evaluate(
+        """() => {
+          const delay = htmx.config.wsReconnectDelay;
+          const first = Array.from({length: 10000}, () => delay(0));
+          const perSecond = new Array(10).fill(0);
+          first.forEach((ms) => { perSecond[Math.floor(ms / 1000)] += 1; });
+          const later = Array.from({length: 2000}, () => delay(8));
+          return {max: Math.max(...first), perSecond, laterMax: Math.max(...later), laterMean: later.reduce((a, b) => a + b) / 2000};
+        }"""
+    )
+    assert spread["max"] < 6000
+    assert max(spread["perSecond"]) <= 2000, spread["perSecond"]
+    assert min(spread["perSecond"][:6]) >= 1300, spread["perSecond"]  # spread evenly, not bunched late
+    assert spread["laterMax"] <= 60000 and spread["laterMean"] > 20000
