@@ -9,10 +9,7 @@
     : null;
   var POLL_AFTER_FAILURES = 4;   // consecutive failed connects before polling
   var POLL_MS = 30000;
-  // A web process that stops (a restart, a crash) drops all its clients at
-  // once. The first try back is spread evenly over RECONNECT_SPREAD_MS, so no
-  // second sees more than a sixth of them, and every one is back within
-  // seconds; each further failure doubles the window, up to a minute.
+  // A stopped process drops its clients at once: spread their return over 6 s.
   var RECONNECT_SPREAD_MS = 6000;
   var RECONNECT_MAX_MS = 60000;
   var failures = 0, pollTimer = null, unloading = false;
@@ -126,11 +123,10 @@
     if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
   }
 
-  // retries: how many tries back have failed since the socket was last open.
   function reconnectDelay(retries) {
     return Math.random() * Math.min(RECONNECT_SPREAD_MS * Math.pow(2, retries), RECONNECT_MAX_MS);
   }
-  // The ws extension's own retries (abnormal closes) follow the same rule.
+  // Also for the ws extension's own retries.
   if (window.htmx) htmx.config.wsReconnectDelay = reconnectDelay;
 
   document.addEventListener("htmx:wsOpen", function () {
