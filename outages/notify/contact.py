@@ -49,16 +49,15 @@ def compose(request: ContactRequest, notice: str) -> tuple[str, list[str]]:
     callback = request.kind == ContactKind.CALLBACK
     subject = _("Your callback") if callback else _("Your message")
     lines: list[str] = []
-    if notice == "booked":
-        lines.append(_("We have your request.") + " " + callback_slots.plain(callback_slots.promise_sentence(request)))
-    elif notice == "rescheduled":
-        lines.append(_("New time:") + " " + callback_slots.plain(callback_slots.promise_sentence(request)))
-    elif notice == "no_answer":
-        lines.append(
-            _("We called you but could not reach you. We will try again.")
-            + " "
-            + callback_slots.plain(callback_slots.promise_sentence(request))
-        )
+    # The notices that restate the promise, each with its own opening.
+    promise_openings = {
+        "booked": _("We have your request."),
+        "rescheduled": _("New time:"),
+        "no_answer": _("We called you but could not reach you. We will try again."),
+    }
+    if notice in promise_openings:
+        promise = callback_slots.plain(callback_slots.promise_sentence(request))
+        lines.append(promise_openings[notice] + " " + promise)
     elif notice == "answered":
         subject = _("Our answer to your message")
         lines.append(_("%(team)s answered your message:") % {"team": request.team.localized_public_name})

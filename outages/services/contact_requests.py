@@ -97,15 +97,19 @@ def book(
 ) -> Booked:
     """Book a callback or message for the team of `area`; ValidationError by field if it cannot be."""
     now = now or timezone.now()
+    no_team = ValidationError({"area": _("This area has no local team taking requests.")})
     team = callback_slots.team_for_area(area)
+    if team is None:
+        raise no_team
     fields = clean_request(kind=kind, **given)
     zone = zoneinfo.ZoneInfo(area.time_zone)
     for _attempt in range(_ATTEMPTS):
         try:
             with transaction.atomic():
+                # The team's settings read once, locked: whether it takes requests and its capacity.
                 contact = TeamContact.objects.select_for_update().filter(team=team, enabled=True).first()
-                if team is None or contact is None:
-                    raise ValidationError({"area": _("This area has no local team taking requests.")})
+                if contact is None:
+                    raise no_team
                 seat, moved = _choose_seat(contact, zone, now, slot_start)
                 request = ContactRequest.objects.create(
                     team=team,

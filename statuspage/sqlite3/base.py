@@ -87,20 +87,18 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if writer is not None:
             writer.release()
 
-    def _commit(self):
+    def _ending(self, end):
+        # However the transaction ends (commit, rollback, closing), the turn passes on.
         try:
-            return super()._commit()
+            return end()
         finally:
             self._release_writer()
+
+    def _commit(self):
+        return self._ending(super()._commit)
 
     def _rollback(self):
-        try:
-            return super()._rollback()
-        finally:
-            self._release_writer()
+        return self._ending(super()._rollback)
 
     def _close(self):
-        try:
-            return super()._close()
-        finally:
-            self._release_writer()
+        return self._ending(super()._close)
