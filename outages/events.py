@@ -1,9 +1,10 @@
 """What happens after a write commits: the live push and the notifications.
 
 The write side (outages.services) calls these inside its transaction. A
-notification event is recorded in that same transaction, so a committed
-update can never be forgotten; everything else waits for transaction.on_commit,
-so a rolled-back write announces nothing.
+notification event (and a contact request's notice, a task row) is recorded
+in that same transaction, so a committed change can never be forgotten;
+everything else waits for transaction.on_commit, so a rolled-back write
+announces nothing.
 
 The receivers belong to the layers above: outages.live renders and publishes
 the changed fragments, outages.notify delivers events, confirmation messages
@@ -109,6 +110,10 @@ def reply_queued(message_id: int) -> None:
 
 
 def contact_request_changed(request_id: int, *, notice: str | None = None) -> None:
-    """A callback or message changed; `notice`: what the customer is told of it by SMS or e-mail."""
+    """A callback or message changed; `notice`: what the customer is told of it by SMS or e-mail.
+
+    The notice is a task row in the same database, so it is queued inside the
+    change's transaction and commits or rolls back with it: one write, not a
+    second one after commit that a storm of bookings would queue for."""
     if notice:
-        transaction.on_commit(partial(_contact_notice, request_id, notice))
+        _contact_notice(request_id, notice)

@@ -203,7 +203,7 @@ class FastPathApp:
         asyncio.get_running_loop().run_in_executor(self.refresher, read)
 
     def lookup(self, scope):
-        if not pagecache.Final.responses:
+        if not pagecache.Final.entries:
             return None
         if not self.refreshing and pagecache.version_due_soon():
             self.refresh()

@@ -187,6 +187,7 @@ def forget() -> None:
         _Local.read_at = 0.0
         _Local.entries = {}
     Final.clear()
+    _shared.clear()
     with _Stores.lock:
         for store in (_Stores.pages, _Stores.last_good):
             if store is not None:
@@ -470,32 +471,60 @@ class FinalResponse:
         return encoded
 
 
-class Final:
-    """This process's whole responses of the current status version, bounded."""
+class PerVersion:
+    """This process's values of the current status version, bounded. A value
+    is kept no longer than PAGE_CACHE_SECONDS after its `rendered_at`."""
 
-    version: str | None = None
-    responses: dict[tuple, FinalResponse] = {}
     MAX = 1024
 
-    @classmethod
-    def get(cls, version: str, key: tuple) -> FinalResponse | None:
-        if cls.version != version:
+    def __init__(self):
+        self.version: str | None = None
+        self.entries: dict[tuple, object] = {}
+
+    def get(self, version: str, key: tuple):
+        if self.version != version:
             return None
-        held = cls.responses.get(key)
+        held = self.entries.get(key)
         if held is None or time.time() - held.rendered_at >= settings.PAGE_CACHE_SECONDS:
             return None
         return held
 
-    @classmethod
-    def put(cls, version: str, key: tuple, held: FinalResponse) -> None:
+    def put(self, version: str, key: tuple, held) -> None:
         # A new version or a full store starts afresh: old versions are never served again.
-        if cls.version != version or len(cls.responses) >= cls.MAX:
-            cls.version, cls.responses = version, {}
-        cls.responses[key] = held
+        if self.version != version or len(self.entries) >= self.MAX:
+            self.version, self.entries = version, {}
+        self.entries[key] = held
 
-    @classmethod
-    def clear(cls) -> None:
-        cls.version, cls.responses = None, {}
+    def clear(self) -> None:
+        self.version, self.entries = None, {}
+
+
+# This process's whole responses (the fast path replays them).
+Final = PerVersion()
+
+
+@dataclass(frozen=True)
+class _Shared:
+    value: object
+    rendered_at: float
+
+
+_shared = PerVersion()
+
+
+def shared_while_unchanged(key: tuple, compute):
+    """compute(), shared by this process's requests while the public status is
+    unchanged (and for PAGE_CACHE_SECONDS at most, as the pages are): what a
+    storm of form posts reads besides their own rows. The cache off: computed
+    every time."""
+    if not settings.PAGE_CACHE_SECONDS:
+        return compute()
+    version = status_version()
+    held = _shared.get(version, key)
+    if held is None:
+        held = _Shared(compute(), time.time())
+        _shared.put(version, key, held)
+    return held.value
 
 
 # The decorator -------------------------------------------------------------------

@@ -178,12 +178,15 @@ def earliest_seat(contact: TeamContact, zone, now: datetime, *, after: datetime 
         return None
     capacity = contact.callbacks_per_hour
     booked = booked_counts(contact.team_id, starts[0], starts[-1] + HOUR)
-    for start in starts:
-        if booked.get(start, 0) >= capacity:
-            continue
-        # Only this slot's seats: a later slot with room always has a seat still ahead of now.
+    # Two slots with room at most: the first may have only seats already past,
+    # a later one has a free seat ahead of now (it starts after now).
+    candidates = [start for start in starts if booked.get(start, 0) < capacity][:2]
+    if not candidates:
+        return None
+    taken = booked_seats(contact.team_id, candidates[0], candidates[-1] + HOUR)
+    for start in candidates:
         slot = Slot(start, capacity, 0)
-        seat = free_seat(slot, booked_seats(contact.team_id, start, start + HOUR).get(start, set()), now, asap=True)
+        seat = free_seat(slot, taken.get(start, set()), now, asap=True)
         if seat is not None:
             return start, seat, slot.seat_time(seat)
     return None

@@ -93,12 +93,22 @@ def clean_request(*, kind, phone="", email="", answer_channel="", reason="") -> 
 
 
 def book(
-    *, area, kind, service=None, slot_start: datetime | None = None, language="", incident=None, now=None, **given
+    *,
+    area,
+    kind,
+    service=None,
+    slot_start: datetime | None = None,
+    language="",
+    team=None,
+    incident=None,
+    now=None,
+    **given,
 ) -> Booked:
-    """Book a callback or message for the team of `area`; ValidationError by field if it cannot be."""
+    """Book a callback or message for the team of `area` (`team`: it, if the
+    caller has read it); ValidationError by field if it cannot be."""
     now = now or timezone.now()
     no_team = ValidationError({"area": _("This area has no local team taking requests.")})
-    team = callback_slots.team_for_area(area)
+    team = team or callback_slots.team_for_area(area)
     if team is None:
         raise no_team
     fields = clean_request(kind=kind, **given)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from .. import client_address
+from ..live import pagecache
 from ..models import ContactKind, Service, ServiceArea, TeamContact, WaitCredit
 from ..notify.links import contact_token, read_contact_token
 from ..queries import callback_slots
@@ -63,26 +64,43 @@ def _context(area, panel, now, data=None, errors=None, kind=ContactKind.CALLBACK
     }
 
 
+def _booking_facts(slug: str, service_slug: str):
+    """(area, its team, the service, the incident said first) for a booking: a
+    storm books for the same few areas, so these are read once per status version."""
+
+    def read():
+        area = ServiceArea.objects.select_related("region").filter(slug=slug).first()
+        if area is None:
+            return None
+        service = Service.objects.filter(slug=service_slug).first() if service_slug else None
+        if service_slug and service is None:
+            return area, None, None, None
+        return area, callback_slots.team_for_area(area), service, callback_slots.deflection(area, service)
+
+    return pagecache.shared_while_unchanged(("contact", slug, service_slug), read)
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 @same_origin_post
 def contact(request: HttpRequest, slug: str) -> HttpResponse:
-    area = get_object_or_404(ServiceArea.objects.select_related("region"), slug=slug)
     now = timezone.now()
     if request.method != "POST":
+        area = get_object_or_404(ServiceArea.objects.select_related("region"), slug=slug)
         panel = callback_slots.contact_panel(area, now)
         status = 200 if panel else 404
         kind = ContactKind.MESSAGE if request.GET.get("kind") == ContactKind.MESSAGE else ContactKind.CALLBACK
         return render(request, "outages/contact.html", _context(area, panel, now, kind=kind), status=status)
     data = request.POST
+    facts = _booking_facts(slug, data.get("service", ""))
+    if facts is None:
+        raise Http404
+    area, team, service, incident = facts
     network = client_address.network_of_request(request)
     if limits.hit(f"contact:ip:{network}", WINDOW) > settings.CONTACT_LIMIT_PER_IP:
         return _limited(request, _("Too many requests from your network. Please try again in an hour."))
     try:
-        service = None
-        if data.get("service"):
-            service = Service.objects.filter(slug=data["service"]).first()
-            if service is None:
-                raise ValidationError({"service": _("Choose one of the services listed.")})
+        if data.get("service") and service is None:
+            raise ValidationError({"service": _("Choose one of the services listed.")})
         kind = data.get("kind", "")
         fields = contact_requests.clean_request(
             kind=kind,
@@ -100,7 +118,8 @@ def contact(request: HttpRequest, slug: str) -> HttpResponse:
             service=service,
             slot_start=_parse_slot(data.get("slot", "")),
             language=translation.get_language() or settings.LANGUAGE_CODE,
-            incident=callback_slots.deflection(area, service),
+            team=team,
+            incident=incident,
             now=now,
             phone=data.get("phone", ""),
             email=data.get("email", ""),

@@ -97,7 +97,7 @@ def test_an_operator_always_takes_the_full_chain(client, district):
     operator.force_login(get_user_model().objects.create_superuser("ops", "ops@example.com", "pw"))
     for _ in range(3):
         assert not fast(operator.get("/"))
-    assert not any(key for key in pagecache.Final.responses if "sessionid" in str(key))
+    assert not any(key for key in pagecache.Final.entries if "sessionid" in str(key))
 
 
 def test_a_change_is_never_hidden_by_the_fast_path(client, district, django_capture_on_commit_callbacks):
@@ -114,7 +114,7 @@ def test_a_change_is_never_hidden_by_the_fast_path(client, district, django_capt
 def test_a_copy_is_not_served_past_the_page_caches_freshness(client, district, settings):
     client.get("/")
     assert fast(client.get("/"))
-    for held in pagecache.Final.responses.values():
+    for held in pagecache.Final.entries.values():
         held.rendered_at -= settings.PAGE_CACHE_SECONDS
     assert not fast(client.get("/"))
 
@@ -148,7 +148,7 @@ def test_a_response_with_a_used_nonce_is_never_kept():
     response = HttpResponse("<script nonce>")
     response.pagecache_served = ("l1", 0.0)
     fastpath.keep(request, fastpath.request_key(request), response)
-    assert pagecache.Final.responses == {}
+    assert pagecache.Final.entries == {}
 
 
 def test_the_fast_path_stays_off_with_a_middleware_it_does_not_know(settings):

@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 
 from outages import jobs
 from outages.models import (
@@ -328,3 +328,15 @@ def test_wait_credits_are_rows_of_the_billing_csv_with_their_kind():
         "a $5 credit",
         "5",
     )
+
+
+def test_the_confirmation_is_queued_with_the_booking_and_rolled_back_with_it():
+    from django_tasks_db.models import DBTaskResult
+
+    area, _ = local_team()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        callback(area)
+        # Inside the booking's transaction already: no second write after commit.
+        assert DBTaskResult.objects.filter(task_path__endswith="send_contact_notice").count() == 1
+        raise RuntimeError("the caller's transaction fails")
+    assert not ContactRequest.objects.exists() and not DBTaskResult.objects.exists()

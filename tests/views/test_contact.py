@@ -8,7 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from outages import services
 from outages.models import ContactRequest, ContactState, Team, TeamContact, TeamRegion, WaitCreditPolicy
 from outages.services import contact_requests
 from tests import factories
@@ -170,3 +173,20 @@ def test_a_team_photo_shows_on_the_contact_section_and_only_photos_of_teams_are_
     assert client.get("/media/team-photos/page.html").status_code == 404
     (tmp_path / "team-photos" / "stray.png").write_bytes(PNG)
     assert client.get("/media/team-photos/stray.png").status_code == 404  # no team uses it
+
+
+@pytest.mark.page_cache
+@pytest.mark.django_db(transaction=True)
+def test_a_storm_of_bookings_reads_the_area_its_team_and_incident_once_per_change(client, area, clock):
+    assert book(client).status_code == 302
+    with CaptureQueriesContext(connection) as second:
+        assert book(client, phone="+36301234568").status_code == 302
+    read = " ".join(query["sql"] for query in second.captured_queries)
+    for table in ("outages_servicearea", "outages_teamregion", "outages_incident"):
+        assert f'FROM "{table}"' not in read
+    assert ContactRequest.objects.get(phone="+36301234568").incident is None
+
+    # A change to the public status is a new version: the next booking reads it.
+    opened = services.open_incident(title="Fiber cut", areas=[area], message="Crew on the way.")
+    assert book(client, phone="+36301234569").status_code == 302
+    assert ContactRequest.objects.get(phone="+36301234569").incident == opened
