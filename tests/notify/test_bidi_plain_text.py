@@ -75,3 +75,21 @@ def test_hebrew_email_text_isolates_the_time_the_areas_and_the_links():
     assert f"{FSI}{compose.MANAGE_PLACEHOLDER}{PDI}" in text and f"{FSI}District 5{PDI}" in text
     english = compose.Composer(event).for_subscriber(Subscriber(language="en"), {area.pk})["text"]
     assert FSI not in english and f"Estimated restoration: {clock}" in english
+
+
+def test_a_hebrew_credit_sentence_isolates_the_service_each_area_and_the_credit():
+    from outages.models import CreditPolicy
+
+    fiber = factories.service("Fiber internet", slug="fiber")
+    CreditPolicy.objects.create(service=fiber, min_duration=20, credit="one day's fee")
+    areas = [factories.area("Budapest District V", slug="d5"), factories.area("Budapest District VI", slug="d6")]
+    incident = factories.incident(*areas, services=[fiber], started_at=timezone.now() - timedelta(hours=1))
+    event = NotificationEvent.objects.filter(incident=incident).latest("pk")
+    wanted = {area.pk for area in areas}
+    hebrew = compose.Composer(event).for_subscriber(Subscriber(language="he"), wanted)
+    [credit] = hebrew["notice"].credits
+    for value in ("Fiber internet", "Budapest District V", "Budapest District VI", "one day's fee"):
+        assert f"{FSI}{value}{PDI}" in credit, value
+    assert credit in hebrew["sms"] and credit in hebrew["text"]
+    [english] = compose.Composer(event).for_subscriber(Subscriber(language="en"), wanted)["notice"].credits
+    assert FSI not in english and "Budapest District V and Budapest District VI" in english
