@@ -198,3 +198,13 @@ def test_the_site_name_is_given_per_language_and_the_default_otherwise(client, s
     assert "Acme áram" in hungarian and "Acme power" not in hungarian
     hebrew = client.get(url, {"lang": "he"}).content.decode()
     assert "Acme power" in hebrew and "Acme áram" not in hebrew
+
+
+def test_the_demo_data_gives_every_translated_field_in_every_language():
+    call_command("seed_demo", stdout=io.StringIO())
+    for model in (Region, ServiceArea, Service, Team, CreditPolicy, UpdateTemplate, Incident):
+        rows = list(model._base_manager.all())
+        assert rows, model.__name__
+        assert {str(row): row.missing_languages() for row in rows if row.missing_languages()} == {}, model.__name__
+    untranslated = IncidentUpdate.objects.exclude(message="").filter(message_translations={})
+    assert list(untranslated.values_list("message", flat=True).distinct()) == []
