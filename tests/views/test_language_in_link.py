@@ -34,9 +34,23 @@ def test_lang_in_the_link_wins_and_is_cached_apart_from_english(client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url", ["/", "/areas/district-5/", "/history/", "/search/?q=Budapest", "/map/", "/subscribe/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/areas/district-5/",
+        "/incidents/{pk}/",
+        "/history/",
+        "/search/?q=Budapest",
+        "/map/",
+        "/subscribe/",
+        "/summary/",
+        "/areas/district-5/report/",
+        "/areas/district-5/contact/",
+    ],
+)
 def test_every_public_page_honours_lang_and_keeps_it_in_its_links(client, url):
-    _district()
+    url = url.format(pk=_district()[1].pk)
     sep = "&" if "?" in url else "?"
     page = client.get(f"{url}{sep}lang=he", HTTP_ACCEPT_LANGUAGE="hu").text
     assert '<html lang="he" dir="rtl">' in page
