@@ -154,8 +154,11 @@ def _english_leftovers(text: str, language: str) -> list[str]:
 
 @pytest.mark.parametrize("language", ["hu", "he"])
 def test_demo_pages_in_chromium_show_no_english_data_word_where_a_translation_is_given(server, demo, browser, language):
-    for path in ("/", f"/areas/{AREA}/", f"/incidents/{demo.pk}/", "/history/", "/summary/", "/map/"):
-        page, _ = open_page(browser, server, f"{path}?lang={language}", language="en", size=(1280, 800))
+    pages = ("/", f"/areas/{AREA}/", f"/incidents/{demo.pk}/", "/history/", "/summary/", "/map/")
+    more = ("/search/?q=district", f"/subscribe/?area={AREA}", f"/areas/{AREA}/contact/", f"/embed/areas/{AREA}/")
+    for path in pages + more:
+        separator = "&" if "?" in path else "?"
+        page, _ = open_page(browser, server, f"{path}{separator}lang={language}", language="en", size=(1280, 800))
         assert page.evaluate("document.documentElement.lang") == language
         text = page.evaluate("document.body.innerText") + " " + page.title()
         assert _english_leftovers(text, language) == [], path
