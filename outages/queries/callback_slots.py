@@ -124,11 +124,12 @@ def slot_starts(contact: TeamContact, zone: zoneinfo.ZoneInfo, now: datetime, da
             start += HOUR
 
 
-def booked_seats(team_id: int, since: datetime, until: datetime) -> dict[datetime, set[int]]:
+def booked_seats(team_id: int, starts: list[datetime]) -> dict[datetime, set[int]]:
+    """The seats taken in these slots (only these: the full ones between them can hold thousands)."""
     seats: dict[datetime, set[int]] = {}
-    rows = ContactRequest.objects.filter(
-        team_id=team_id, seat__isnull=False, slot_start__gte=since, slot_start__lt=until
-    ).values_list("slot_start", "seat")
+    rows = ContactRequest.objects.filter(team_id=team_id, seat__isnull=False, slot_start__in=starts).values_list(
+        "slot_start", "seat"
+    )
     for start, seat in rows:
         seats.setdefault(start.astimezone(UTC), set()).add(seat)
     return seats
@@ -183,7 +184,7 @@ def earliest_seat(contact: TeamContact, zone, now: datetime, *, after: datetime 
     candidates = [start for start in starts if booked.get(start, 0) < capacity][:2]
     if not candidates:
         return None
-    taken = booked_seats(contact.team_id, candidates[0], candidates[-1] + HOUR)
+    taken = booked_seats(contact.team_id, candidates)
     for start in candidates:
         slot = Slot(start, capacity, 0)
         seat = free_seat(slot, taken.get(start, set()), now, asap=True)
@@ -197,7 +198,7 @@ def seat_in_slot(contact: TeamContact, zone, now: datetime, start: datetime):
     start = start.astimezone(UTC)
     if start <= now or start not in set(slot_starts(contact, zone, now)):
         return None
-    taken = booked_seats(contact.team_id, start, start + HOUR).get(start, set())
+    taken = booked_seats(contact.team_id, [start]).get(start, set())
     slot = Slot(start, contact.callbacks_per_hour, len(taken))
     seat = free_seat(slot, taken, now, asap=False)
     return None if seat is None else (seat, slot.end)
