@@ -8,7 +8,7 @@ exactly the pace the team can answer. A chosen slot is promised by its end.
 Hours are stepped in UTC from the local opening time, so a day with a
 daylight-saving change has the 23 or 25 real hours it has.
 
-Imports: models, and headline for the written time. The booking itself is outages.services.contact_requests.
+Imports: models, i18n (isolates), and headline for the written time. The booking itself is outages.services.contact_requests.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from .. import i18n
 from ..models import (
     DONE_CONTACT_STATES,
     OPEN_CONTACT_STATES,
@@ -37,6 +38,7 @@ from ..models import (
     ServiceArea,
     TeamContact,
     TeamRegion,
+    WaitCredit,
 )
 from . import headline
 
@@ -311,14 +313,16 @@ def promise_sentence(request: ContactRequest) -> SafeString:
     return mark_safe(text % {"team": conditional_escape(request.team.localized_public_name), "time": when})
 
 
-def credit_sentence(credit) -> SafeString:
-    """ "Sorry — we were 12 minutes late. You'll receive a $5 credit." """
+def credit_sentence(credit: WaitCredit) -> SafeString:
+    """ "Sorry — we were 12 minutes late. You'll receive a $5 credit." The wording
+    is the recorded one, in the active language; in a right-to-left one it is isolated."""
     text = ngettext(
         "Sorry — we were %(minutes)d minute late. You'll receive %(credit)s.",
         "Sorry — we were %(minutes)d minutes late. You'll receive %(credit)s.",
         credit.minutes_late,
     )
-    return mark_safe(text % {"minutes": credit.minutes_late, "credit": conditional_escape(credit.credit)})
+    wording = conditional_escape(i18n.isolate(credit.localized_credit))
+    return mark_safe(text % {"minutes": credit.minutes_late, "credit": wording})
 
 
 def plain(sentence: str) -> str:

@@ -279,7 +279,7 @@ def _signed_pages() -> dict[str, str]:
     pages["unsubscribe"] = notify_links.link(subscriber, "unsubscribe")
     # A callback's page (the area's team takes requests all day) and a problem report's answer.
     hours = {str(day): ["00:00", "23:59"] for day in range(7)}
-    TeamContact.objects.create(team=callback_slots.team_for_area(area), hours=hours)
+    TeamContact.objects.update_or_create(team=callback_slots.team_for_area(area), defaults={"hours": hours})
     booked = contact_requests.book(area=area, kind="callback", phone="+36301234567", reason="No signal")
     pages["contact request"] = notify_links.contact_link(booked.request)
     report = ProblemReport.objects.create(area=area, service=Service.objects.first(), problem=Problem.NO_SERVICE)
