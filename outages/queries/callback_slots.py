@@ -304,13 +304,15 @@ def contact_panel(area: ServiceArea, now: datetime | None = None) -> dict | None
 
 
 def promise_sentence(request: ContactRequest) -> SafeString:
-    """ "Budapest Network Team will call you by 14:30 CEST." (HTML: the time is a <time>)."""
+    """ "Budapest Network Team will call you by 14:30 CEST." (HTML: the time is a
+    <time>); in a right-to-left language the team's name is isolated."""
     if request.kind == ContactKind.CALLBACK:
         text = _("%(team)s will call you by %(time)s.")
     else:
         text = _("%(team)s will answer by %(time)s.")
     when = headline.local_time(request.promised_at, request.area.time_zone)
-    return mark_safe(text % {"team": conditional_escape(request.team.localized_public_name), "time": when})
+    team = conditional_escape(i18n.isolate(request.team.localized_public_name))
+    return mark_safe(text % {"team": team, "time": when})
 
 
 def credit_sentence(credit: WaitCredit) -> SafeString:

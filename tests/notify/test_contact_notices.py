@@ -164,3 +164,12 @@ def test_in_hebrew_the_sms_and_the_email_give_the_recorded_credit_wording_isolat
     sms = [json.loads(line)["text"] for line in (tmp_path / "sms.jsonl").read_text().splitlines()]
     assert "תוקן." in sms[-1] and f"{FSI}זיכוי של 10${PDI}" in sms[-1]
     assert not [text for text in sms if "a $5 credit" in text or "נוסח אחר" in text]
+
+
+def test_in_hebrew_the_confirmations_promise_isolates_the_teams_name(area, settings, tmp_path):
+    settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
+    contact_requests.book(area=area, kind="callback", phone="+36307654321", reason="x", language="he")
+    run_worker()
+    [sms] = [json.loads(line)["text"] for line in (tmp_path / "sms.jsonl").read_text().splitlines()]
+    team = Team.objects.get().public_name
+    assert f"{FSI}{team}{PDI}" in sms
