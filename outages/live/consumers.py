@@ -23,8 +23,9 @@ MAX_CLIENT_FRAMES_PER_MINUTE = 30
 # hammer the server with instant reconnects).
 POLICY_VIOLATION = 4008
 # Past WEBSOCKETS_PER_ADDRESS open sockets from one address (per process):
-# accepted, then closed with the standard policy code.
-TOO_MANY_FROM_ADDRESS = 1008
+# accepted, then closed with the same application-range policy code (daphne
+# refuses to send 1008 itself: a server may send only 1000 or 3000-4999).
+TOO_MANY_FROM_ADDRESS = POLICY_VIOLATION
 _open_by_address: Counter = Counter()
 
 

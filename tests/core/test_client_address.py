@@ -8,6 +8,7 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -20,6 +21,8 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 from outages import client_address
 from outages.models import Problem, ProblemReport, Subscriber
@@ -174,8 +177,9 @@ def nginx_config(work: Path, port: int, upstream_port: int) -> str:
 
 
 @pytest.fixture
-def nginx_in_front(transactional_db):
-    """The shipped nginx in front of the web process started as the deploy unit starts it."""
+def nginx_in_front(transactional_db, request):
+    """The shipped nginx in front of the web process started as the deploy unit starts it
+    (indirect parameter: more settings for the web process's environment)."""
     binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
     if binary is None:
         missing("nginx is not installed (apt-get install nginx)")
@@ -183,7 +187,7 @@ def nginx_in_front(transactional_db):
     web = subprocess.Popen(
         _shipped_web_command(web_port),
         cwd=ROOT,
-        env=server_env(**_shipped_env()),
+        env=server_env(**_shipped_env(), **getattr(request, "param", {})),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -247,3 +251,27 @@ def test_spoofed_x_forwarded_for_through_the_shipped_nginx_is_one_client(nginx_i
     # Five reports per source, then 429: the seven came from one client, whatever it claimed.
     assert statuses == [302] * 5 + [429, 429]
     assert ProblemReport.objects.values("client").distinct().count() == 1
+
+
+@pytest.mark.parametrize("nginx_in_front", [{"WEBSOCKETS_PER_ADDRESS": "1"}], indirect=True)
+def test_websockets_through_the_shipped_nginx_count_each_customers_address(nginx_in_front):
+    # One socket per address: two customers behind the proxy get one each only
+    # if the proxy tells the app who they are (its /ws/ location sets its own headers).
+    area = factories.area()
+    host, port = nginx_in_front.removeprefix("http://").split(":")
+    url = f"ws://{host}:{port}/ws/areas/{area.slug}/"
+
+    def from_address(source: str):
+        raw = socket.create_connection((host, int(port)), timeout=10, source_address=(source, 0))
+        return connect(url, sock=raw, origin=nginx_in_front, open_timeout=10)
+
+    first, second = from_address("127.0.0.2"), from_address("127.0.0.3")
+    again = from_address("127.0.0.2")
+    try:
+        assert area.name in first.recv(timeout=10) and area.name in second.recv(timeout=10)
+        with pytest.raises(ConnectionClosed) as closed:
+            again.recv(timeout=10)
+        assert closed.value.rcvd.code == 4008
+    finally:
+        for ws in (first, second, again):
+            ws.close()

@@ -95,14 +95,14 @@ async def _socket(address: str) -> tuple[WebsocketCommunicator, dict]:
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_one_address_past_the_websocket_cap_is_closed_with_1008(settings):
+async def test_one_address_past_the_websocket_cap_is_closed_with_4008(settings):
     settings.WEBSOCKETS_PER_ADDRESS = 2
     try:
         first, a = await _socket("203.0.113.5")
         second, b = await _socket("203.0.113.5")
         assert a["type"] == b["type"] == "websocket.send"
         third, refused = await _socket("203.0.113.5")
-        assert refused == {"type": "websocket.close", "code": 1008}
+        assert refused == {"type": "websocket.close", "code": 4008}
         # The same IPv6 /64 counts as one address; another address is not affected.
         other, ok = await _socket("198.51.100.9")
         assert ok["type"] == "websocket.send"
