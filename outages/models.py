@@ -1124,14 +1124,17 @@ class StormSettings(models.Model):
 # Contact the local team: callbacks and messages with a promised time -------
 
 
-class TeamContact(models.Model):
+class TeamContact(Translated):
     """How customers reach a team: its introduction, opening hours (read in the
     zone of the area a customer books from) and how many callbacks it can make
     in each staffed hour. Capacity and promises: outages.queries.callback_slots."""
 
+    translated_fields = ("intro",)
+
     team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="contact", verbose_name=_("team"))
     enabled = models.BooleanField(_("takes callbacks and messages"), default=True)
     intro = models.TextField(_("introduction"), blank=True, max_length=600)
+    intro_translations = translations_field(_("introduction in every language"))
     photo = models.FileField(_("photo"), upload_to="team-photos/", blank=True)
     # {"0": ["08:00", "20:00"], ...}: Monday is "0"; a missing day is closed.
     hours = models.JSONField(
@@ -1151,6 +1154,10 @@ class TeamContact(models.Model):
 
     def __str__(self) -> str:
         return str(self.team)
+
+    @property
+    def localized_intro(self) -> str:
+        return self.in_language("intro")
 
     def clean(self):
         if not isinstance(self.hours, dict):
@@ -1274,8 +1281,10 @@ class ContactRequestEvent(models.Model):
         ordering = ["created_at", "id"]
 
 
-class WaitCreditPolicy(models.Model):
+class WaitCreditPolicy(Translated):
     """A promise on our own promises: an answer later than the threshold earns this credit."""
+
+    translated_fields = ("credit",)
 
     threshold_minutes = models.PositiveIntegerField(
         _("threshold (minutes late)"),
@@ -1287,6 +1296,7 @@ class WaitCreditPolicy(models.Model):
         max_length=200,
         help_text=_("Completes “You'll receive ___”, e.g. “a $5 credit”."),
     )
+    credit_translations = translations_field(_("credit in every language"))
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -1297,20 +1307,32 @@ class WaitCreditPolicy(models.Model):
     def __str__(self) -> str:
         return f"> {self.threshold_minutes} min → {self.credit}"
 
+    @property
+    def localized_credit(self) -> str:
+        return self.in_language("credit")
 
-class WaitCredit(models.Model):
-    """A credit for one late answer, recorded once per request."""
+
+class WaitCredit(Translated):
+    """A credit for one late answer, recorded once per request, with the policy's
+    wording in every language as it was then (billing reads the default one)."""
+
+    translated_fields = ("credit",)
 
     request = models.OneToOneField(ContactRequest, on_delete=models.CASCADE, related_name="wait_credit")
     policy = models.ForeignKey(WaitCreditPolicy, on_delete=models.PROTECT, related_name="credits")
     minutes_late = models.PositiveIntegerField(_("minutes late"))
     credit = models.CharField(_("credit"), max_length=200)
+    credit_translations = translations_field(_("credit in every language"))
     recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
 
     class Meta:
         ordering = ["recorded_at", "id"]
         verbose_name = _("wait credit")
         verbose_name_plural = _("wait credits")
+
+    @property
+    def localized_credit(self) -> str:
+        return self.in_language("credit")
 
 
 # Conversations: customers who ask by text message or chat ----------------------------------

@@ -1,23 +1,25 @@
 """The local team's contact settings (hours, capacity, holidays, introduction
-and photo) and the wait credit policies. Team members' phone numbers and
-texts are not here: the request queue follows the team (outages.permissions)."""
+and photo) and the wait credit policies; the introduction and the credit's
+wording have an input per language. Team members' phone numbers and texts
+are not here: the request queue follows the team (outages.permissions)."""
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from ..models import TeamContact, WaitCredit, WaitCreditPolicy
 from .read_only import ReadOnlyAdmin
+from .translations import TranslatedAdmin
 
 
 @admin.register(TeamContact)
-class TeamContactAdmin(admin.ModelAdmin):
-    list_display = ["team", "enabled", "callbacks_per_hour"]
+class TeamContactAdmin(TranslatedAdmin, admin.ModelAdmin):
+    list_display = ["team", "enabled", "callbacks_per_hour", "translations_missing"]
     list_select_related = ["team"]
 
 
 @admin.register(WaitCreditPolicy)
-class WaitCreditPolicyAdmin(admin.ModelAdmin):
-    list_display = ["threshold_minutes", "credit", "active"]
+class WaitCreditPolicyAdmin(TranslatedAdmin, admin.ModelAdmin):
+    list_display = ["threshold_minutes", "credit", "active", "translations_missing"]
 
 
 @admin.register(WaitCredit)

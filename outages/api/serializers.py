@@ -109,7 +109,7 @@ def component(area: ServiceArea, comps: Components) -> dict:
         "created_at": timestamp(area.created_at),
         "updated_at": timestamp(comps.updated_at(area)),
         "position": area.position,
-        "description": area.description or None,
+        "description": area.localized_description or None,
         "showcase": True,
         "start_date": None,
         "group_id": region_component_id(area.region_id),
@@ -310,7 +310,7 @@ def native_area_detail(snapshot: dict) -> dict:
     counts = [item["customers_affected"] for item in incidents if item["customers_affected"] is not None]
     return {
         **native_area(area, snapshot["status"]),
-        "description": area.description,
+        "description": area.localized_description,
         "postcodes": area.postcode_list,
         "eta": timestamp(latest_eta(active)),
         "next_update_at": min(promises, default=None),

@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from .. import i18n
 from ..models import Channel, Subscriber
 from ..site import site_name
 from .email import send_one
@@ -49,7 +50,7 @@ def send_confirmation_message(subscriber: Subscriber, *, already_confirmed: bool
             "confirm_url": link(subscriber, "confirm"),
             "manage_url": link(subscriber, "manage"),
             "already_confirmed": already_confirmed,
-            "areas": list(subscriber.areas.order_by("name").values_list("name", flat=True)),
+            "areas": [area.localized_name for area in subscriber.areas.order_by("name")],
         }
         if subscriber.channel == Channel.SMS:
             url = context["manage_url"] if already_confirmed else context["confirm_url"]
@@ -57,7 +58,7 @@ def send_confirmation_message(subscriber: Subscriber, *, already_confirmed: bool
                 _("%(site)s: manage your outage alerts: %(url)s")
                 if already_confirmed
                 else _("%(site)s: confirm outage alerts by text message: %(url)s")
-            ) % {"site": site_name(), "url": url}
+            ) % {"site": site_name(), "url": i18n.isolate(url)}
             get_backend().send(subscriber.address, text)
             return
         subject = _("Your outage alerts") if already_confirmed else _("Confirm your outage alerts")

@@ -15,6 +15,7 @@ from django.tasks import task
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from .. import i18n
 from ..models import Channel, ContactKind, ContactRequest, WaitCredit
 from ..queries import callback_slots
 from ..site import site_name
@@ -60,14 +61,14 @@ def compose(request: ContactRequest, notice: str) -> tuple[str, list[str]]:
         lines.append(promise_openings[notice] + " " + promise)
     elif notice == "answered":
         subject = _("Our answer to your message")
-        lines.append(_("%(team)s answered your message:") % {"team": request.team.localized_public_name})
+        lines.append(_("%(team)s answered your message:") % {"team": i18n.isolate(request.team.localized_public_name)})
         lines.append(request.answer)
     elif notice == "cancelled":
         lines.append(_("Your request was cancelled."))
     credit = WaitCredit.objects.filter(request=request).first()
     if credit:
         lines.append(callback_slots.plain(callback_slots.credit_sentence(credit)))
-    lines.append(_("See, change or cancel your request: %(url)s") % {"url": contact_link(request)})
+    lines.append(_("See, change or cancel your request: %(url)s") % {"url": i18n.isolate(contact_link(request))})
     return f"{site_name()}: {subject}", lines
 
 

@@ -8,7 +8,7 @@ exactly the pace the team can answer. A chosen slot is promised by its end.
 Hours are stepped in UTC from the local opening time, so a day with a
 daylight-saving change has the 23 or 25 real hours it has.
 
-Imports: models, and headline for the written time. The booking itself is outages.services.contact_requests.
+Imports: models, i18n (isolates), and headline for the written time. The booking itself is outages.services.contact_requests.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from .. import i18n
 from ..models import (
     DONE_CONTACT_STATES,
     OPEN_CONTACT_STATES,
@@ -37,6 +38,7 @@ from ..models import (
     ServiceArea,
     TeamContact,
     TeamRegion,
+    WaitCredit,
 )
 from . import headline
 
@@ -124,11 +126,12 @@ def slot_starts(contact: TeamContact, zone: zoneinfo.ZoneInfo, now: datetime, da
             start += HOUR
 
 
-def booked_seats(team_id: int, since: datetime, until: datetime) -> dict[datetime, set[int]]:
+def booked_seats(team_id: int, starts: list[datetime]) -> dict[datetime, set[int]]:
+    """The seats taken in these slots (only these: the full ones between them can hold thousands)."""
     seats: dict[datetime, set[int]] = {}
-    rows = ContactRequest.objects.filter(
-        team_id=team_id, seat__isnull=False, slot_start__gte=since, slot_start__lt=until
-    ).values_list("slot_start", "seat")
+    rows = ContactRequest.objects.filter(team_id=team_id, seat__isnull=False, slot_start__in=starts).values_list(
+        "slot_start", "seat"
+    )
     for start, seat in rows:
         seats.setdefault(start.astimezone(UTC), set()).add(seat)
     return seats
@@ -183,7 +186,7 @@ def earliest_seat(contact: TeamContact, zone, now: datetime, *, after: datetime 
     candidates = [start for start in starts if booked.get(start, 0) < capacity][:2]
     if not candidates:
         return None
-    taken = booked_seats(contact.team_id, candidates[0], candidates[-1] + HOUR)
+    taken = booked_seats(contact.team_id, candidates)
     for start in candidates:
         slot = Slot(start, capacity, 0)
         seat = free_seat(slot, taken.get(start, set()), now, asap=True)
@@ -197,7 +200,7 @@ def seat_in_slot(contact: TeamContact, zone, now: datetime, start: datetime):
     start = start.astimezone(UTC)
     if start <= now or start not in set(slot_starts(contact, zone, now)):
         return None
-    taken = booked_seats(contact.team_id, start, start + HOUR).get(start, set())
+    taken = booked_seats(contact.team_id, [start]).get(start, set())
     slot = Slot(start, contact.callbacks_per_hour, len(taken))
     seat = free_seat(slot, taken, now, asap=False)
     return None if seat is None else (seat, slot.end)
@@ -301,23 +304,27 @@ def contact_panel(area: ServiceArea, now: datetime | None = None) -> dict | None
 
 
 def promise_sentence(request: ContactRequest) -> SafeString:
-    """ "Budapest Network Team will call you by 14:30 CEST." (HTML: the time is a <time>)."""
+    """ "Budapest Network Team will call you by 14:30 CEST." (HTML: the time is a
+    <time>); in a right-to-left language the team's name is isolated."""
     if request.kind == ContactKind.CALLBACK:
         text = _("%(team)s will call you by %(time)s.")
     else:
         text = _("%(team)s will answer by %(time)s.")
     when = headline.local_time(request.promised_at, request.area.time_zone)
-    return mark_safe(text % {"team": conditional_escape(request.team.localized_public_name), "time": when})
+    team = conditional_escape(i18n.isolate(request.team.localized_public_name))
+    return mark_safe(text % {"team": team, "time": when})
 
 
-def credit_sentence(credit) -> SafeString:
-    """ "Sorry — we were 12 minutes late. You'll receive a $5 credit." """
+def credit_sentence(credit: WaitCredit) -> SafeString:
+    """ "Sorry — we were 12 minutes late. You'll receive a $5 credit." The wording
+    is the recorded one, in the active language; in a right-to-left one it is isolated."""
     text = ngettext(
         "Sorry — we were %(minutes)d minute late. You'll receive %(credit)s.",
         "Sorry — we were %(minutes)d minutes late. You'll receive %(credit)s.",
         credit.minutes_late,
     )
-    return mark_safe(text % {"minutes": credit.minutes_late, "credit": conditional_escape(credit.credit)})
+    wording = conditional_escape(i18n.isolate(credit.localized_credit))
+    return mark_safe(text % {"minutes": credit.minutes_late, "credit": wording})
 
 
 def plain(sentence: str) -> str:

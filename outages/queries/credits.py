@@ -34,6 +34,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from .. import i18n
 from ..models import (
     ACTIVE_STATUSES,
     IMPACT_RANK,
@@ -249,15 +250,16 @@ class Notice:
 
     @property
     def area_names(self) -> str:
-        return get_text_list([area.localized_name for area in self.areas], _("and"))
+        return get_text_list([i18n.isolate(area.localized_name) for area in self.areas], _("and"))
 
     def text(self) -> str:
-        """The sentence every channel shows: the page, the widget, the API, messages."""
+        """The sentence every channel shows: the page, the widget, the API, messages.
+        In a right-to-left language each name and the credit's wording is isolated."""
         values = {
             "threshold": self.threshold,
-            "service": self.service.localized_name,
+            "service": i18n.isolate(self.service.localized_name),
             "areas": self.area_names,
-            "credit": self.policy.localized_credit,
+            "credit": i18n.isolate(self.policy.localized_credit),
         }
         if self.ongoing:
             return (

@@ -295,7 +295,14 @@ def _record_credit(request: ContactRequest, now: datetime) -> WaitCredit | None:
         return None
     credit, created = WaitCredit.objects.get_or_create(
         request=request,
-        defaults={"policy": policy, "minutes_late": int(minutes), "credit": policy.credit, "recorded_at": now},
+        defaults={
+            "policy": policy,
+            "minutes_late": int(minutes),
+            "credit": policy.credit,
+            # The wording in every language as it is now: a later edit of the policy changes no recorded credit.
+            "credit_translations": dict(policy.credit_translations or {}),
+            "recorded_at": now,
+        },
     )
     if created:
         _log(request, "credited", minutes_late=int(minutes), credit=policy.credit)

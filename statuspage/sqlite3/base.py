@@ -66,6 +66,19 @@ class DatabaseWrapper(base.DatabaseWrapper):
         params["timeout"] = _SQLITE_WAIT
         return params
 
+    def get_new_connection(self, conn_params):
+        # The init commands (journal mode, synchronous) can find the file
+        # locked too, while the last connection to close checkpoints the WAL:
+        # run them with the same retries as any statement.
+        commands, self.init_commands = self.init_commands, []
+        try:
+            connection = super().get_new_connection(conn_params)
+        finally:
+            self.init_commands = commands
+        for command in filter(None, (command.strip() for command in commands)):
+            _retrying(lambda command=command: connection.execute(command), self._wait_seconds)
+        return connection
+
     def create_cursor(self, name=None):
         cursor = self.connection.cursor(factory=RetryingCursor)
         cursor.wait_seconds = self._wait_seconds

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone, translation
 
-from outages.models import Incident, IncidentStatus, Service, UpdateTemplate
+from outages.models import Incident, IncidentStatus, Service, Team, TeamContact, UpdateTemplate, WaitCreditPolicy
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -81,3 +81,48 @@ def test_one_click_template_fills_every_language_it_has(admin_client):
     assert update.message_translations == {"hu": "Szerelő úton: V. kerület."}
     with translation.override("he"):
         assert update.localized_message == "A crew is on its way to District 5."
+
+
+def test_team_contact_and_wait_credit_policy_forms_have_each_language_and_the_markers(admin_client):
+    team = Team.objects.create(name="east", public_name="East team")
+    contact = TeamContact.objects.create(team=team, intro="We look after the east.")
+    page = admin_client.get(f"/admin/outages/teamcontact/{contact.pk}/change/").text
+    assert page.index('name="intro"') < page.index('name="intro_hu"') < page.index('name="intro_he"')
+    assert page.index('name="intro_he"') < page.index('name="photo"')
+    assert 'name="intro_translations"' not in page and "Missing in this language." in page
+    assert "hu missing, he missing" in admin_client.get("/admin/outages/teamcontact/").text
+    response = admin_client.post(
+        f"/admin/outages/teamcontact/{contact.pk}/change/",
+        {
+            "team": team.pk,
+            "enabled": "on",
+            "intro": "We look after the east.",
+            "intro_hu": "Mi gondozzuk a keletet.",
+            "intro_he": "אנחנו מטפלים במזרח.",
+            "hours": "{}",
+            "holidays": "",
+            "callbacks_per_hour": 6,
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    contact.refresh_from_db()
+    assert contact.intro_translations == {
+        "en": "We look after the east.",
+        "hu": "Mi gondozzuk a keletet.",
+        "he": "אנחנו מטפלים במזרח.",
+    }
+    assert "hu missing" not in admin_client.get("/admin/outages/teamcontact/").text
+
+    page = admin_client.get("/admin/outages/waitcreditpolicy/add/").text
+    assert page.index('name="credit"') < page.index('name="credit_hu"') < page.index('name="credit_he"')
+    assert page.index('name="credit_he"') < page.index('name="active"')
+    response = admin_client.post(
+        "/admin/outages/waitcreditpolicy/add/",
+        {"threshold_minutes": 5, "credit": "a $5 credit", "credit_hu": "5 dolláros jóváírás", "active": "on"},
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    policy = WaitCreditPolicy.objects.get()
+    assert policy.credit_translations == {"en": "a $5 credit", "hu": "5 dolláros jóváírás"}
+    assert "he missing" in admin_client.get("/admin/outages/waitcreditpolicy/").text
+    change = admin_client.get(f"/admin/outages/waitcreditpolicy/{policy.pk}/change/").text
+    assert 'value="5 dolláros jóváírás"' in change and 'class="translation-missing"' in change

@@ -91,7 +91,7 @@ def test_a_rolled_back_or_failed_transaction_hands_the_turn_on(connections):
 HOLD = """
 import sqlite3, sys, time
 other = sqlite3.connect(sys.argv[1], isolation_level=None)
-other.execute("BEGIN IMMEDIATE")
+other.execute("BEGIN " + (sys.argv[3] if len(sys.argv) > 3 else "IMMEDIATE"))
 print("held", flush=True)
 time.sleep(float(sys.argv[2]))
 other.execute("COMMIT")
@@ -126,3 +126,23 @@ def test_a_hold_longer_than_the_timeout_is_database_is_locked(connections):
     with transaction.atomic(using="writers"):
         connections["writers"].cursor().execute("UPDATE counter SET n = n + 5")
     assert count(connections) == 5
+
+
+def test_a_new_connection_waits_out_a_hold_while_it_sets_the_journal_mode(connections):
+    # While another connection holds the file (as the last one to close does,
+    # to checkpoint the WAL), the init commands of a new one find it locked.
+    path = connections["writers"].settings_dict["NAME"]
+    connections["writers"].close()
+    plain = sqlite3.connect(path, isolation_level=None)
+    plain.execute("PRAGMA journal_mode=DELETE")
+    plain.close()
+    other = subprocess.Popen([sys.executable, "-c", HOLD, path, "0.3", "EXCLUSIVE"], stdout=subprocess.PIPE, text=True)
+    assert other.stdout.readline().strip() == "held"
+    started = time.monotonic()
+    assert count(connections) == 0  # a new connection: its init command sets WAL again
+    waited = time.monotonic() - started
+    assert other.wait(5) == 0
+    assert 0.2 < waited < 1.0
+    with connections["writers"].cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"

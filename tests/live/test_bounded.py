@@ -2,7 +2,9 @@
 the rest wait their turn in order, and websockets are never held back."""
 
 import asyncio
+import threading
 
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.conf import settings
 
 from outages.live.bounded import BoundedApp
@@ -61,3 +63,23 @@ def test_the_shipped_application_bounds_django_behind_the_fast_path():
     front = application.application_mapping["http"]
     assert isinstance(front.app, BoundedApp)
     assert front.app.limit == settings.WEB_CONCURRENT_REQUESTS == 4
+
+
+async def test_each_request_runs_its_sync_code_on_one_of_the_slots_threads():
+    """As many threads as the bound serve every request, each request's sync
+    calls on one thread: no thread started per request."""
+    threads_of: dict[int, set[int]] = {}
+
+    async def inner(scope, receive, send):
+        # Django's handler opens its own context inside ours, as ASGIHandler does.
+        async with ThreadSensitiveContext():
+            for _ in range(3):
+                ident = await sync_to_async(threading.get_ident)()
+                threads_of.setdefault(scope["n"], set()).add(ident)
+                await asyncio.sleep(0.001)
+        await send({"type": "done", "n": scope["n"]})
+
+    answered = await call_all(BoundedApp(inner, 3), "http", 30)
+    assert sorted(answered) == list(range(30))
+    assert all(len(idents) == 1 for idents in threads_of.values())
+    assert len(set().union(*threads_of.values())) == 3

@@ -1,6 +1,8 @@
 """Hebrew plain text (SMS, e-mail text, the voice line's .txt) isolates each
 value, so numbers, times, names and links keep their own order."""
 
+import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -75,3 +77,57 @@ def test_hebrew_email_text_isolates_the_time_the_areas_and_the_links():
     assert f"{FSI}{compose.MANAGE_PLACEHOLDER}{PDI}" in text and f"{FSI}District 5{PDI}" in text
     english = compose.Composer(event).for_subscriber(Subscriber(language="en"), {area.pk})["text"]
     assert FSI not in english and f"Estimated restoration: {clock}" in english
+
+
+def test_a_hebrew_credit_sentence_isolates_the_service_each_area_and_the_credit():
+    from outages.models import CreditPolicy
+
+    fiber = factories.service("Fiber internet", slug="fiber")
+    CreditPolicy.objects.create(service=fiber, min_duration=20, credit="one day's fee")
+    areas = [factories.area("Budapest District V", slug="d5"), factories.area("Budapest District VI", slug="d6")]
+    incident = factories.incident(*areas, services=[fiber], started_at=timezone.now() - timedelta(hours=1))
+    event = NotificationEvent.objects.filter(incident=incident).latest("pk")
+    wanted = {area.pk for area in areas}
+    hebrew = compose.Composer(event).for_subscriber(Subscriber(language="he"), wanted)
+    [credit] = hebrew["notice"].credits
+    for value in ("Fiber internet", "Budapest District V", "Budapest District VI", "one day's fee"):
+        assert f"{FSI}{value}{PDI}" in credit, value
+    assert credit in hebrew["sms"] and credit in hebrew["text"]
+    [english] = compose.Composer(event).for_subscriber(Subscriber(language="en"), wanted)["notice"].credits
+    assert FSI not in english and "Budapest District V and Budapest District VI" in english
+
+
+def test_confirmations_and_contact_notices_name_areas_in_the_readers_language_and_isolate_links_in_hebrew(
+    settings, tmp_path
+):
+    from outages.models import Channel, Team, TeamContact, TeamRegion
+    from outages.notify import confirm, contact
+    from outages.services import contact_requests, subscriptions
+    from tests.receivers import SMTPSink, text_part
+
+    area = factories.area("District 5", slug="d5", name_translations={"hu": "V. kerület"})
+    settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
+    by_sms = subscriptions.subscribe(channel=Channel.SMS, address="+36301234567", areas=[area], language="he")
+    confirm.send_confirmation_message(by_sms.subscriber)
+    [sms] = [json.loads(line)["text"] for line in (tmp_path / "sms.jsonl").read_text().splitlines()]
+    assert re.search(f"{FSI}https?://\\S+{PDI}$", sms), sms
+    sink = SMTPSink().start()
+    settings.MAILERS = sink.mailer_settings()
+    try:
+        for code in ("hu", "he"):
+            outcome = subscriptions.subscribe(
+                channel=Channel.EMAIL, address=f"{code}@x.test", areas=[area], language=code
+            )
+            confirm.send_confirmation_message(outcome.subscriber)
+        bodies = {message["To"]: text_part(message) for message in sink.messages}
+    finally:
+        sink.stop()
+    assert "V. kerület" in bodies["hu@x.test"] and "District 5" not in bodies["hu@x.test"]
+    assert f"{FSI}District 5{PDI}" in bodies["he@x.test"] and re.search(f"{FSI}https?://\\S+{PDI}", bodies["he@x.test"])
+    team = Team.objects.create(name="t", public_name="Budapest Network Team")
+    TeamRegion.objects.create(team=team, region=area.region)
+    TeamContact.objects.create(team=team, hours={str(day): ["00:00", "23:59"] for day in range(7)})
+    request = contact_requests.book(area=area, kind="callback", phone="+36301234567", reason="x", language="he").request
+    with translation.override("he"):
+        _subject, lines = contact.compose(request, "booked")
+    assert re.search(f"{FSI}https?://\\S+{PDI}$", lines[-1]), lines

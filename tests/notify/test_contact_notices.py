@@ -16,6 +16,7 @@ from tests import factories
 from tests.receivers import SMTPSink, run_worker, text_part, time_passes
 
 pytestmark = pytest.mark.django_db(transaction=True)
+FSI, PDI = "\u2068", "\u2069"
 
 ALWAYS_OPEN = {str(day): ["00:00", "23:59"] for day in range(7)}
 
@@ -131,3 +132,44 @@ def test_a_missed_call_is_told_with_the_promise_and_shown_on_the_request_page(
     assert "We called you but could not reach you." in page and "will call you by" in page
     req.refresh_from_db()
     assert req.state == ContactState.OPEN
+
+
+def test_in_hebrew_the_sms_and_the_email_give_the_recorded_credit_wording_isolated(
+    area, smtp, settings, tmp_path, django_user_model
+):
+    settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
+    policy = WaitCreditPolicy.objects.create(
+        threshold_minutes=5,
+        credit="a $5 credit",
+        credit_translations={"hu": "5 dolláros jóváírás", "he": "זיכוי של 5$"},
+    )
+    staff = django_user_model.objects.create_user("ann", is_staff=True)
+    by_email = contact_requests.book(
+        area=area, kind="message", answer_channel="email", email="dana@example.com", reason="Hi", language="he"
+    ).request
+    by_sms = contact_requests.book(
+        area=area, kind="message", answer_channel="sms", phone="+36307654321", reason="x", language="he"
+    ).request
+    late = timedelta(minutes=12, seconds=5)
+    contact_requests.answer(by_email, staff, "תוקן.", now=by_email.promised_at + late)
+    policy.credit_translations = {**policy.credit_translations, "he": "זיכוי של 10$"}
+    policy.save()
+    contact_requests.answer(by_sms, staff, "תוקן.", now=by_sms.promised_at + late)
+    # Each credit keeps the wording it was recorded with: a later edit of the policy changes no message.
+    policy.credit_translations = {**policy.credit_translations, "he": "נוסח אחר"}
+    policy.save()
+    run_worker()
+    [body] = [text for text in map(text_part, smtp.to("dana@example.com")) if "תוקן." in text]
+    assert f"{FSI}זיכוי של 5${PDI}" in body and "a $5 credit" not in body and "נוסח אחר" not in body
+    sms = [json.loads(line)["text"] for line in (tmp_path / "sms.jsonl").read_text().splitlines()]
+    assert "תוקן." in sms[-1] and f"{FSI}זיכוי של 10${PDI}" in sms[-1]
+    assert not [text for text in sms if "a $5 credit" in text or "נוסח אחר" in text]
+
+
+def test_in_hebrew_the_confirmations_promise_isolates_the_teams_name(area, settings, tmp_path):
+    settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
+    contact_requests.book(area=area, kind="callback", phone="+36307654321", reason="x", language="he")
+    run_worker()
+    [sms] = [json.loads(line)["text"] for line in (tmp_path / "sms.jsonl").read_text().splitlines()]
+    team = Team.objects.get().public_name
+    assert f"{FSI}{team}{PDI}" in sms

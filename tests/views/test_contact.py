@@ -148,6 +148,52 @@ def test_late_and_credited_the_page_says_so(client, area, clock):
     assert "Sorry — we were 12 minutes late. You'll receive a $5 credit." in page
 
 
+def test_the_introduction_and_the_credit_wording_are_in_the_readers_language(client, area, clock):
+    contact = TeamContact.objects.get()
+    contact.intro_translations = {"hu": "Az V–IX. kerületet gondozzuk.", "he": "אנחנו מטפלים ברובעים 5 עד 9."}
+    contact.save()
+    policy = WaitCreditPolicy.objects.create(
+        threshold_minutes=5,
+        credit="a $5 credit",
+        credit_translations={"hu": "5 dolláros jóváírás", "he": "זיכוי של 5$"},
+    )
+    for url in ("/areas/district-5/", "/areas/district-5/contact/"):
+        hungarian = client.get(url, {"lang": "hu"}).text
+        assert "Az V–IX. kerületet gondozzuk." in hungarian and "We look after" not in hungarian, url
+        hebrew = client.get(url, {"lang": "he"}).text
+        assert '<p class="local-team__intro" dir="auto">אנחנו מטפלים ברובעים 5 עד 9.</p>' in hebrew, url
+        assert "We look after Districts 5 to 9." in client.get(url).text, url
+    url = book(client)["Location"]
+    request = ContactRequest.objects.get()
+    clock.move_to(request.promised_at + timedelta(minutes=12))
+    contact_requests.mark_called(request, None, "resolved")
+    # The credit keeps the wording it was recorded with.
+    policy.credit_translations = {"hu": "új szöveg"}
+    policy.save()
+    hungarian = text(client.get(url, {"lang": "hu"}).text)
+    assert "Elnézést — 12 percet késtünk. Önnek jár: 5 dolláros jóváírás." in hungarian
+    assert "a $5 credit" not in hungarian and "új szöveg" not in hungarian
+    assert "תקבל \u2068זיכוי של 5$\u2069." in text(client.get(url, {"lang": "he"}).text)
+    assert "You'll receive a $5 credit." in text(client.get(url).text).replace("&#x27;", "'")
+
+
+def test_operator_text_in_every_language_is_escaped(client, area, clock):
+    payload = '<img src=x onerror="alert(1)">'
+    contact = TeamContact.objects.get()
+    contact.intro_translations = {"hu": payload}
+    contact.save()
+    WaitCreditPolicy.objects.create(threshold_minutes=5, credit="a $5 credit", credit_translations={"hu": payload})
+    for url in ("/areas/district-5/", "/areas/district-5/contact/"):
+        page = client.get(url, {"lang": "hu"}).text
+        assert payload not in page and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page, url
+    url = book(client)["Location"]
+    request = ContactRequest.objects.get()
+    clock.move_to(request.promised_at + timedelta(minutes=12))
+    contact_requests.mark_called(request, None, "resolved")
+    page = client.get(url, {"lang": "hu"}).text
+    assert payload not in page and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+
+
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"

@@ -258,12 +258,16 @@ def test_header_links_to_map_history_subscribe_and_search_and_the_site_has_an_ic
 
 
 def _signed_pages() -> dict[str, str]:
-    """The pages a subscriber reaches from a message: confirm, manage, unsubscribe (signed links)."""
+    """The pages a subscriber reaches from a message: confirm, manage, unsubscribe (signed links),
+    and those a customer reaches after a request or a report."""
     from django.conf import settings
+    from django.core import signing
 
-    from outages.models import Channel
+    from outages.models import Channel, Problem, ProblemReport, Service, TeamContact
     from outages.notify import links as notify_links
-    from outages.services import subscriptions
+    from outages.queries import callback_slots
+    from outages.services import contact_requests, subscriptions
+    from outages.views import report as report_views
 
     area = ServiceArea.objects.get(slug=AREA)
     subscriber = subscriptions.subscribe(
@@ -273,6 +277,14 @@ def _signed_pages() -> dict[str, str]:
     subscriptions.confirm(subscriber)
     pages["manage"] = notify_links.link(subscriber, "manage")
     pages["unsubscribe"] = notify_links.link(subscriber, "unsubscribe")
+    # A callback's page (the area's team takes requests all day) and a problem report's answer.
+    hours = {str(day): ["00:00", "23:59"] for day in range(7)}
+    TeamContact.objects.update_or_create(team=callback_slots.team_for_area(area), defaults={"hours": hours})
+    booked = contact_requests.book(area=area, kind="callback", phone="+36301234567", reason="No signal")
+    pages["contact request"] = notify_links.contact_link(booked.request)
+    report = ProblemReport.objects.create(area=area, service=Service.objects.first(), problem=Problem.NO_SERVICE)
+    answer = signing.dumps({"r": report.pk, "f": False}, salt=report_views.ANSWER_SALT, compress=True)
+    pages["report sent"] = f"{settings.SITE_URL}/areas/{AREA}/report/sent/?a={answer}"
     return {name: url.removeprefix(settings.SITE_URL) for name, url in pages.items()}
 
 
@@ -292,6 +304,7 @@ def test_every_other_public_page_has_no_accessibility_violation(server, demo, br
     for name, path in pages.items():
         separator = "&" if "?" in path else "?"
         page, _ = open_page(browser, server, f"{path}{separator}lang={language}", language=language, bypass_csp=True)
+        assert page.evaluate("performance.getEntriesByType('navigation')[0].responseStatus") == 200, name
         assert page.evaluate("document.documentElement.lang") == language, name
         page.evaluate(axe)
         result = page.evaluate("axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']})")

@@ -34,9 +34,23 @@ def test_lang_in_the_link_wins_and_is_cached_apart_from_english(client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url", ["/", "/areas/district-5/", "/history/", "/search/?q=Budapest", "/map/", "/subscribe/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/areas/district-5/",
+        "/incidents/{pk}/",
+        "/history/",
+        "/search/?q=Budapest",
+        "/map/",
+        "/subscribe/",
+        "/summary/",
+        "/areas/district-5/report/",
+        "/areas/district-5/contact/",
+    ],
+)
 def test_every_public_page_honours_lang_and_keeps_it_in_its_links(client, url):
-    _district()
+    url = url.format(pk=_district()[1].pk)
     sep = "&" if "?" in url else "?"
     page = client.get(f"{url}{sep}lang=he", HTTP_ACCEPT_LANGUAGE="hu").text
     assert '<html lang="he" dir="rtl">' in page
@@ -126,3 +140,32 @@ def test_the_polling_fallback_and_the_htmx_search_keep_the_links_language(client
     area_page = client.get("/areas/district-5/report/?lang=hu").text
     assert 'hx-post="/areas/district-5/report/?lang=hu"' in area_page
     assert 'action="/subscribe/?lang=hu"' in client.get("/subscribe/?lang=hu").text
+
+
+@pytest.mark.django_db
+def test_the_contact_panel_and_page_keep_the_links_language_and_the_operators_words(client):
+    from outages.models import Service, Team, TeamContact, TeamRegion
+
+    area, incident = _district()
+    team = Team.objects.create(name="east", public_name="East team", public_name_translations={"hu": "Keleti csapat"})
+    TeamRegion.objects.create(team=team, region=area.region)
+    TeamContact.objects.create(team=team, hours={str(day): ["00:00", "23:59"] for day in range(7)})
+    Service.objects.create(name="Fiber internet", slug="fiber", name_translations={"hu": "Optikai internet"})
+    panel = client.get("/areas/district-5/?lang=hu").text
+    assert 'href="/areas/district-5/contact/?lang=hu"' in panel and "?kind=message&amp;lang=hu" in panel
+    page = client.get("/areas/district-5/contact/?lang=hu").text
+    for words in ("V. kerület", "Optikai hiba", "Keleti csapat", "Optikai internet"):
+        assert words in page, words
+    for words in ("District V", "Fiber outage", "East team", "Fiber internet"):
+        assert words not in page, words
+    assert 'href="/?lang=hu"' in page and 'href="/areas/district-5/?lang=hu"' in page
+    assert 'href="/subscribe/?area=district-5&amp;lang=hu"' in page
+
+
+@pytest.mark.django_db
+def test_the_apis_give_the_areas_description_in_the_language_asked_for(client):
+    factories.area("District V", slug="district-5", description="Downtown", description_translations={"hu": "Belváros"})
+    assert client.get("/api/areas/district-5/?lang=hu").json()["description"] == "Belváros"
+    components = client.get("/api/v2/components.json", HTTP_ACCEPT_LANGUAGE="hu").json()["components"]
+    assert [c["description"] for c in components if c["name"] == "District V"] == ["Belváros"]
+    assert client.get("/api/areas/district-5/").json()["description"] == "Downtown"

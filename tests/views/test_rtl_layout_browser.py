@@ -14,17 +14,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from outages import services
-from outages.models import (
-    CreditPolicy,
-    Incident,
-    IncidentStatus,
-    IncidentUpdate,
-    Region,
-    Service,
-    ServiceArea,
-    Team,
-    UpdateTemplate,
-)
+from outages.management.commands import seed_demo
+from outages.models import Incident, IncidentStatus, IncidentUpdate, ServiceArea
 
 from .test_bidi_browser import VISUAL_ORDER_JS
 from .test_customer_pages_browser import AREA, open_page
@@ -139,7 +130,7 @@ def test_forms_mirror_in_hebrew_and_the_map_and_the_day_bars_do_not(server, demo
 def _english_leftovers(text: str, language: str) -> list[str]:
     """English data text on a page in `language` (innerText) where the demo data gives a translation."""
     leftovers = set()
-    for model in (Region, ServiceArea, Service, Team, CreditPolicy, UpdateTemplate, Incident):
+    for model in seed_demo.TRANSLATED_MODELS:
         for row in model.objects.all():
             for field in model.translated_fields:
                 english, translated = getattr(row, field), getattr(row, f"{field}_translations").get(language)
@@ -154,8 +145,11 @@ def _english_leftovers(text: str, language: str) -> list[str]:
 
 @pytest.mark.parametrize("language", ["hu", "he"])
 def test_demo_pages_in_chromium_show_no_english_data_word_where_a_translation_is_given(server, demo, browser, language):
-    for path in ("/", f"/areas/{AREA}/", f"/incidents/{demo.pk}/", "/history/", "/summary/", "/map/"):
-        page, _ = open_page(browser, server, f"{path}?lang={language}", language="en", size=(1280, 800))
+    pages = ("/", f"/areas/{AREA}/", f"/incidents/{demo.pk}/", "/history/", "/summary/", "/map/")
+    more = ("/search/?q=district", f"/subscribe/?area={AREA}", f"/areas/{AREA}/contact/", f"/embed/areas/{AREA}/")
+    for path in pages + more:
+        separator = "&" if "?" in path else "?"
+        page, _ = open_page(browser, server, f"{path}{separator}lang={language}", language="en", size=(1280, 800))
         assert page.evaluate("document.documentElement.lang") == language
         text = page.evaluate("document.body.innerText") + " " + page.title()
         assert _english_leftovers(text, language) == [], path

@@ -1,25 +1,33 @@
 """Operators' data in the customer's language on every page, at a constant query count."""
 
 import io
+from datetime import timedelta
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from outages import services
+from outages.management.commands import seed_demo
 from outages.models import (
     CreditPolicy,
     Incident,
     IncidentStatus,
     IncidentUpdate,
+    NotificationEvent,
     Region,
     Service,
     ServiceArea,
+    Subscriber,
     Team,
     TeamRegion,
-    UpdateTemplate,
+    Translated,
+    WaitCredit,
 )
+from outages.notify.compose import Composer
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -127,7 +135,7 @@ def test_home_page_query_count_is_the_same_with_1000_translated_areas_as_with_10
 def _english_leftovers(text: str, language: str) -> list[str]:
     """English data words on a page in `language` where the data gives a translation."""
     leftovers = []
-    for model in (Region, ServiceArea, Service, Team, CreditPolicy, UpdateTemplate, Incident):
+    for model in seed_demo.TRANSLATED_MODELS:
         for row in model.objects.all():
             for field in model.translated_fields:
                 english, translated = getattr(row, field), getattr(row, f"{field}_translations").get(language)
@@ -144,7 +152,70 @@ def _english_leftovers(text: str, language: str) -> list[str]:
 def test_demo_pages_show_no_english_data_word_where_a_translation_is_given(client, language):
     call_command("seed_demo", stdout=io.StringIO())
     incident = Incident.objects.get(title="Fiber internet outage after a cable cut")
-    for url in ("/", "/areas/budapest-district-5/", f"/incidents/{incident.pk}/", "/history/"):
+    pages = ("/", "/areas/budapest-district-5/", "/areas/budapest-district-5/contact/", f"/incidents/{incident.pk}/")
+    for url in (*pages, "/history/"):
         text = client.get(url, {"lang": language}, HTTP_ACCEPT_LANGUAGE=language).text
         assert f'lang="{language}"' in text
         assert _english_leftovers(text, language) == [], url
+
+
+def test_every_channel_carries_the_operators_hungarian_data(client):
+    area, first = _translated_incident()
+    service = first.services.get()
+    CreditPolicy.objects.create(
+        service=service, min_duration=20, credit="one day's fee", credit_translations={"hu": "egynapi díjat"}
+    )
+    incident = factories.incident(
+        area,
+        title="Fiber cut",
+        title_translations={"hu": "Kábelszakadás"},
+        services=[service],
+        started_at=timezone.now() - timedelta(hours=2),
+    )
+    services.post_update(
+        incident, status=IncidentStatus.IDENTIFIED, message="Crew", message_translations={"hu": "Úton"}
+    )
+    event = NotificationEvent.objects.filter(update=incident.updates.latest()).get()
+    notice = Composer(event).for_subscriber(Subscriber(language="hu"), {area.pk})
+    channels = {
+        "email": notice["text"],
+        "sms": notice["sms"],
+        "webhook": str(notice["payload"]),
+        "widget": client.get(f"/embed/areas/{area.slug}/?lang=hu").text,
+        "v2 API": client.get("/api/v2/incidents.json", HTTP_ACCEPT_LANGUAGE="hu").content.decode(),
+        "native API": client.get(f"/api/areas/{area.slug}/", HTTP_ACCEPT_LANGUAGE="hu").content.decode(),
+    }
+    for name, text in channels.items():
+        assert "egynapi díjat" in text and "one day" not in text, name
+        assert "V. kerület" in text and "District V" not in text, name
+        assert "Fiber cut" not in text and "Fiber internet" not in text, name
+    for name in ("email", "webhook", "widget", "v2 API", "native API"):
+        assert "Kábelszakadás" in channels[name], name
+    assert "'message': 'Úton'" in channels["webhook"]
+
+
+@pytest.mark.parametrize("url", ["/", "/history/", "/api/v2/summary.json"])
+def test_the_site_name_is_given_per_language_and_the_default_otherwise(client, settings, url):
+    settings.SITE_NAME = "Acme power"
+    settings.SITE_NAME_TRANSLATIONS = {"hu": "Acme áram"}
+    hungarian = client.get(url, {"lang": "hu"}).content.decode()
+    assert "Acme áram" in hungarian and "Acme power" not in hungarian
+    hebrew = client.get(url, {"lang": "he"}).content.decode()
+    assert "Acme power" in hebrew and "Acme áram" not in hebrew
+
+
+def test_the_demo_data_gives_every_translated_field_in_every_language():
+    call_command("seed_demo", stdout=io.StringIO())
+    # Every model with translated fields, but the wait credits (recorded only when a callback is late).
+    translated = {
+        model
+        for model in apps.get_app_config("outages").get_models()
+        if issubclass(model, Translated) and not model._meta.proxy
+    }
+    assert translated - set(seed_demo.TRANSLATED_MODELS) == {WaitCredit}
+    for model in seed_demo.TRANSLATED_MODELS:
+        rows = list(model._base_manager.all())
+        assert rows, model.__name__
+        assert {str(row): row.missing_languages() for row in rows if row.missing_languages()} == {}, model.__name__
+    untranslated = IncidentUpdate.objects.exclude(message="").filter(message_translations={})
+    assert list(untranslated.values_list("message", flat=True).distinct()) == []

@@ -1,6 +1,7 @@
 """Idempotent, realistic demo data: regions, ~30 areas with postcodes,
-services, credit policies, active incidents with ETAs and some resolved
-history (several of which earned customers a credit)."""
+services, credit policies, the local teams' contact settings and a wait
+credit, active incidents with ETAs and some resolved history (several of
+which earned customers a credit)."""
 
 import secrets
 from datetime import UTC, datetime, time, timedelta
@@ -27,8 +28,10 @@ from outages.models import (
     Service,
     ServiceArea,
     Team,
+    TeamContact,
     TeamRegion,
     UpdateTemplate,
+    WaitCreditPolicy,
 )
 from outages.services import area_import
 
@@ -189,6 +192,14 @@ TEAMS = [
     ),
     ("Regional operations east", "Regional Service Team (East)", "+36 52 555 0100", ["pest-county", "hajdu-bihar"]),
 ]
+# The local teams' contact settings (created only if a team has none, so ops' edits stay).
+TEAM_INTROS = {
+    "Budapest network operations": "We look after the fiber, mobile and landline network in all 23 districts.",
+    "Regional operations east": "We look after Pest County and Hajdú-Bihar, from Szentendre to Debrecen.",
+}
+TEAM_HOURS = {**{str(day): ["08:00", "20:00"] for day in range(5)}, "5": ["09:00", "14:00"]}
+# Late callbacks earn a credit (created only if there is no wait credit policy).
+WAIT_CREDIT_POLICIES = [(30, "a €5 credit on your next bill")]
 TEMPLATES = [
     (
         "Investigating",
@@ -353,6 +364,16 @@ DEMO_TRANSLATIONS = {
     "one day's TV subscription": ("egynapi TV-előfizetési díjat", "דמי מנוי טלוויזיה של יום אחד"),
     "Budapest Network Team": ("Budapesti hálózati csapat", "צוות הרשת של בודפשט"),
     "Regional Service Team (East)": ("Regionális szervizcsapat (Kelet)", "צוות השירות האזורי (מזרח)"),
+    # The local teams' introductions and the wait credit
+    TEAM_INTROS["Budapest network operations"]: (
+        "Mind a 23 kerületben mi gondozzuk az optikai, a mobil- és a vezetékes hálózatot.",
+        "אנחנו מטפלים ברשת הסיבים, הסלולר והטלפון הקווי בכל 23 הרובעים.",
+    ),
+    TEAM_INTROS["Regional operations east"]: (
+        "Pest vármegyét és Hajdú-Bihart gondozzuk, Szentendrétől Debrecenig.",
+        "אנחנו מטפלים במחוז פשט ובהאידו-ביהר, מסנטנדרה ועד דברצן.",
+    ),
+    "a €5 credit on your next bill": ("5 € jóváírás a következő számláján", "זיכוי של 5 אירו בחשבון הבא"),
     # Towns (Hungarian names stay; Hebrew spells them out)
     "Szentendre": ("Szentendre", "סנטנדרה"),
     "Gödöllő": ("Gödöllő", "גדלה"),
@@ -470,6 +491,18 @@ DEMO_TRANSLATIONS = {
         "מצאנו את הסיבה ואנו עובדים על תיקון.",
     ),
 }
+# The models whose translated fields _translate fills (the tests read the same list).
+TRANSLATED_MODELS = (
+    Region,
+    ServiceArea,
+    Service,
+    Team,
+    CreditPolicy,
+    UpdateTemplate,
+    Incident,
+    TeamContact,
+    WaitCreditPolicy,
+)
 # Budapest's districts: "Budapest District V" is "Budapest V. kerület" and "בודפשט רובע V".
 DEMO_TRANSLATIONS.update(
     {f"Budapest District {numeral}": (f"Budapest {numeral}. kerület", f"בודפשט רובע {numeral}") for numeral in ROMAN}
@@ -522,6 +555,11 @@ class Command(BaseCommand):
             )
             for region in Region.objects.filter(slug__in=region_slugs):
                 TeamRegion.objects.update_or_create(region=region, defaults={"team": team})
+            if name in TEAM_INTROS and not TeamContact.objects.filter(team=team).exists():
+                TeamContact.objects.create(team=team, intro=TEAM_INTROS[name], hours=TEAM_HOURS)
+        if not WaitCreditPolicy.objects.exists():
+            for minutes, credit in WAIT_CREDIT_POLICIES:
+                WaitCreditPolicy.objects.create(threshold_minutes=minutes, credit=credit)
         for position, (name, title, status, crew, message) in enumerate(TEMPLATES):
             UpdateTemplate.objects.update_or_create(
                 name=name,
@@ -655,7 +693,7 @@ class Command(BaseCommand):
     def _translate():
         """Hungarian and Hebrew for every translated field and update message the
         demo wrote (and that no operator has translated since)."""
-        for model in (Region, ServiceArea, Service, Team, CreditPolicy, UpdateTemplate, Incident):
+        for model in TRANSLATED_MODELS:
             for row in model.objects.all():
                 changed = []
                 for field in model.translated_fields:
