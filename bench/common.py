@@ -1,13 +1,17 @@
 """Helpers the benchmarks share: loopback ports, waiting for a server, a fresh
 database and the environment a benchmark's server runs with, pinning to a
-core, percentiles."""
+core, percentiles, the shipped nginx configuration adapted to a run."""
 
 import os
+import re
 import shutil
 import socket
 import time
 import urllib.request
+from pathlib import Path
 from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -79,3 +83,45 @@ def other_cores(core: int) -> None:
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))] if ordered else 0.0
+
+
+def shipped_nginx(upstream_ports: list[int], listen: str, cache_dir: Path, static_root: Path) -> str:
+    """deploy/nginx.conf, the http-level file an operator installs, with this run's
+    daphne ports in the upstream, `listen` for `listen 80`, the cache directory and
+    STATIC_ROOT; nothing else changed."""
+    shipped = (ROOT / "deploy" / "nginx.conf").read_text()
+    servers = "".join(f"\n    server 127.0.0.1:{port} max_fails=0;" for port in upstream_ports)
+    for pattern, replacement in (
+        (r"/var/cache/nginx/statuspage\b", str(cache_dir)),
+        (r"/srv/statuspage/staticfiles/", f"{static_root}/"),
+        (r"(\s*server 127\.0\.0\.1:\d+ max_fails=0;)+", servers),
+        (r"listen 80;", f"listen {listen};"),
+    ):
+        shipped, found = re.subn(pattern, lambda _match, text=replacement: text, shipped)
+        if not found:
+            raise RuntimeError(f"deploy/nginx.conf no longer has {pattern!r}: adapt bench/common.shipped_nginx")
+    return shipped
+
+
+def nginx_main(workdir: Path, http: str, *, main: str = "", events: str = "worker_connections 4096;") -> Path:
+    """A minimal main nginx.conf around http-level text (`main` and `events` add
+    their directives), its pid, error log and temporary files in `workdir`."""
+    for sub in ("cache", "body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (workdir / sub).mkdir(exist_ok=True)
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    config = f"""{user}{main}pid {workdir}/nginx.pid;
+error_log {workdir}/error.log warn;
+events {{ {events} }}
+http {{
+    include /etc/nginx/mime.types;
+    client_body_temp_path {workdir}/body;
+    proxy_temp_path {workdir}/proxy;
+    fastcgi_temp_path {workdir}/fastcgi;
+    uwsgi_temp_path {workdir}/uwsgi;
+    scgi_temp_path {workdir}/scgi;
+{http}
+}}
+"""
+    path = workdir / "nginx.conf"
+    path.write_text(config)
+    return path

@@ -41,7 +41,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import free_port, wait_http  # noqa: E402
+from bench.common import free_port, nginx_main, shipped_nginx, wait_http  # noqa: E402
 
 PY = sys.executable
 SERVER_CORE, LOAD_CORE = "0", "1"
@@ -144,27 +144,10 @@ def recreate_postgres(url: str) -> None:
 
 def nginx_config(workdir: Path, origin_port: int, listen: int, static_listen: int, static_dir: Path) -> Path:
     """The shipped deploy/nginx.conf with this run's paths and ports, inside a minimal main config."""
-    shipped = (ROOT / "deploy" / "nginx.conf").read_text()
-    shipped = shipped.replace("/var/cache/nginx/statuspage", str(workdir / "cache"))
-    shipped = shipped.replace("/srv/statuspage/staticfiles/", str(ROOT / "staticfiles") + "/")
-    shipped = re.sub(
-        r"(\s*server 127\.0\.0\.1:800\d max_fails=0;)+", f"\n    server 127.0.0.1:{origin_port} max_fails=0;", shipped
+    shipped = shipped_nginx(
+        [origin_port], f"127.0.0.1:{listen} reuseport backlog=4096", workdir / "cache", ROOT / "staticfiles"
     )
-    shipped = shipped.replace("listen 80;", f"listen 127.0.0.1:{listen} reuseport backlog=4096;")
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    config = f"""{user}worker_processes 1;
-worker_cpu_affinity 1;
-pid {workdir}/nginx.pid;
-error_log {workdir}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    include /etc/nginx/mime.types;
-    client_body_temp_path {workdir}/body;
-    proxy_temp_path {workdir}/proxy;
-    fastcgi_temp_path {workdir}/fastcgi;
-    uwsgi_temp_path {workdir}/uwsgi;
-    scgi_temp_path {workdir}/scgi;
-    # Origin requests only (a cache hit has no upstream): counted per URL.
+    http = f"""    # Origin requests only (a cache hit has no upstream): counted per URL.
     log_format origin "$request_uri";
     map $upstream_addr $went_to_origin {{ "" 0; default 1; }}
     access_log {workdir}/origin.log origin if=$went_to_origin;
@@ -174,12 +157,8 @@ http {{
     server {{
         listen 127.0.0.1:{static_listen} reuseport backlog=4096;
         location / {{ root {static_dir}; default_type text/html; }}
-    }}
-}}
-"""
-    path = workdir / "nginx.conf"
-    path.write_text(config)
-    return path
+    }}"""
+    return nginx_main(workdir, http, main="worker_processes 1;\nworker_cpu_affinity 1;\n")
 
 
 def main() -> None:
@@ -265,8 +244,6 @@ def main() -> None:
             (static_dir / f"page{n}.html").write_bytes(b"x" * sizes[page])
         listen, static_listen = free_port(), free_port()
         config = nginx_config(workdir, origin.port, listen, static_listen, static_dir)
-        for sub in ("cache", "body", "proxy", "fastcgi", "uwsgi", "scgi"):
-            (workdir / sub).mkdir(exist_ok=True)
         nginx = subprocess.Popen(
             ["taskset", "-c", SERVER_CORE, nginx_bin, "-p", str(workdir), "-c", str(config), "-g", "daemon off;"]
         )

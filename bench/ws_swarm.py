@@ -34,6 +34,7 @@ import os
 import random
 import re
 import resource
+import shutil
 import signal
 import statistics
 import subprocess
@@ -48,6 +49,8 @@ from bench.common import free_port, pinned, wait_http  # noqa: E402
 
 MARKER = re.compile(r"bench-update-(\d+)")
 AREA = "bench-area"
+# static/js/status.js: RECONNECT_SPREAD_MS, RECONNECT_MAX_MS.
+RECONNECT_SPREAD, RECONNECT_MAX = 6.0, 60.0
 
 
 # --- helpers -----------------------------------------------------------------
@@ -81,10 +84,20 @@ def percentile(values: list[float], q: float) -> float:
 # --- the swarm (runs in its own processes) ------------------------------------
 
 
+def reconnect_delay(retries: int) -> float:
+    """static/js/status.js's reconnectDelay(retries): random within 6 s x 2^retries, at most 60 s."""
+    return random.random() * min(RECONNECT_SPREAD * 2**retries, RECONNECT_MAX)
+
+
 async def swarm(args):
     """One slice of the swarm: clients `first`..`first + clients - 1` of `total`,
     each started at its moment of the storm (start_at + its share of `spread`
-    seconds), one connect attempt, then up to 5 retries counted apart."""
+    seconds), one connect attempt, then up to 5 retries counted apart.
+
+    `--reconnect`: a socket closed before every update came is opened again as
+    status.js does (reconnect_delay), each reconnect recorded with the newest
+    update its snapshot shows. `--source-addresses K`: client i connects from
+    127.1.0.(i mod K + 1), as K customers' addresses. SIGUSR1: write out now."""
     import websockets
 
     clients, updates = args.clients, args.updates
@@ -92,12 +105,43 @@ async def swarm(args):
     first_try = [False] * clients
     connected_at = [0.0] * clients
     connected = 0
+    # [client, closed at, opened again at (0: not yet), failed attempts, newest update in its snapshot]
+    reconnects: list[list] = []
+    attempts_at: list[float] = []
     gate = asyncio.Semaphore(args.connect_concurrency) if args.connect_concurrency else None
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, stop.set)
 
-    async def open_one():
+    async def open_one(position: int):
+        source = {"local_addr": (f"127.1.0.{position % args.source_addresses + 1}", 0)} if args.source_addresses else {}
         return await websockets.connect(
-            args.url, origin=args.origin, open_timeout=60, ping_interval=None, max_size=2**20, compression=None
+            args.url,
+            origin=args.origin,
+            open_timeout=60,
+            ping_interval=None,
+            max_size=2**20,
+            compression=None,
+            **source,
         )
+
+    async def listen(ws, mine: dict[int, float], record: list | None) -> bool:
+        """Until every update is in (True) or the socket closes (False); a
+        reconnect's record gets the newest update its first message (the snapshot) shows."""
+        try:
+            async for message in ws:
+                now = time.time()
+                numbers = [int(number) for number in MARKER.findall(message)]
+                if record is not None and record[4] is None:
+                    record[4] = max(numbers, default=-1)
+                for number in numbers:
+                    mine.setdefault(number, now)
+                if len(mine) >= updates:
+                    return True
+        except Exception:
+            pass
+        finally:
+            await ws.close()
+        return False
 
     async def client(index: int):
         nonlocal connected
@@ -107,10 +151,10 @@ async def swarm(args):
         for attempt in range(6):
             try:
                 if gate is None:
-                    ws = await open_one()
+                    ws = await open_one(position)
                 else:
                     async with gate:
-                        ws = await open_one()
+                        ws = await open_one(position)
                 break
             except Exception:
                 await asyncio.sleep(0.5 * (attempt + 1) + random.random())
@@ -119,18 +163,21 @@ async def swarm(args):
         first_try[index] = attempt == 0
         connected_at[index] = time.time()
         connected += 1
-        mine = received[index]
-        try:
-            async for message in ws:
-                now = time.time()
-                for number in MARKER.findall(message):
-                    mine.setdefault(int(number), now)
-                if len(mine) >= updates:
+        record = None
+        while True:
+            if await listen(ws, received[index], record) or not args.reconnect:
+                return
+            record = [index, time.time(), 0.0, 0, None]
+            reconnects.append(record)
+            while True:
+                await asyncio.sleep(reconnect_delay(record[3]))
+                attempts_at.append(time.time())
+                try:
+                    ws = await open_one(position)
                     break
-        except Exception:
-            pass
-        finally:
-            await ws.close()
+                except Exception:
+                    record[3] += 1
+            record[2] = time.time()
 
     tasks = [asyncio.create_task(client(i)) for i in range(clients)]
     while connected < clients and time.time() - args.start_at < 300:
@@ -139,8 +186,12 @@ async def swarm(args):
             break
     connect_seconds = time.time() - args.start_at
     Path(args.ready).write_text(json.dumps({"connected": connected, "connect_seconds": connect_seconds}))
-    # Wait for all updates (or a deadline the orchestrator sets by killing us).
-    await asyncio.wait(tasks, timeout=updates * 30 + 60)
+    # Wait for all updates, SIGUSR1 or the deadline.
+    await asyncio.wait(
+        [asyncio.gather(*tasks, return_exceptions=True), asyncio.create_task(stop.wait())],
+        timeout=args.hold or updates * 30 + 60,
+        return_when=asyncio.FIRST_COMPLETED,
+    )
     Path(args.out).write_text(
         json.dumps(
             {
@@ -149,6 +200,8 @@ async def swarm(args):
                 "connect_seconds": connect_seconds,
                 "connected_at": [at for at in connected_at if at],
                 "received": [{str(k): v for k, v in r.items()} for r in received],
+                "reconnects": [[args.first + record[0], *record[1:]] for record in reconnects],
+                "attempts_at": attempts_at,
             }
         )
     )
@@ -194,7 +247,7 @@ class Swarm:
     """The swarm split over processes (each within its file limit), all
     starting the storm at the same moment."""
 
-    def __init__(self, url: str, args, origin: str):
+    def __init__(self, url: str, args, origin: str, extra: tuple[str, ...] = ()):
         self.tmp = tempfile.mkdtemp(prefix="swarm-")
         self.processes, self.outs, self.readies = [], [], []
         parts = max(1, args.swarm_processes or -(-args.clients // 5000))
@@ -217,6 +270,7 @@ class Swarm:
                         *("--updates", str(args.updates), "--out", out, "--ready", ready),
                         *("--start-at", str(start_at), "--spread", str(args.spread)),
                         *("--connect-concurrency", str(args.connect_concurrency)),
+                        *extra,
                     ],
                     cwd=ROOT,
                 )
@@ -228,50 +282,101 @@ class Swarm:
             time.sleep(0.2)
         time.sleep(0.2)
 
-    def collect(self, commits: dict[int, float], clients: int) -> dict:
+    def finish(self, timeout: float) -> list[dict]:
+        """Each process's record, once it has every update or, after `timeout`
+        seconds, what it has then (SIGUSR1)."""
+        deadline = time.monotonic() + timeout
         for process in self.processes:
             try:
-                process.wait(timeout=len(commits) * 30 + 90)
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGUSR1)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        return [json.loads(Path(out).read_text()) for out in self.outs]
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
                 process.kill()
                 process.wait()
-        parts = [json.loads(Path(out).read_text()) for out in self.outs]
-        latencies = []
-        first: dict[int, float] = {}
-        last: dict[int, float] = {}
-        received = 0
-        per_update = dict.fromkeys(sorted(commits), 0)
-        for data in parts:
-            for per_client in data["received"]:
-                for number, at in per_client.items():
-                    if int(number) in commits:
-                        latency = at - commits[int(number)]
-                        latencies.append(latency)
-                        first[int(number)] = min(first.get(int(number), latency), latency)
-                        last[int(number)] = max(last.get(int(number), latency), latency)
-                        per_update[int(number)] += 1
-                        received += 1
-        connected = sum(data["connected"] for data in parts)
-        first_try = sum(data["first_try"] for data in parts)
-        connected_at = sorted(at for data in parts for at in data["connected_at"])
-        return {
-            "clients": clients,
-            "connected": connected,
-            "connected_first_attempt_pct": round(100 * first_try / clients, 2),
-            "connect_seconds": round(max(data["connect_seconds"] for data in parts), 1),
-            "last_connect_after_first_s": round(connected_at[-1] - connected_at[0], 1) if connected_at else 0,
-            "received": received,
-            # Every connected client was connected before the first update.
-            "expected": connected * len(commits),
-            "lost": connected * len(commits) - received,
-            "received_per_update": list(per_update.values()),
-            "p50_ms": round(1000 * percentile(latencies, 50), 1),
-            "p99_ms": round(1000 * percentile(latencies, 99), 1),
-            "max_ms": round(1000 * max(latencies), 1) if latencies else float("nan"),
-            # Commit to the first client: the pipeline, without the fan-out spread.
-            "first_client_p50_ms": round(1000 * statistics.median(first.values()), 1) if first else float("nan"),
-            "last_client_p50_ms": round(1000 * statistics.median(last.values()), 1) if last else float("nan"),
-        }
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def collect(self, commits: dict[int, float], clients: int) -> dict:
+        return summarize(self.finish(len(commits) * 30 + 90), commits, clients)
+
+
+def summarize(parts: list[dict], commits: dict[int, float], clients: int) -> dict:
+    """Connects and the latency and losses of the updates in `commits`, over every swarm process's record."""
+    latencies = []
+    first: dict[int, float] = {}
+    last: dict[int, float] = {}
+    received = 0
+    per_update = dict.fromkeys(sorted(commits), 0)
+    for data in parts:
+        for per_client in data["received"]:
+            for number, at in per_client.items():
+                if int(number) in commits:
+                    latency = at - commits[int(number)]
+                    latencies.append(latency)
+                    first[int(number)] = min(first.get(int(number), latency), latency)
+                    last[int(number)] = max(last.get(int(number), latency), latency)
+                    per_update[int(number)] += 1
+                    received += 1
+    connected = sum(data["connected"] for data in parts)
+    first_try = sum(data["first_try"] for data in parts)
+    connected_at = sorted(at for data in parts for at in data["connected_at"])
+    return {
+        "clients": clients,
+        "connected": connected,
+        "connected_first_attempt_pct": round(100 * first_try / clients, 2),
+        "connect_seconds": round(max(data["connect_seconds"] for data in parts), 1),
+        "last_connect_after_first_s": round(connected_at[-1] - connected_at[0], 1) if connected_at else 0,
+        "received": received,
+        # Every connected client was connected before the first update.
+        "expected": connected * len(commits),
+        "lost": connected * len(commits) - received,
+        "received_per_update": list(per_update.values()),
+        "p50_ms": round(1000 * percentile(latencies, 50), 1),
+        "p99_ms": round(1000 * percentile(latencies, 99), 1),
+        "max_ms": round(1000 * max(latencies), 1) if latencies else float("nan"),
+        # Commit to the first client: the pipeline, without the fan-out spread.
+        "first_client_p50_ms": round(1000 * statistics.median(first.values()), 1) if first else float("nan"),
+        "last_client_p50_ms": round(1000 * statistics.median(last.values()), 1) if last else float("nan"),
+    }
+
+
+def bench_incident():
+    """The bench area (created once) with one open incident, its earlier ones deleted (Django set up)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from outages import services
+    from outages.models import Incident, Region, ServiceArea
+
+    region, _ = Region.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
+    area, _ = ServiceArea.objects.get_or_create(slug=AREA, defaults={"name": "Bench area", "region": region})
+    Incident.objects.filter(areas=area).delete()
+    return services.open_incident(
+        title="Bench outage", areas=[area], message="start", eta=timezone.now() + timedelta(hours=5)
+    )
+
+
+def post_marked_update(incident, number: int, commits: dict[int, float]) -> None:
+    """One operator update through outages.services, its message marked `number`;
+    commits[number] is its commit time."""
+    from django.db import transaction
+
+    from outages import services
+
+    with transaction.atomic():
+        # Registered before the service's own hook: runs first, at commit.
+        transaction.on_commit(lambda: commits.__setitem__(number, time.time()))
+        services.post_update(incident, status="identified", message=f"bench-update-{number}")
 
 
 def bench_ours(args, redis_url: str) -> dict:
@@ -299,22 +404,10 @@ def bench_ours(args, redis_url: str) -> dict:
     import django
 
     django.setup()
-    from datetime import timedelta
-
     from django.core.management import call_command
-    from django.db import transaction
-    from django.utils import timezone
-
-    from outages import services
-    from outages.models import Incident, Region, ServiceArea
 
     call_command("migrate", verbosity=0)
-    region, _ = Region.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
-    area, _ = ServiceArea.objects.get_or_create(slug=AREA, defaults={"name": "Bench area", "region": region})
-    Incident.objects.filter(areas=area).delete()
-    incident = services.open_incident(
-        title="Bench outage", areas=[area], message="start", eta=timezone.now() + timedelta(hours=5)
-    )
+    incident = bench_incident()
 
     port = free_port()
     server = subprocess.Popen(
@@ -346,10 +439,7 @@ def bench_ours(args, redis_url: str) -> dict:
                     stdout=subprocess.DEVNULL,
                 )
             else:
-                with transaction.atomic():
-                    # Registered before the service's own hook: runs first, at commit.
-                    transaction.on_commit(lambda n=number: commits.__setitem__(n, time.time()))
-                    services.post_update(incident, status="identified", message=f"bench-update-{number}")
+                post_marked_update(incident, number, commits)
             time.sleep(args.interval)
         redis_per_update = (redis_commands(redis_url) - redis_before) / args.updates if redis_url else 0
         result = swarm_run.collect(commits, args.clients)
@@ -428,6 +518,9 @@ def main():
     )
     parser.add_argument("--first", type=int, default=0), parser.add_argument("--total", type=int, default=0)
     parser.add_argument("--start-at", type=float, default=0.0)
+    parser.add_argument("--reconnect", action="store_true", help="swarm: reopen a closed socket as status.js does")
+    parser.add_argument("--source-addresses", type=int, default=0, help="swarm: connect from this many 127.1.0.x")
+    parser.add_argument("--hold", type=float, default=0, help="swarm: seconds to wait for every update")
     parser.add_argument("--server-core", type=int, default=0)
     parser.add_argument("--swarm-core", type=int, default=1)
     parser.add_argument(
