@@ -265,13 +265,9 @@ def test_websockets_through_the_shipped_nginx_count_each_customers_address(nginx
         raw = socket.create_connection((host, int(port)), timeout=10, source_address=(source, 0))
         return connect(url, sock=raw, origin=nginx_in_front, open_timeout=10)
 
-    first, second = from_address("127.0.0.2"), from_address("127.0.0.3")
-    again = from_address("127.0.0.2")
-    try:
-        assert area.name in first.recv(timeout=10) and area.name in second.recv(timeout=10)
-        with pytest.raises(ConnectionClosed) as closed:
-            again.recv(timeout=10)
-        assert closed.value.rcvd.code == 4008
-    finally:
-        for ws in (first, second, again):
-            ws.close()
+    with from_address("127.0.0.2") as first, from_address("127.0.0.3") as second:
+        with from_address("127.0.0.2") as again:
+            assert area.name in first.recv(timeout=10) and area.name in second.recv(timeout=10)
+            with pytest.raises(ConnectionClosed) as closed:
+                again.recv(timeout=10)
+            assert closed.value.rcvd.code == 4008
