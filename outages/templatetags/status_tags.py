@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from .. import i18n
 from ..models import STATUS_ICONS, AreaStatus
@@ -28,6 +29,15 @@ def status_badge(status: str) -> str:
 def local_time(value: datetime | None, tz_name: str | None = None) -> str:
     """A time in the area's zone with the zone named: "14:30 CET", or with the date if not today."""
     return headline.local_time(value, tz_name)
+
+
+@register.simple_tag
+def local_span(start: datetime, end: datetime, tz_name: str | None = None) -> str:
+    """ "18:00 CET – 19:00 CET". In a right-to-left language each time is also
+    isolated in Unicode: an <option> keeps only the text, so the <time>'s
+    dir="auto" no longer holds there."""
+    times = [mark_safe(i18n.isolate(headline.local_time(value, tz_name))) for value in (start, end)]
+    return format_html("{} – {}", *times)
 
 
 @register.simple_tag

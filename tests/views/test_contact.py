@@ -236,3 +236,15 @@ def test_a_storm_of_bookings_reads_the_area_its_team_and_incident_once_per_chang
     opened = services.open_incident(title="Fiber cut", areas=[area], message="Crew on the way.")
     assert book(client, phone="+36301234569").status_code == 302
     assert ContactRequest.objects.get(phone="+36301234569").incident == opened
+
+
+def test_in_hebrew_each_time_of_a_slot_option_is_isolated(client, area, clock):
+    # An <option> keeps only text: the times need Unicode isolates to keep their order.
+    url = book(client)["Location"]
+    form = client.get("/areas/district-5/contact/?lang=he").text
+    page = client.get(url + "?lang=he").text
+    for html in (form, page):
+        option = re.search(r'<select id="(?:contact|request)-slot".*?</select>', html, re.S).group(0)
+        assert re.search(r"\u2068<time[^>]*>[^<]+<abbr[^>]*>CEST</abbr></time>\u2069 – \u2068<time", option)
+    english = client.get(url).text
+    assert "\u2068" not in re.search(r'<select id="request-slot".*?</select>', english, re.S).group(0)
