@@ -39,6 +39,11 @@ B. Rolling restart under load, as docs/scaling.md ("Rolling deploys", which the 
    (target <= 30 s), the same from the first SIGTERM for all, reconnect attempts per
    second (the largest share of all clients in one second, target <= 20 %), and the
    final update's receipt.
+C. The floor, in the same run: the same nginx config in front of two minimal `websockets`
+   broadcast servers (bench/ws_swarm.py's floor) in place of the daphnes, the same swarm
+   from the same addresses, M updates of one PUBLISH each (its clock starts at the
+   publish). Printed: its connects, losses and latency, and A's p99 over C's (target
+   <= 1.5).
 
 Everything runs on loopback and stops by itself; every process and temporary directory is
 removed on exit, also on Ctrl-C.
@@ -51,6 +56,7 @@ import math
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -65,9 +71,11 @@ from bench.ws_swarm import (  # noqa: E402
     AREA,
     Swarm,
     bench_incident,
+    floor_updates,
     load_average,
     percentile,
     post_marked_update,
+    start_floor,
     summarize,
 )
 
@@ -75,6 +83,9 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 CLIENTS_PER_ADDRESS = 500  # under WEBSOCKETS_PER_ADDRESS (1,000) even with every client on one process
 RESTART_TARGET_S = 30
 RECONNECT_SHARE_TARGET = 0.20
+P99_RATIO_TARGET = 1.5
+MAIN_CONFIG = "worker_processes auto;\n"
+EVENTS = "worker_connections 19000; accept_mutex on;"
 
 
 def unit_environment(database_url: str, redis_url: str, site: str) -> dict[str, str]:
@@ -139,11 +150,15 @@ class Web:
         return time.monotonic() - started, killed
 
     def established(self) -> int:
-        """Connections established on its port: nginx's upstream connections to it."""
-        out = subprocess.run(
-            ["ss", "-Htn", "state", "established", f"( sport = :{self.port} )"], capture_output=True, text=True
-        ).stdout
-        return len(out.splitlines())
+        return established(self.port)
+
+
+def established(port: int) -> int:
+    """Connections established on a server's port: nginx's upstream connections to it."""
+    out = subprocess.run(
+        ["ss", "-Htn", "state", "established", f"( sport = :{port} )"], capture_output=True, text=True
+    ).stdout
+    return len(out.splitlines())
 
 
 def nginx_workers(master: int) -> list[int]:
@@ -223,10 +238,8 @@ def run(args, workdir: Path) -> None:
     from django.conf import settings
 
     incident = bench_incident()
-    main_config = "worker_processes auto;\n"
-    events = "worker_connections 19000; accept_mutex on;"
     print(
-        f"topology: nginx (deploy/nginx.conf; main config: {main_config.strip()} events {{ {events} }}) -> "
+        f"topology: nginx (deploy/nginx.conf; main config: {MAIN_CONFIG.strip()} events {{ {EVENTS} }}) -> "
         f"2 x manage.py serve --behind-proxy, PostgreSQL, Redis {args.redis_url}; {args.clients} clients started "
         f"within {args.spread} s (no throttling) from {source_addresses(args.clients)} addresses, {args.updates} "
         f"updates; server side on core {args.server_core}, swarm on core {args.swarm_core}; file limit "
@@ -244,25 +257,81 @@ def run(args, workdir: Path) -> None:
         http = f"    access_log {workdir}/access.log;\n" + shipped_nginx(
             [web.port for web in webs], f"127.0.0.1:{listen}", workdir / "cache", Path(settings.STATIC_ROOT)
         )
-        config = nginx_main(workdir, http, main=main_config, events=events)
-        nginx = subprocess.Popen(
-            [*pinned(args.server_core), NGINX, "-p", str(workdir), "-e", str(workdir / "error.log")]
-            + ["-c", str(config), "-g", "daemon off;"]
-        )
+        nginx = start_nginx(args, workdir, http)
         wait_http(f"{site}/readyz")
         swarm, result = measure(args, webs, nginx, site, incident)
     finally:
         if swarm is not None:
             swarm.stop()
         if nginx is not None:
-            nginx.terminate()
-            nginx.wait(20)
-            errors = (workdir / "error.log").read_text().splitlines() if (workdir / "error.log").exists() else []
-            if errors:
-                print(f"\nnginx error log: {len(errors)} lines, the last: {errors[-3:]}")
+            stop_nginx(nginx, workdir)
         for web in webs:
             web.stop(20)
+    result["floor"] = measure_floor(args, workdir / "floor")
     report(args, result)
+
+
+def start_nginx(args, workdir: Path, http: str) -> subprocess.Popen:
+    config = nginx_main(workdir, http, main=MAIN_CONFIG, events=EVENTS)
+    return subprocess.Popen(
+        [*pinned(args.server_core), NGINX, "-p", str(workdir), "-e", str(workdir / "error.log")]
+        + ["-c", str(config), "-g", "daemon off;"]
+    )
+
+
+def stop_nginx(nginx: subprocess.Popen, workdir: Path) -> None:
+    nginx.terminate()
+    nginx.wait(20)
+    errors = (workdir / "error.log").read_text().splitlines() if (workdir / "error.log").exists() else []
+    if errors:
+        print(f"\nnginx error log: {len(errors)} lines, the last: {errors[-3:]}")
+
+
+def measure_floor(args, workdir: Path) -> dict:
+    """C. The floor through the same nginx: two minimal `websockets` broadcast
+    servers (bench/ws_swarm.py's) in place of the daphnes, the same swarm from
+    the same addresses, each update one PUBLISH (its clock starts there)."""
+    workdir.mkdir()
+    ports = [free_port() for _ in range(2)]
+    channel = f"bench-floor-{ports[0]}"
+    listen = free_port()
+    site = f"http://127.0.0.1:{listen}"
+    servers = [start_floor(port, args.redis_url, channel, args.server_core) for port in ports]
+    nginx = swarm = None
+    try:
+        http = shipped_nginx(ports, f"127.0.0.1:{listen}", workdir / "cache", workdir / "static")
+        nginx = start_nginx(args, workdir, http)
+        wait_listening(listen)
+        swarm = Swarm(
+            site.replace("http://", "ws://") + f"/ws/areas/{AREA}/",
+            args,
+            site,
+            extra=("--source-addresses", str(source_addresses(args.clients))),
+        )
+        time.sleep(5)
+        commits = floor_updates(args.redis_url, channel, args.updates, args.interval)
+        result = swarm.collect(commits, args.clients)
+        result["backends"] = [established(port) for port in ports]
+        return result
+    finally:
+        if swarm is not None:
+            swarm.stop()
+        if nginx is not None:
+            stop_nginx(nginx, workdir)
+        for server in servers:
+            server.kill()
+            server.wait()
+
+
+def wait_listening(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port}")
 
 
 def source_addresses(clients: int) -> int:
@@ -343,6 +412,17 @@ def report(args, result: dict) -> None:
         "load average connected / end of A": f"{result['load_connected']} / {result['load_a']}",
     }
     show("A. storm through nginx", a_rows)
+    floor = result["floor"]
+    show(
+        "C. the floor through the same nginx (two `websockets` broadcast servers, same swarm)",
+        {
+            "connected on first attempt": f"{floor['connected_first_attempt_pct']}%",
+            "updates lost (connected clients)": f"{floor['lost']} of {floor['expected']}",
+            "p50 / p99 / max latency": f"{floor['p50_ms']} / {floor['p99_ms']} / {floor['max_ms']} ms",
+            "publish to first / last client p50": f"{floor['first_client_p50_ms']} / {floor['last_client_p50_ms']} ms",
+            "clients per server (established)": floor["backends"],
+        },
+    )
 
     records = [record for data in parts for record in data["reconnects"]]
     attempts = sorted(at for data in parts for at in data["attempts_at"])
@@ -399,6 +479,10 @@ def report(args, result: dict) -> None:
     print(f"spread over the two daphnes: {spread(backends):.1%} (target <= 10%): {verdict(spread(backends) <= 0.10)}")
     print(f"connected on first attempt: {a['connected_first_attempt_pct']}% (target >= 99.5%): {verdict(first_ok)}")
     print(f"lost updates (connected clients): {a['lost']} (target 0): {verdict(a['lost'] == 0)}")
+    ratio = a["p99_ms"] / floor["p99_ms"]
+    print(
+        f"p99 ours / floor through nginx: {ratio:.2f} (target <= {P99_RATIO_TARGET}): {verdict(ratio <= P99_RATIO_TARGET)}"
+    )
     print(f"every client back with a current snapshot within {RESTART_TARGET_S} s of each SIGTERM: {verdict(back_ok)}")
     print(
         f"most reconnect attempts in one second: {worst / args.clients:.1%} of all clients "

@@ -16,8 +16,9 @@ The swarm is a storm: every client starts at its own moment within `--spread`
 seconds (3), with no throttling of connects in flight (`--connect-concurrency 0`),
 split over processes of at most 5,000 clients each (the file limit). A client
 tries once, then retries up to 5 times; the first attempt is counted apart.
-`--via-command`: ours gets its updates from `manage.py incident update`, timed
-from the command's start (the floor's clock still starts at its publish).
+`--via-command`: ours gets its updates from the `incident update` command,
+timed from the start of its work (the floor's clock still starts at its
+publish); the start-up of a new `manage.py` process is printed apart.
 
 Prints, per server: connected on the first attempt (%), connected, connect
 time, p50, p99, max latency, commit to first and to last client, updates lost
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import os
 import random
@@ -136,11 +138,12 @@ async def swarm(args):
                 for number in numbers:
                     mine.setdefault(number, now)
                 if len(mine) >= updates:
+                    # Left open until the swarm is done: closing here would
+                    # busy this process while other clients still wait.
                     return True
         except Exception:
             pass
-        finally:
-            await ws.close()
+        await ws.close()
         return False
 
     async def client(index: int):
@@ -312,6 +315,7 @@ class Swarm:
 def summarize(parts: list[dict], commits: dict[int, float], clients: int) -> dict:
     """Connects and the latency and losses of the updates in `commits`, over every swarm process's record."""
     latencies = []
+    by_update: dict[int, list[float]] = {number: [] for number in commits}
     first: dict[int, float] = {}
     last: dict[int, float] = {}
     received = 0
@@ -322,6 +326,7 @@ def summarize(parts: list[dict], commits: dict[int, float], clients: int) -> dic
                 if int(number) in commits:
                     latency = at - commits[int(number)]
                     latencies.append(latency)
+                    by_update[int(number)].append(latency)
                     first[int(number)] = min(first.get(int(number), latency), latency)
                     last[int(number)] = max(last.get(int(number), latency), latency)
                     per_update[int(number)] += 1
@@ -343,6 +348,7 @@ def summarize(parts: list[dict], commits: dict[int, float], clients: int) -> dic
         "p50_ms": round(1000 * percentile(latencies, 50), 1),
         "p99_ms": round(1000 * percentile(latencies, 99), 1),
         "max_ms": round(1000 * max(latencies), 1) if latencies else float("nan"),
+        "p99_per_update_ms": [round(1000 * percentile(values, 99)) for values in by_update.values()],
         # Commit to the first client: the pipeline, without the fan-out spread.
         "first_client_p50_ms": round(1000 * statistics.median(first.values()), 1) if first else float("nan"),
         "last_client_p50_ms": round(1000 * statistics.median(last.values()), 1) if last else float("nan"),
@@ -377,6 +383,23 @@ def post_marked_update(incident, number: int, commits: dict[int, float]) -> None
         # Registered before the service's own hook: runs first, at commit.
         transaction.on_commit(lambda: commits.__setitem__(number, time.time()))
         services.post_update(incident, status="identified", message=f"bench-update-{number}")
+
+
+def command_startup(env: dict) -> float:
+    """Seconds for `manage.py incident --help` in a new process: what an
+    operator's command costs before its work starts (the best of three)."""
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "manage.py", "incident", "--help"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        times.append(time.perf_counter() - started)
+    return round(min(times), 2)
 
 
 def bench_ours(args, redis_url: str) -> dict:
@@ -422,21 +445,29 @@ def bench_ours(args, redis_url: str) -> dict:
         wait_http(f"http://127.0.0.1:{port}/healthz")
         idle_rss = rss_kb(server.pid)
         swarm_run = Swarm(f"ws://127.0.0.1:{port}/ws/areas/{AREA}/", args, f"http://127.0.0.1:{port}")
+        # The operator's writes run where the server runs, as on a server: the
+        # swarm's core is the load's alone.
+        if args.server_core is not None and hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(0, {args.server_core})
         time.sleep(5)  # let the connect burst's buffers settle
         loaded_rss = rss_kb(server.pid)
         commits: dict[int, float] = {}
         redis_before = redis_commands(redis_url)
         for number in range(args.updates):
             if args.via_command:
-                # The operator's clock: from the start of `manage.py incident update`.
+                # The operator's clock: from the start of `incident update`'s
+                # work (parsing its arguments included); Python's and Django's
+                # start-up before it is measured apart (command_startup_s).
                 commits[number] = time.time()
-                subprocess.run(
-                    [sys.executable, "manage.py", "incident", "update", str(incident.pk), "--status", "identified"]
-                    + ["--message", f"bench-update-{number}"],
-                    cwd=ROOT,
-                    env=env,
-                    check=True,
-                    stdout=subprocess.DEVNULL,
+                call_command(
+                    "incident",
+                    "update",
+                    str(incident.pk),
+                    "--status",
+                    "identified",
+                    "--message",
+                    f"bench-update-{number}",
+                    stdout=io.StringIO(),
                 )
             else:
                 post_marked_update(incident, number, commits)
@@ -446,6 +477,8 @@ def bench_ours(args, redis_url: str) -> dict:
         result["server_rss_idle_mb"] = round(idle_rss / 1024, 1)
         result["server_kb_per_connection"] = round((loaded_rss - idle_rss) / max(result["connected"], 1), 1)
         result["redis_commands_per_update"] = round(redis_per_update, 1)
+        if args.via_command:
+            result["command_startup_s"] = command_startup(env)
         return result
     finally:
         server.send_signal(signal.SIGTERM)
@@ -455,42 +488,46 @@ def bench_ours(args, redis_url: str) -> dict:
             server.kill()
 
 
-def bench_floor(args, redis_url: str, payload_size: int) -> dict:
-    import redis
+FLOOR_PAYLOAD = 3500  # bytes, about our area fragment with a few updates on its timeline
 
-    port = free_port()
-    channel = f"bench-floor-{port}"
+
+def start_floor(port: int, redis_url: str, channel: str, core: int | None) -> subprocess.Popen:
+    """The floor server on `port`, fed by `channel`, once it listens."""
     server = subprocess.Popen(
-        [
-            *pinned(args.server_core),
-            sys.executable,
-            __file__,
-            "--role",
-            "floor",
-            "--port",
-            str(port),
-            "--redis",
-            redis_url,
-            "--channel",
-            channel,
-        ],
+        [*pinned(core), sys.executable, __file__, "--role", "floor", "--port", str(port)]
+        + ["--redis", redis_url, "--channel", channel],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
     )
+    server.stdout.readline()
+    return server
+
+
+def floor_updates(redis_url: str, channel: str, updates: int, interval: float) -> dict[int, float]:
+    """The floor's updates, one PUBLISH each of a marked payload of FLOOR_PAYLOAD bytes; their publish times."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    commits: dict[int, float] = {}
+    filler = "x" * max(0, FLOOR_PAYLOAD - 40)
+    for number in range(updates):
+        commits[number] = time.time()
+        client.publish(channel, f"<p>bench-update-{number}</p><!--{filler}-->")
+        time.sleep(interval)
+    return commits
+
+
+def bench_floor(args, redis_url: str) -> dict:
+    port = free_port()
+    channel = f"bench-floor-{port}"
+    server = start_floor(port, redis_url, channel, args.server_core)
     try:
-        server.stdout.readline()
         idle_rss = rss_kb(server.pid)
         swarm_run = Swarm(f"ws://127.0.0.1:{port}/", args, f"http://127.0.0.1:{port}")
         time.sleep(5)
         loaded_rss = rss_kb(server.pid)
-        client = redis.Redis.from_url(redis_url)
-        commits: dict[int, float] = {}
-        filler = "x" * max(0, payload_size - 40)
-        for number in range(args.updates):
-            commits[number] = time.time()
-            client.publish(channel, f"<p>bench-update-{number}</p><!--{filler}-->")
-            time.sleep(args.interval)
+        commits = floor_updates(redis_url, channel, args.updates, args.interval)
         result = swarm_run.collect(commits, args.clients)
         result["server_rss_idle_mb"] = round(idle_rss / 1024, 1)
         result["server_kb_per_connection"] = round((loaded_rss - idle_rss) / max(result["connected"], 1), 1)
@@ -514,7 +551,9 @@ def main():
     parser.add_argument("--swarm-processes", type=int, default=0, help="default: one per 5,000 clients")
     parser.add_argument("--embedded", action="store_true", help="ours without REDIS_URL (the embedded default)")
     parser.add_argument(
-        "--via-command", action="store_true", help="updates through `manage.py incident update`, timed from its start"
+        "--via-command",
+        action="store_true",
+        help="updates through the `incident update` command, timed from the start of its work",
     )
     parser.add_argument("--first", type=int, default=0), parser.add_argument("--total", type=int, default=0)
     parser.add_argument("--start-at", type=float, default=0.0)
@@ -583,9 +622,8 @@ def run_all(args):
     if args.only in (None, "ours"):
         results["ours (manage.py serve)"] = bench_ours(args, args.redis)
         results["ours (manage.py serve)"]["load"] = load_average()
-    payload = 3500
     if args.only in (None, "floor"):
-        results["floor (websockets broadcast)"] = bench_floor(args, args.redis, payload)
+        results["floor (websockets broadcast)"] = bench_floor(args, args.redis)
         results["floor (websockets broadcast)"]["load"] = load_average()
     for name, result in results.items():
         print(f"\n{name} (load average at the end {result.pop('load')})")

@@ -128,7 +128,8 @@ def render_change(incident_id: int, area_ids) -> dict[str, dict[str, str]]:
     """Every fragment a change touches, keyed by the group that shows it and
     then by language: {group: {"en": html, "hu": html, "he": html}}.
 
-    The data is read once; each language is one render of it."""
+    The data is read once (the areas' and the incident's cards are the home
+    page's); each language is one render of it."""
     fragments: dict[str, dict[str, str]] = {}
     snapshot = current.home_snapshot()
     rows = {row.area.pk: row for group in snapshot["regions"] for row in group.rows}
@@ -147,10 +148,10 @@ def render_change(incident_id: int, area_ids) -> dict[str, dict[str, str]]:
 
     fragments[STATUS_GROUP] = i18n.in_every_language(status_html)
     for area in ServiceArea.objects.select_related("region").filter(pk__in=list(area_ids)):
-        area_data = current.area_snapshot(area)
+        area_data = current.area_snapshot(area, snapshot)
         fragments[area_group(area.slug)] = i18n.in_every_language(lambda: _area_html(area_data))
     incident = Incident.objects.filter(pk=incident_id).first()
     if incident is not None:
-        incident_data = current.incident_snapshot(incident)
+        incident_data = current.incident_snapshot(incident, snapshot)
         fragments[incident_group(incident_id)] = i18n.in_every_language(lambda: _incident_html(incident_data))
     return fragments

@@ -24,7 +24,6 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from py_vapid import Vapid, VapidException
-from pywebpush import WebPusher, WebPushException
 
 from .. import ssrf
 from ..models import Delivery, Kind, Subscriber
@@ -66,6 +65,10 @@ def _signer() -> Vapid | None:
 
 def push_request(subscriber: Subscriber, payload: dict, *, urgency: str, topic: str, signer: Vapid):
     """The body and headers of one push message to this browser."""
+    # pywebpush brings aiohttp and requests: imported where a push is built,
+    # not by every process that loads the admin (a management command's start-up).
+    from pywebpush import WebPusher
+
     data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     encrypted = WebPusher({"endpoint": subscriber.address, "keys": subscriber.push_keys}).encode(data, CONTENT_ENCODING)
     parts = urlsplit(subscriber.address)
@@ -88,6 +91,8 @@ def push_request(subscriber: Subscriber, payload: dict, *, urgency: str, topic: 
 def send_pushes(items: list[tuple[Delivery, dict]], on_progress) -> None:
     if not items:
         return
+    from pywebpush import WebPushException
+
     signer = _signer()
     for delivery, rendered in items:
         if signer is None:

@@ -152,10 +152,23 @@ def home_snapshot() -> dict:
     }
 
 
-def area_snapshot(area: ServiceArea) -> dict:
-    """Everything an area page shows: its status, active incidents, recent history."""
+def area_snapshot(area: ServiceArea, home: dict | None = None) -> dict:
+    """Everything an area page shows: its status, active incidents, recent history.
+
+    `home`: home_snapshot(), when the caller has it: the area's active
+    incidents and planned windows are picked from it rather than read again."""
     incidents = Incident.objects.filter(incident_areas__area=area)
-    active = impact_first(with_card_data(incidents.active()))
+    if home is None:
+        active = impact_first(with_card_data(incidents.active()))
+        windows = upcoming_maintenance(area)
+    else:
+        active = [incident for incident in home["active_incidents"] if _affects(incident, area)]
+        windows = home["upcoming_maintenance"]
+        # The site's list is cut at its limit: only a whole list holds every window of the area.
+        if len(windows) < UPCOMING_MAINTENANCE_LIMIT:
+            windows = [window for window in windows if _affects(window, area)]
+        else:
+            windows = upcoming_maintenance(area)
     status = worst(incident.area_status for incident in active)
     recent = list(incidents.resolved().order_by("-resolved_at")[:RECENT_RESOLVED_LIMIT])
     return {
@@ -164,15 +177,26 @@ def area_snapshot(area: ServiceArea) -> dict:
         "status_label": AreaStatus(status).label,
         "active_incidents": active,
         "recent_incidents": recent,
-        "upcoming_maintenance": upcoming_maintenance(area),
+        "upcoming_maintenance": windows,
         "team": team_contact(area),
         "report_notice": problem_reports.notice_shown(area),
     }
 
 
-def incident_snapshot(incident: Incident) -> dict:
-    """Everything an incident page shows: the card and the full timeline."""
-    incident = with_card_data(Incident.objects.filter(pk=incident.pk)).get()
+def _affects(incident: Incident, area: ServiceArea) -> bool:
+    """Whether the incident covers the area, by its prefetched links (with_card_data)."""
+    return any(link.area_id == area.pk for link in incident.incident_areas.all())
+
+
+def incident_snapshot(incident: Incident, home: dict | None = None) -> dict:
+    """Everything an incident page shows: the card and the full timeline.
+
+    `home`: as for area_snapshot; the card is read only if the incident is
+    not among its active incidents."""
+    pk = incident.pk
+    incident = next((active for active in (home or {}).get("active_incidents", ()) if active.pk == pk), None)
+    if incident is None:
+        incident = with_card_data(Incident.objects.filter(pk=pk)).get()
     areas = list(incident.areas.all())
     # Times read in the zone of the areas affected (the site's if they differ).
     zones = {area.time_zone for area in areas}
