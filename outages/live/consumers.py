@@ -14,8 +14,10 @@ from daphne.ws_protocol import WebSocketProtocol
 from django.conf import settings
 
 from .. import client_address, i18n
-from . import fragments, groups
+from . import fragments, groups, wire
 from .relay import Relay
+
+wire.quiet()
 
 MAX_CLIENT_FRAME = 1024
 MAX_CLIENT_FRAMES_PER_MINUTE = 30
