@@ -160,15 +160,14 @@ def area_snapshot(area: ServiceArea, home: dict | None = None) -> dict:
     incidents = Incident.objects.filter(incident_areas__area=area)
     if home is None:
         active = impact_first(with_card_data(incidents.active()))
-        windows = upcoming_maintenance(area)
     else:
         active = [incident for incident in home["active_incidents"] if _affects(incident, area)]
-        windows = home["upcoming_maintenance"]
-        # The site's list is cut at its limit: only a whole list holds every window of the area.
-        if len(windows) < UPCOMING_MAINTENANCE_LIMIT:
-            windows = [window for window in windows if _affects(window, area)]
-        else:
-            windows = upcoming_maintenance(area)
+    # The site's list of windows is cut at its limit: only a whole list holds every window of the area.
+    site_windows = home["upcoming_maintenance"] if home is not None else None
+    if site_windows is not None and len(site_windows) < UPCOMING_MAINTENANCE_LIMIT:
+        windows = [window for window in site_windows if _affects(window, area)]
+    else:
+        windows = upcoming_maintenance(area)
     status = worst(incident.area_status for incident in active)
     recent = list(incidents.resolved().order_by("-resolved_at")[:RECENT_RESOLVED_LIMIT])
     return {
