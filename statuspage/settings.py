@@ -91,6 +91,10 @@ WEB_WEBSOCKET_CONNECT_TIMEOUT = env_int("WEB_WEBSOCKET_CONNECT_TIMEOUT", 30)
 WEB_PING_INTERVAL = env_int("WEB_PING_INTERVAL", 60)
 WEB_PING_TIMEOUT = env_int("WEB_PING_TIMEOUT", 60)
 WEB_BEHIND_PROXY = env_bool("WEB_BEHIND_PROXY", False)
+# On SIGTERM a web process stops listening, then closes its websockets over
+# this many seconds, so its customers come back to the others a share at a
+# time rather than all at once (outages/live/server.py; bench/topology.py).
+WEB_DRAIN_SECONDS = env_int("WEB_DRAIN_SECONDS", 10)
 # Requests inside Django's handler at once per web process (the rest wait
 # their turn on the event loop; 0: no bound). Measured by bench/callback_storm.py.
 WEB_CONCURRENT_REQUESTS = env_int("WEB_CONCURRENT_REQUESTS", 4)

@@ -24,7 +24,7 @@ def printed_command(**env) -> str:
 
 def test_serve_listens_with_a_deep_backlog_and_storm_timeouts():
     command = printed_command()
-    assert "-m daphne -e tcp:port=8123:interface=127.0.0.1:backlog=4096" in command
+    assert "-m outages.live.server -e tcp:port=8123:interface=127.0.0.1:backlog=4096" in command
     assert "--websocket_connect_timeout 30" in command
     assert "--ping-interval 60" in command
     assert "--proxy-headers" not in command

@@ -4,8 +4,10 @@ systemd units, the README and every benchmark.
 daphne's defaults suit a quiet site, not a storm: Twisted listens with a
 backlog of 50 (a burst of connects beyond it is refused or retried seconds
 later) and a websocket handshake has 5 seconds. This builds daphne's command
-line from settings (WEB_* in .env.example) and replaces itself with it, so the
-process that runs is plain daphne and signals reach it directly.
+line from settings (WEB_* in .env.example) and replaces itself with it, so
+signals reach the server directly. The server is daphne's, run by
+outages.live.server, which on SIGTERM drains its websockets instead of
+dropping them all at once.
 """
 
 import os
@@ -19,7 +21,8 @@ def daphne_command(*, host: str, port: int, behind_proxy: bool) -> list[str]:
     command = [
         sys.executable,
         "-m",
-        "daphne",
+        # daphne's own command line, with a shutdown that drains (outages/live/server.py).
+        "outages.live.server",
         # Twisted endpoint syntax: the only way to set the listen backlog.
         "-e",
         f"tcp:port={port}:interface={host}:backlog={settings.WEB_LISTEN_BACKLOG}",

@@ -1,0 +1,133 @@
+"""A web process leaving (SIGTERM, a rolling restart) stops listening at once,
+then closes its websockets a share at a time with 1012 "service restart", so
+its customers come back to the other processes spread out, not all in one
+moment; then it exits. A second signal stops it at once."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import websockets
+
+from outages.live.server import TICK, UNSPREAD_RATE, shares
+from tests.conftest import ROOT, free_port, server_env, wait_for_http
+
+SERVICE_RESTART = 1012
+
+
+def test_shares_spread_a_crowd_and_close_a_handful_at_once():
+    assert shares(10_000, 10) == 100  # 1,000 a second for 10 s
+    assert shares(5_000, 10) == 50
+    assert shares(10, 10) == 10  # fewer than a tick's floor: all in the first tick
+    assert shares(300, 0) == 300
+    assert shares(0, 10) == 0
+    assert shares(1_000, 10) == UNSPREAD_RATE * TICK  # never slower than the floor rate
+
+
+def serve(**env) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=server_env(WEBSOCKETS_PER_ADDRESS=0, **env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=60)
+    return process, port
+
+
+def refused(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    except OSError:
+        return True
+    return False
+
+
+async def open_sockets(port: int, count: int) -> list:
+    url = f"ws://127.0.0.1:{port}/ws/status/"
+    sockets = []
+    for _ in range(count):
+        ws = await websockets.connect(url, origin=f"http://127.0.0.1:{port}", open_timeout=30)
+        await ws.recv()  # the snapshot: the consumer is in its group
+        sockets.append(ws)
+    return sockets
+
+
+async def closes(sockets: list) -> list[tuple[float, int | None]]:
+    """When each socket closed and with which code the server sent."""
+
+    async def one(ws):
+        try:
+            async for _ in ws:
+                pass
+        except websockets.ConnectionClosed:
+            pass
+        return time.monotonic(), ws.close_code
+
+    return await asyncio.gather(*(one(ws) for ws in sockets))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sigterm_stops_listening_then_closes_sockets_spread_then_exits():
+    process, port = serve(WEB_DRAIN_SECONDS=2)
+    count = 400  # 20 a tick at the floor rate, over 2 s: 20 ticks
+
+    async def scenario():
+        sockets = await open_sockets(port, count)
+        watching = asyncio.ensure_future(closes(sockets))
+        signalled = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        await asyncio.sleep(0.3)
+        stopped_listening = await asyncio.to_thread(refused, port)
+        closed = await asyncio.wait_for(watching, 20)
+        return signalled, stopped_listening, closed
+
+    try:
+        signalled, stopped_listening, closed = asyncio.run(scenario())
+        exit_code = process.wait(timeout=20)
+        exited = time.monotonic() - signalled
+    finally:
+        process.kill()
+    assert stopped_listening, "a leaving process must refuse new connects at once"
+    assert [code for _, code in closed] == [SERVICE_RESTART] * count
+    moments = sorted(at - signalled for at, _ in closed)
+    assert moments[0] < 0.5
+    # Spread over the drain, not all at once: a quarter closed in the first half second at most.
+    assert 1.2 < moments[-1] < 4, moments[-1]
+    assert sum(1 for at in moments if at < 0.5) <= count / 4
+    assert exit_code == 0
+    assert exited < moments[-1] + 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_signal_stops_at_once():
+    process, port = serve(WEB_DRAIN_SECONDS=60)
+    count = 300  # at the floor rate of 200 a second: 1.5 s to drain
+
+    async def scenario():
+        sockets = await open_sockets(port, count)
+        watching = asyncio.ensure_future(closes(sockets))
+        signalled = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        await asyncio.sleep(0.3)
+        process.send_signal(signal.SIGTERM)
+        closed = await asyncio.wait_for(watching, 20)
+        return signalled, closed
+
+    try:
+        signalled, closed = asyncio.run(scenario())
+        process.wait(timeout=20)
+        exited = time.monotonic() - signalled
+    finally:
+        process.kill()
+    restarted = [code for _, code in closed if code == SERVICE_RESTART]
+    assert 0 < len(restarted) < count, len(restarted)
+    assert exited < 1.4, exited
