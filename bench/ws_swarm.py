@@ -466,6 +466,7 @@ def bench_ours(args, redis_url: str) -> dict:
         time.sleep(5)  # let the connect burst's buffers settle
         loaded_rss = rss_kb(server.pid)
         commits: dict[int, float] = {}
+        command_ms: list[float] = []
         redis_before = redis_commands(redis_url)
         for number in range(args.updates):
             if args.via_command:
@@ -475,6 +476,7 @@ def bench_ours(args, redis_url: str) -> dict:
                 commits[number] = time.time()
                 command = f"incident update {incident.pk} --status identified --message bench-update-{number}"
                 call_command(*command.split(), stdout=io.StringIO())
+                command_ms.append(round(1000 * (time.time() - commits[number]), 1))
             else:
                 post_marked_update(incident, number, commits)
             time.sleep(args.interval)
@@ -484,6 +486,8 @@ def bench_ours(args, redis_url: str) -> dict:
         result["server_kb_per_connection"] = round((loaded_rss - idle_rss) / max(result["connected"], 1), 1)
         result["redis_commands_per_update"] = round(redis_per_update, 1)
         if args.via_command:
+            # The command's whole run (its write, the render, the outbox row, the announcement).
+            result["command_ms"] = command_ms
             result["command_startup_s"] = command_startup(env)
         return result
     finally:
