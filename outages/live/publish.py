@@ -7,7 +7,8 @@ How a change travels:
    LiveChange row (the outbox), and announces the row on the channel layer.
 3. In every server process one Relay receives the row, from the channel layer
    at once or from the outbox poll if that message was lost (another process
-   on the in-memory layer, Redis down), and hands the ready HTML to the
+   on the in-memory layer, Redis down; on SQLite the publisher wakes that poll
+   at once, outages.live.wake), and hands the ready HTML to the
    consumers of that process. Consumers never touch the database for a push.
 
 So the work per change is one render per language (settings.LANGUAGES) and
@@ -24,10 +25,10 @@ import logging
 import threading
 import time
 
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 from ..models import LiveChange
-from . import pagecache
+from . import pagecache, wake
 from .fragments import render_change
 from .groups import OUTBOX_KEEP, RELAY_GROUP
 from .relay import Relay
@@ -43,6 +44,9 @@ def publish_change(*, incident_id: int, area_ids) -> LiveChange:
     pagecache.bump(change.pk)
     message = {"type": "live.change", "id": change.pk, "fragments": change.fragments}
     _wake_local_relay(change)
+    if isinstance(get_channel_layer(), InMemoryChannelLayer):
+        # No layer reaches the other processes: bring their outbox polls forward.
+        wake.everyone()
     try:
         LayerSender.send(RELAY_GROUP, message)
     except LayerSender.Unavailable:

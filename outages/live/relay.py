@@ -7,6 +7,7 @@ database. See outages.live.publish for the publishing side.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections import defaultdict
@@ -20,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..models import LiveChange
-from . import census
+from . import census, wake
 from .fragments import for_client, render_group_snapshot, variant
 from .groups import POLL_WINDOW, RELAY_GROUP, poll_seconds
 
@@ -71,6 +72,8 @@ class Relay:
         self.known: set[str] = set()
         self.tasks: list[asyncio.Task] = []
         self.last_id = 0
+        self.woken = asyncio.Event()
+        self.wake_socket = None
         # One thread, one database connection, kept open: the outbox poll runs
         # twice a second and must not pay for a new connection each time.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-relay")
@@ -113,6 +116,9 @@ class Relay:
         # What happened before this process listened is in the snapshots.
         self.last_id, already = await self.db(_changes_so_far)
         self.seen = dict.fromkeys(already, self.loop.time())
+        self.wake_socket = await self.db(wake.listen)
+        if self.wake_socket is not None:
+            self.loop.add_reader(self.wake_socket.fileno(), self._woken)
         self.tasks = [self.loop.create_task(self._listen()), self.loop.create_task(self._poll())]
         if settings.LIVE_STATS_SECONDS > 0:
             self.tasks.append(self.loop.create_task(self._report()))
@@ -123,6 +129,10 @@ class Relay:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.wake_socket is not None:
+            self.loop.remove_reader(self.wake_socket.fileno())
+            wake.close(self.wake_socket)
+            self.wake_socket = None
         await self.loop.run_in_executor(self.executor, connections.close_all)
         self.executor.shutdown(wait=False)
         if Relay.current is self:
@@ -209,10 +219,21 @@ class Relay:
                 log.warning("channel layer receive failed; retrying", exc_info=True)
                 await asyncio.sleep(1 + random.random())
 
+    def _woken(self) -> None:
+        """A publisher in another process committed a change (outages.live.wake)."""
+        try:
+            while True:
+                self.wake_socket.recv(16)
+        except OSError:
+            pass  # drained (BlockingIOError), or the socket is going away
+        self.woken.set()
+
     async def _poll(self) -> None:
-        """The outbox: the slow path that nothing can lose."""
+        """The outbox: the slow path that nothing can lose; at once when woken."""
         while True:
-            await asyncio.sleep(poll_seconds())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.woken.wait(), poll_seconds())
+            self.woken.clear()
             try:
                 rows = await self.db(_unseen_changes, self.last_id, set(self.seen))
             except asyncio.CancelledError:
