@@ -24,7 +24,11 @@ from collections import Counter
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
+
+from .. import i18n
+from .fragments import LINKED
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,15 @@ def counts_of(members: dict[tuple[str, str], set]) -> dict[str, int]:
     return dict(counts)
 
 
+def languages_of(members: dict[tuple[str, str], set]) -> dict[str, list[str]]:
+    """{group: the languages its clients read}, each language once (a ?lang= link's too)."""
+    languages: dict[str, set[str]] = {}
+    for (group, client_variant), consumers in list(members.items()):
+        if consumers:
+            languages.setdefault(group, set()).add(client_variant.removesuffix(LINKED))
+    return {group: sorted(codes) for group, codes in languages.items()}
+
+
 class Census:
     """One process's entry in the shared census."""
 
@@ -53,8 +66,10 @@ class Census:
         self.process = uuid.uuid4().hex
         self.slot: int | None = None
 
-    def write(self, counts: dict[str, int]) -> None:
+    def write(self, counts: dict[str, int], languages: dict[str, list[str]] | None = None) -> None:
         entry = {"process": self.process, "counts": counts, "at": time.time()}
+        if languages is not None:
+            entry["languages"] = languages
         if self.slot is not None:
             held = cache.get(slot_key(self.slot))
             if held is not None and held.get("process") == self.process:
@@ -78,21 +93,21 @@ class Census:
 async def keep(relay) -> None:
     """The Relay's task: record its clients per group when they change."""
     census = Census()
-    last: dict[str, int] | None = None
+    last: tuple | None = None
     written_at = 0.0
     try:
         while True:
-            counts = counts_of(relay.members)
+            counts, languages = counts_of(relay.members), languages_of(relay.members)
             now = time.monotonic()
-            if counts != last or now - written_at >= CENSUS_REFRESH:
+            if (counts, languages) != last or now - written_at >= CENSUS_REFRESH:
                 try:
-                    await asyncio.to_thread(census.write, counts)
+                    await asyncio.to_thread(census.write, counts, languages)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
                     log.warning("live census write failed; retrying", exc_info=True)
                 else:
-                    last, written_at = counts, now
+                    last, written_at = (counts, languages), now
             await asyncio.sleep(settings.LIVE_CENSUS_SECONDS)
     except asyncio.CancelledError:
         try:
@@ -102,15 +117,37 @@ async def keep(relay) -> None:
         raise
 
 
+def _entries() -> list[dict]:
+    entries = cache.get_many([slot_key(number) for number in range(CENSUS_SLOTS)])
+    horizon = time.time() - CENSUS_TTL
+    return [entry for entry in entries.values() if entry and entry.get("at", 0) >= horizon]
+
+
 def open_pages(groups: Iterable[str]) -> int:
     """Clients connected now, over every process, to any of these groups."""
     wanted = set(groups)
-    entries = cache.get_many([slot_key(number) for number in range(CENSUS_SLOTS)])
-    horizon = time.time() - CENSUS_TTL
-    return sum(
-        count
-        for entry in entries.values()
-        if entry and entry.get("at", 0) >= horizon
-        for group, count in entry.get("counts", {}).items()
-        if group in wanted
-    )
+    return sum(count for entry in _entries() for group, count in entry.get("counts", {}).items() if group in wanted)
+
+
+def listening() -> dict[str, set[str]] | None:
+    """{group: the languages read in it now, over every process}, or None when
+    that is not known here: the cache is this process's own (the embedded
+    default; a command's process sees no server's census), or no process has
+    written yet, or Redis is away. A process whose entry names no languages
+    (an older release during a rolling deploy) counts as reading them all.
+
+    A publisher renders only what is read (fragments.render_change); a client
+    the census has not seen yet (it connected within the last second) is
+    served by its relay from the database (Relay.deliver)."""
+    if isinstance(caches["default"], LocMemCache):
+        return None
+    entries = _entries()
+    if not entries:
+        return None
+    every = set(i18n.languages())
+    read: dict[str, set[str]] = {}
+    for entry in entries:
+        named = entry.get("languages")
+        for group in entry.get("counts", {}):
+            read.setdefault(group, set()).update(every if named is None else named.get(group, every))
+    return read

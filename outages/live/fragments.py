@@ -124,34 +124,61 @@ def _group_snapshot(group: str, language: str) -> str | None:
     return None
 
 
-def render_change(incident_id: int, area_ids) -> dict[str, dict[str, str]]:
+def render_change(
+    incident_id: int | None, area_ids, listening: dict[str, set[str]] | None = None
+) -> dict[str, dict[str, str]]:
     """Every fragment a change touches, keyed by the group that shows it and
     then by language: {group: {"en": html, "hu": html, "he": html}}.
 
+    `listening` (census.listening()): the languages read in each group now;
+    only those are rendered, and a group nobody has open is listed with no
+    language ({group: {}}), so a relay whose client the census has not seen
+    yet knows to serve it (Relay.deliver). None: every language of every group.
+
     The data is read once (the areas' and the incident's cards are the home
-    page's); each language is one render of it."""
+    page's when the home page is rendered too); each language is one render of it."""
+
+    def wanted(group: str) -> list[str]:
+        every = i18n.languages()
+        if listening is None:
+            return every
+        read = listening.get(group, set())
+        return [code for code in every if code in read]
+
     fragments: dict[str, dict[str, str]] = {}
-    snapshot = current.home_snapshot()
-    rows = {row.area.pk: row for group in snapshot["regions"] for row in group.rows}
-    changed_rows = [rows[pk] for pk in sorted(area_ids) if pk in rows]
+    status_languages = wanted(STATUS_GROUP)
+    snapshot = current.home_snapshot() if status_languages else None
+    if snapshot is not None:
+        rows = {row.area.pk: row for group in snapshot["regions"] for row in group.rows}
+        changed_rows = [rows[pk] for pk in sorted(area_ids) if pk in rows]
 
-    def status_html() -> str:
-        return "\n".join(
-            [
-                _render("outages/home.html#banner", snapshot),
-                _render("outages/home.html#active-incidents", snapshot),
-                _summary_html(snapshot),
-                *[_render("outages/home.html#area-row", {"row": row}) for row in changed_rows],
-                _last_updated(),
-            ]
-        )
+        def status_html() -> str:
+            return "\n".join(
+                [
+                    _render("outages/home.html#banner", snapshot),
+                    _render("outages/home.html#active-incidents", snapshot),
+                    _summary_html(snapshot),
+                    *[_render("outages/home.html#area-row", {"row": row}) for row in changed_rows],
+                    _last_updated(),
+                ]
+            )
 
-    fragments[STATUS_GROUP] = i18n.in_every_language(status_html)
+        fragments[STATUS_GROUP] = i18n.in_every_language(status_html, status_languages)
+    else:
+        fragments[STATUS_GROUP] = {}
     for area in ServiceArea.objects.select_related("region").filter(pk__in=list(area_ids)):
+        group, codes = area_group(area.slug), wanted(area_group(area.slug))
+        if not codes:
+            fragments[group] = {}
+            continue
         area_data = current.area_snapshot(area, snapshot)
-        fragments[area_group(area.slug)] = i18n.in_every_language(lambda: _area_html(area_data))
-    incident = Incident.objects.filter(pk=incident_id).first()
+        fragments[group] = i18n.in_every_language(lambda: _area_html(area_data), codes)
+    incident = Incident.objects.filter(pk=incident_id).first() if incident_id is not None else None
     if incident is not None:
-        incident_data = current.incident_snapshot(incident, snapshot)
-        fragments[incident_group(incident_id)] = i18n.in_every_language(lambda: _incident_html(incident_data))
+        group, codes = incident_group(incident_id), wanted(incident_group(incident_id))
+        if codes:
+            incident_data = current.incident_snapshot(incident, snapshot)
+            fragments[group] = i18n.in_every_language(lambda: _incident_html(incident_data), codes)
+        else:
+            fragments[group] = {}
     return fragments

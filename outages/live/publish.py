@@ -11,8 +11,9 @@ How a change travels:
    at once, outages.live.wake), and hands the ready HTML to the
    consumers of that process. Consumers never touch the database for a push.
 
-So the work per change is one render per language (settings.LANGUAGES) and
-one layer message, whatever the number of clients; the per-client cost is one
+So the work per change is at most one render per language (settings.LANGUAGES;
+only the groups and languages someone has open, where the census is shared)
+and one layer message, whatever the number of clients; the per-client cost is one
 websocket frame. Each consumer joins its group in its own language, chosen at
 connect (?lang= on the socket's URL, else the language cookie or
 Accept-Language), and receives that language's fragments.
@@ -28,7 +29,7 @@ import time
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 from ..models import LiveChange
-from . import pagecache, wake
+from . import census, pagecache, wake
 from .fragments import render_change
 from .groups import OUTBOX_KEEP, RELAY_GROUP
 from .relay import Relay
@@ -38,7 +39,8 @@ log = logging.getLogger(__name__)
 
 def publish_change(*, incident_id: int, area_ids) -> LiveChange:
     """Render once, keep it in the outbox, announce it. Called after commit."""
-    change = LiveChange.objects.create(fragments=render_change(incident_id, area_ids))
+    # Only the groups and languages someone has open are rendered (census.listening).
+    change = LiveChange.objects.create(fragments=render_change(incident_id, area_ids, census.listening()))
     # Every cached public response is keyed by the status version: bump it
     # before anyone is told, so a reload after the push renders afresh.
     pagecache.bump(change.pk)

@@ -20,6 +20,7 @@ from django.db import connections
 from django.db.models import Q
 from django.utils import timezone
 
+from .. import i18n
 from ..models import LiveChange
 from . import census, wake
 from .fragments import for_client, render_group_snapshot, variant
@@ -190,17 +191,38 @@ class Relay:
         # Any change may alter what a snapshot shows (the banner counts areas).
         self.snapshots.clear()
         self.generation += 1
+        unrendered = []
         for group, by_language in fragments.items():
-            for language, marked in by_language.items():
+            for language in i18n.languages():
+                marked = by_language.get(language)
                 # Pages opened by a ?lang= link keep it in the fragment's links; others do not.
                 for client_variant in (variant(language, False), variant(language, True)):
                     members = self.members.get((group, client_variant))
                     if not members:
                         continue
+                    if marked is None:
+                        unrendered.append((group, client_variant))
+                        continue
                     html = for_client(marked, client_variant)
                     frame = text_frame(html)
                     for consumer in list(members):
                         consumer.push(html, frame)
+        if unrendered:
+            # The publisher's census had not seen these clients yet (they joined
+            # within its last second): they get the group's fresh state instead.
+            self.loop.create_task(self._serve_unrendered(unrendered))
+
+    async def _serve_unrendered(self, keys: list[tuple[str, str]]) -> None:
+        for group, client_variant in keys:
+            try:
+                held = await self.fresh_snapshot(group, client_variant)
+            except Exception:
+                log.warning("live: could not render %s (%s) for its clients", group, client_variant, exc_info=True)
+                continue
+            if held is None:
+                continue
+            for consumer in list(self.members.get((group, client_variant), ())):
+                consumer.push(held.html, held.frame)
 
     async def _listen(self) -> None:
         """Changes announced on the channel layer: the fast path."""

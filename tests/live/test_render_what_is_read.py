@@ -1,0 +1,129 @@
+"""A change is rendered only for the groups and languages someone has open now
+(the shared census), and a client the census has not seen yet still gets the
+change: its relay serves it the group's fresh state from the database."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import time_machine
+from channels.db import database_sync_to_async as sync_to_async
+from django.core.cache import caches
+from django.test import override_settings
+from django.utils import timezone
+
+from outages import services
+from outages.live import census, fragments
+from outages.live import relay as live_relay
+from outages.live.groups import STATUS_GROUP, area_group, incident_group
+from outages.models import IncidentStatus, LiveChange
+from tests import factories
+
+EVERY = {"en", "hu", "he"}
+
+
+@pytest.fixture
+def shared_cache(redis_url):
+    """The census in Redis, as with REDIS_URL: shared by every process."""
+    location = redis_url.rsplit("/", 1)[0] + "/9"
+    setting = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location}}
+    with override_settings(CACHES=setting):
+        caches["default"].clear()
+        yield
+        caches["default"].clear()
+
+
+def test_the_census_of_this_process_alone_tells_nothing():
+    census.Census().write({"area-a": 3}, {"area-a": ["en"]})
+    assert census.listening() is None  # local memory: a command's process sees no server
+
+
+def test_no_entry_yet_tells_nothing(shared_cache):
+    assert census.listening() is None
+
+
+def test_languages_read_are_added_up_over_processes(shared_cache):
+    census.Census().write({"area-a": 2}, {"area-a": ["en"]})
+    census.Census().write({"area-a": 1, STATUS_GROUP: 4}, {"area-a": ["hu"], STATUS_GROUP: ["en"]})
+    census.Census().write({"incident-7": 3})  # an older release names no languages: all of them
+    assert census.listening() == {"area-a": {"en", "hu"}, STATUS_GROUP: {"en"}, "incident-7": EVERY}
+
+
+def test_a_link_language_counts_as_its_language():
+    members = {("area-a", "hu+link"): {object()}, ("area-a", "he"): {object()}, ("area-b", "en"): set()}
+    assert census.languages_of(members) == {"area-a": ["he", "hu"]}
+
+
+@pytest.mark.django_db
+def test_only_what_is_read_is_rendered_and_it_is_what_a_full_render_gives():
+    here = factories.area("Here", slug="here")
+    with time_machine.travel(timezone.now(), tick=False):
+        incident = factories.incident(here, title="Cable cut")
+        services.post_update(incident, status=IncidentStatus.IDENTIFIED, message="Crew on site")
+        full = fragments.render_change(incident.pk, {here.pk})
+        some = fragments.render_change(incident.pk, {here.pk}, {area_group("here"): {"hu"}})
+    assert set(full[STATUS_GROUP]) == set(full[area_group("here")]) == EVERY
+    # Every group the change touches is named, with only the languages read.
+    assert some == {
+        STATUS_GROUP: {},
+        area_group("here"): {"hu": full[area_group("here")]["hu"]},
+        incident_group(incident.pk): {},
+    }
+
+
+class Client:
+    def __init__(self):
+        self.pushed: list[str] = []
+
+    def push(self, html: str, frame: bytes) -> None:
+        self.pushed.append(html)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_client_the_census_missed_gets_the_fresh_state_from_its_relay():
+    here = await sync_to_async(factories.area)("Here", slug="here")
+    incident = await sync_to_async(factories.incident)(here, title="Cable cut")
+    relay = live_relay.Relay()
+    relay.loop = asyncio.get_running_loop()
+    english, hebrew = Client(), Client()
+    relay.join(english, area_group("here"), "en")
+    relay.join(hebrew, area_group("here"), "he")
+    # One clock for the push, its fill-in and the snapshot it is compared with.
+    with time_machine.travel(timezone.now(), tick=False):
+        await served_as_rendered(relay, here, incident, english, hebrew)
+
+
+async def served_as_rendered(relay, here, incident, english, hebrew):
+    try:
+        await sync_to_async(services.post_update)(incident, status=IncidentStatus.IDENTIFIED, message="Crew on site")
+        # Rendered for English only: the census had not seen the Hebrew reader yet.
+        change = await sync_to_async(
+            lambda: fragments.render_change(incident.pk, {here.pk}, {area_group("here"): {"en"}})
+        )()
+        relay.deliver(10**6, change)
+        assert english.pushed == [fragments.for_client(change[area_group("here")]["en"], "en")]
+        for _ in range(100):
+            if hebrew.pushed:
+                break
+            await asyncio.sleep(0.05)
+        expected = await sync_to_async(fragments.render_group_snapshot)(area_group("here"), "he")
+        assert hebrew.pushed == [expected]
+        assert "Crew on site" in hebrew.pushed[0]
+        relay.deliver(10**6, change)  # the same change again (the poll): nothing more
+        await asyncio.sleep(0.3)
+        assert len(english.pushed) == len(hebrew.pushed) == 1
+    finally:
+        relay.executor.shutdown(wait=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_published_change_carries_only_what_the_census_reads(shared_cache):
+    here = factories.area("Here", slug="here")
+    incident = factories.incident(here, title="Cable cut")
+    census.Census().write({area_group("here"): 5}, {area_group("here"): ["en"]})
+    services.post_update(incident, status=IncidentStatus.IDENTIFIED, message="Crew on site")
+    stored = LiveChange.objects.order_by("-id").first().fragments
+    assert stored[STATUS_GROUP] == {} and stored[incident_group(incident.pk)] == {}
+    assert list(stored[area_group("here")]) == ["en"]
+    assert "Crew on site" in stored[area_group("here")]["en"]
