@@ -3,6 +3,7 @@
     .venv/bin/python bench/ws_swarm.py --clients 10000 --updates 5              # with REDIS_URL
     .venv/bin/python bench/ws_swarm.py --clients 10000 --updates 5 --embedded   # the embedded default
     .venv/bin/python bench/ws_swarm.py --clients 2000 --updates 5 --via-command # the operator's clock
+    .venv/bin/python bench/ws_swarm.py --clients 2000 --updates 5 --via-command --mix  # four pages, three languages
 
 For each server in turn (ours: daphne + channels_redis, the outbox relay; the
 floor: a minimal broadcast server written with the `websockets` library,
@@ -19,6 +20,10 @@ tries once, then retries up to 5 times; the first attempt is counted apart.
 `--via-command`: ours gets its updates from the `incident update` command,
 timed from the start of its work (the floor's clock still starts at its
 publish); the start-up of a new `manage.py` process is printed apart.
+`--mix`: ours' clients take turns on four sockets (the area's page and the home
+page in the site's language, the area's in Hungarian, the incident's in
+Hebrew), so a change is rendered for three groups and three languages, as in a
+storm; without it every client reads the area's page in the site's language.
 
 Prints, per server: connected on the first attempt (%), connected, connect
 time, p50, p99, max latency, commit to first and to last client, updates lost
@@ -117,8 +122,9 @@ async def swarm(args):
 
     async def open_one(position: int):
         source = {"local_addr": (f"127.1.0.{position % args.source_addresses + 1}", 0)} if args.source_addresses else {}
+        urls = args.url.split(",")
         return await websockets.connect(
-            args.url,
+            urls[position % len(urls)],
             origin=args.origin,
             open_timeout=60,
             ping_interval=None,
@@ -458,7 +464,15 @@ def bench_ours(args, redis_url: str) -> dict:
         warm_up(f"ws://127.0.0.1:{port}/ws/areas/{AREA}/", f"http://127.0.0.1:{port}", snapshot=True)
         time.sleep(1)
         idle_rss = rss_kb(server.pid)
-        swarm_run = Swarm(f"ws://127.0.0.1:{port}/ws/areas/{AREA}/", args, f"http://127.0.0.1:{port}")
+        sockets = f"ws://127.0.0.1:{port}/ws/areas/{AREA}/"
+        if args.mix:
+            # Customers as a storm has them: the area's page and the home page in
+            # the site's language, the area's page in Hungarian, the incident's in Hebrew.
+            base = f"ws://127.0.0.1:{port}/ws"
+            sockets = ",".join(
+                [sockets, f"{base}/status/", f"{sockets}?lang=hu", f"{base}/incidents/{incident.pk}/?lang=he"]
+            )
+        swarm_run = Swarm(sockets, args, f"http://127.0.0.1:{port}")
         # The operator's writes run where the server runs, as on a server: the
         # swarm's core is the load's alone.
         if args.server_core is not None and hasattr(os, "sched_setaffinity"):
@@ -566,6 +580,11 @@ def main():
         "--via-command",
         action="store_true",
         help="updates through the `incident update` command, timed from the start of its work",
+    )
+    parser.add_argument(
+        "--mix",
+        action="store_true",
+        help="ours: clients in turn on the area's page, the home page, the area in Hungarian, the incident in Hebrew",
     )
     parser.add_argument("--first", type=int, default=0), parser.add_argument("--total", type=int, default=0)
     parser.add_argument("--start-at", type=float, default=0.0)

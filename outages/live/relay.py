@@ -72,6 +72,7 @@ class Relay:
         # Groups that rendered here: their connects are accepted before the snapshot.
         self.known: set[str] = set()
         self.tasks: list[asyncio.Task] = []
+        self.serving: set[asyncio.Task] = set()
         self.last_id = 0
         self.woken = asyncio.Event()
         self.wake_socket = None
@@ -210,7 +211,9 @@ class Relay:
         if unrendered:
             # The publisher's census had not seen these clients yet (they joined
             # within its last second): they get the group's fresh state instead.
-            self.loop.create_task(self._serve_unrendered(unrendered))
+            task = self.loop.create_task(self._serve_unrendered(unrendered))
+            self.serving.add(task)  # held until done: the loop keeps only a weak reference
+            task.add_done_callback(self.serving.discard)
 
     async def _serve_unrendered(self, keys: list[tuple[str, str]]) -> None:
         for group, client_variant in keys:
