@@ -234,13 +234,17 @@ def server(make_server):
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Rate-limit counters, sign-in throttles and cached pages live in the
-    cache (local memory, or Redis): every test starts and ends with it empty."""
+    """Rate-limit counters, sign-in throttles, cached pages and the live census
+    live in the cache (local memory, or Redis): every test starts and ends with it empty."""
     from django.core.cache import cache
+
+    from outages.live import wake
 
     cache.clear()
     yield
     cache.clear()
+    # The census this process wrote beside an SQLite file (outages/live/wake.py) goes too.
+    wake.remove_census()
 
 
 @pytest.fixture(autouse=True)

@@ -28,6 +28,7 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 
 from .. import i18n
+from . import wake
 from .fragments import LINKED
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,9 @@ class Census:
         entry = {"process": self.process, "counts": counts, "at": time.time()}
         if languages is not None:
             entry["languages"] = languages
+        if _local_cache():
+            # This process's memory is no one else's: publishers elsewhere read the file.
+            wake.write_census(entry)
         if self.slot is not None:
             held = cache.get(slot_key(self.slot))
             if held is not None and held.get("process") == self.process:
@@ -83,6 +87,8 @@ class Census:
         log.warning("live census: all %d slots are taken; this process's clients are not counted", CENSUS_SLOTS)
 
     def release(self) -> None:
+        if _local_cache():
+            wake.remove_census()
         if self.slot is not None:
             held = cache.get(slot_key(self.slot))
             if held is not None and held.get("process") == self.process:
@@ -117,10 +123,17 @@ async def keep(relay) -> None:
         raise
 
 
-def _entries() -> list[dict]:
-    entries = cache.get_many([slot_key(number) for number in range(CENSUS_SLOTS)])
+def _local_cache() -> bool:
+    return isinstance(caches["default"], LocMemCache)
+
+
+def _fresh(entries) -> list[dict]:
     horizon = time.time() - CENSUS_TTL
-    return [entry for entry in entries.values() if entry and entry.get("at", 0) >= horizon]
+    return [entry for entry in entries if entry and entry.get("at", 0) >= horizon]
+
+
+def _entries() -> list[dict]:
+    return _fresh(cache.get_many([slot_key(number) for number in range(CENSUS_SLOTS)]).values())
 
 
 def open_pages(groups: Iterable[str]) -> int:
@@ -131,17 +144,16 @@ def open_pages(groups: Iterable[str]) -> int:
 
 def listening() -> dict[str, set[str]] | None:
     """{group: the languages read in it now, over every process}, or None when
-    that is not known here: the cache is this process's own (the embedded
-    default; a command's process sees no server's census), or no process has
-    written yet, or Redis is away. A process whose entry names no languages
-    (an older release during a rolling deploy) counts as reading them all.
+    that is not known here: no process has written yet, or Redis is away, or
+    the cache is this process's own and the database is not an SQLite file
+    (on the embedded default the census files beside it are read instead,
+    outages.live.wake). A process whose entry names no languages (an older
+    release during a rolling deploy) counts as reading them all.
 
     A publisher renders only what is read (fragments.render_change); a client
     the census has not seen yet (it connected within the last second) is
     served by its relay from the database (Relay.deliver)."""
-    if isinstance(caches["default"], LocMemCache):
-        return None
-    entries = _entries()
+    entries = _fresh(wake.read_census()) if _local_cache() else _entries()
     if not entries:
         return None
     every = set(i18n.languages())

@@ -12,8 +12,8 @@ How a change travels:
    consumers of that process. Consumers never touch the database for a push.
 
 So the work per change is at most one render per language (settings.LANGUAGES;
-only the groups and languages someone has open, where the census is shared)
-and one layer message, whatever the number of clients; the per-client cost is one
+only the groups and languages someone has open, census.listening) and one
+layer message, whatever the number of clients; the per-client cost is one
 websocket frame. Each consumer joins its group in its own language, chosen at
 connect (?lang= on the socket's URL, else the language cookie or
 Accept-Language), and receives that language's fragments.

@@ -1,4 +1,5 @@
-"""Waking the other processes' outbox polls, where no channel layer reaches them.
+"""Where the processes of one SQLite database find each other, with no channel
+layer or shared cache between them: wake-up sockets and census files.
 
 On the embedded default (SQLite, the in-memory layer) a change made in another
 process than the server (`manage.py incident update`, the worker, the
@@ -7,6 +8,10 @@ LIVE_OUTBOX_POLL_SECONDS later. Now each server process's relay listens on a
 Unix datagram socket in a directory beside the SQLite file (`<file>.wake/`),
 and the publisher, once the change's outbox row is committed, sends one empty
 datagram to every socket there: the relay polls the outbox at once.
+
+Each relay also keeps its live census (which groups and languages its
+clients read) in `<file>.wake/<pid>.census`, so that a publisher in another
+process renders only those (census.listening), as it does with Redis.
 
 A datagram carries nothing: it only brings the next poll forward, and what is
 delivered is still read from the database, so a lost or forged one costs at
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import logging
 import os
 import socket
@@ -101,3 +107,41 @@ def everyone() -> None:
                     path.unlink()
             except OSError:
                 pass  # its buffer is full: it has wake-ups pending anyway
+
+
+def write_census(entry: dict) -> None:
+    """This process's census entry, replaced whole (a reader never sees half of one)."""
+    where = directory()
+    if where is None:
+        return
+    path = where / f"{os.getpid()}.census"
+    partial = where / f"{os.getpid()}.census.partial"
+    try:
+        where.mkdir(mode=0o700, exist_ok=True)
+        partial.write_text(json.dumps(entry))
+        os.replace(partial, path)
+    except OSError:
+        log.warning("live census: cannot write %s", path, exc_info=True)
+        return
+    atexit.register(_remove, path)
+
+
+def remove_census() -> None:
+    where = directory()
+    if where is not None:
+        _remove(where / f"{os.getpid()}.census")
+
+
+def read_census() -> list[dict]:
+    """Every relay's census entry on this database (old ones are the caller's to ignore)."""
+    where = directory()
+    if where is None:
+        return []
+    entries = []
+    with contextlib.suppress(OSError):
+        for path in where.glob("*.census"):
+            try:
+                entries.append(json.loads(path.read_text()))
+            except (OSError, ValueError):
+                continue  # removed meanwhile, or not ours
+    return entries

@@ -5,6 +5,7 @@ change: its relay serves it the group's fresh state from the database."""
 from __future__ import annotations
 
 import asyncio
+import os
 
 import pytest
 import time_machine
@@ -14,7 +15,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from outages import services
-from outages.live import census, fragments
+from outages.live import census, fragments, wake
 from outages.live import relay as live_relay
 from outages.live.groups import STATUS_GROUP, area_group, incident_group
 from outages.models import IncidentStatus, LiveChange
@@ -34,9 +35,29 @@ def shared_cache(redis_url):
         caches["default"].clear()
 
 
-def test_the_census_of_this_process_alone_tells_nothing():
+@pytest.fixture
+def local_cache(tmp_path, monkeypatch):
+    """The embedded default: the cache is this process's memory; the census files
+    sit beside the SQLite file (here in tmp_path)."""
+    monkeypatch.setattr(wake, "directory", lambda: tmp_path / "site.sqlite3.wake")
+    setting = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "census"}}
+    with override_settings(CACHES=setting):
+        yield tmp_path / "site.sqlite3.wake"
+
+
+def test_without_sqlite_the_census_of_this_process_alone_tells_nothing(local_cache, monkeypatch):
+    monkeypatch.setattr(wake, "directory", lambda: None)
     census.Census().write({"area-a": 3}, {"area-a": ["en"]})
-    assert census.listening() is None  # local memory: a command's process sees no server
+    assert census.listening() is None  # a command's process sees no server's memory
+
+
+def test_on_the_embedded_default_the_census_files_tell_every_process(local_cache):
+    server = census.Census()
+    server.write({"area-a": 3}, {"area-a": ["en", "he"]})
+    assert [path.name for path in local_cache.glob("*.census")] == [f"{os.getpid()}.census"]
+    assert census.listening() == {"area-a": {"en", "he"}}
+    server.release()
+    assert census.listening() is None
 
 
 def test_no_entry_yet_tells_nothing(shared_cache):
@@ -118,7 +139,9 @@ async def served_as_rendered(relay, here, incident, english, hebrew):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_published_change_carries_only_what_the_census_reads(shared_cache):
+@pytest.mark.parametrize("where", ["shared_cache", "local_cache"])
+def test_a_published_change_carries_only_what_the_census_reads(where, request):
+    request.getfixturevalue(where)
     here = factories.area("Here", slug="here")
     incident = factories.incident(here, title="Cable cut")
     census.Census().write({area_group("here"): 5}, {area_group("here"): ["en"]})
