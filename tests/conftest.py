@@ -199,6 +199,24 @@ def server_env(**extra) -> dict:
     return env
 
 
+def served(env: dict) -> tuple[subprocess.Popen, int]:
+    """`manage.py serve` as `make run` starts it, on a free port, once it answers."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=60)
+    except RuntimeError:
+        process.kill()
+        raise
+    return process, port
+
+
 def create_server_operator(username="ops", password="pw-for-tests"):
     """A superuser whose password a server process (production hashers) can check."""
     from django.contrib.auth import get_user_model

@@ -9,14 +9,13 @@ import asyncio
 import signal
 import socket
 import subprocess
-import sys
 import time
 
 import pytest
 import websockets
 
 from outages.live.server import TICK, UNSPREAD_RATE, shares
-from tests.conftest import ROOT, free_port, server_env, wait_for_http
+from tests.conftest import served, server_env
 
 SERVICE_RESTART = 1012
 
@@ -31,16 +30,7 @@ def test_shares_spread_a_crowd_and_close_a_handful_at_once():
 
 
 def serve(**env) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=server_env(WEBSOCKETS_PER_ADDRESS=0, **env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=60)
-    return process, port
+    return served(server_env(WEBSOCKETS_PER_ADDRESS=0, **env))
 
 
 def refused(port: int) -> bool:

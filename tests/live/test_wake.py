@@ -17,7 +17,7 @@ import pytest
 from websockets.sync.client import connect
 
 from outages.live import wake
-from tests.conftest import ROOT, free_port, server_env, wait_for_http
+from tests.conftest import ROOT, served, server_env
 
 
 def sqlite_env(tmp_path, **extra) -> dict:
@@ -45,17 +45,9 @@ def test_a_command_in_another_process_reaches_the_server_at_once(tmp_path):
         "ServiceArea.objects.create(slug='riverside', name='Riverside', "
         "region=Region.objects.create(slug='north', name='North'))",
     )
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server, port = served(env)
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_for_http(url + "/healthz", timeout=60)
         with connect(f"ws://127.0.0.1:{port}/ws/areas/riverside/", origin=url, open_timeout=30) as ws:
             assert "Riverside" in ws.recv(timeout=30)  # the snapshot; the relay listens now
             assert list((tmp_path / "site.sqlite3.wake").glob("*.sock")), "the server listens for wake-ups"
