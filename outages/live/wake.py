@@ -69,8 +69,17 @@ def listen() -> socket.socket | None:
         return None
     # The process may end without the relay stopping (daphne exits around it);
     # a socket left by a killed one is removed by the next publisher.
-    atexit.register(_remove, path)
+    _remove_at_exit(path)
     return sock
+
+
+_at_exit: set[Path] = set()
+
+
+def _remove_at_exit(path: Path) -> None:
+    if path not in _at_exit:  # once per file: the census is rewritten every few seconds
+        _at_exit.add(path)
+        atexit.register(_remove, path)
 
 
 def _remove(path: Path) -> None:
@@ -123,7 +132,7 @@ def write_census(entry: dict) -> None:
     except OSError:
         log.warning("live census: cannot write %s", path, exc_info=True)
         return
-    atexit.register(_remove, path)
+    _remove_at_exit(path)
 
 
 def remove_census() -> None:

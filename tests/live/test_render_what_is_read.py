@@ -56,6 +56,11 @@ def test_on_the_embedded_default_the_census_files_tell_every_process(local_cache
     server.write({"area-a": 3}, {"area-a": ["en", "he"]})
     assert [path.name for path in local_cache.glob("*.census")] == [f"{os.getpid()}.census"]
     assert census.listening() == {"area-a": {"en", "he"}}
+    exits = len(wake._at_exit)
+    for _ in range(3):
+        server.write({"area-a": 4}, {"area-a": ["en"]})  # rewritten as the clients change
+    assert len(wake._at_exit) == exits  # one removal at exit per file, not one per write
+    assert census.listening() == {"area-a": {"en"}}
     server.release()
     assert census.listening() is None
 
