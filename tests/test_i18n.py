@@ -2,6 +2,7 @@
 request, the switcher, right to left, and operators' messages in several
 languages on pages, in the live push, in notifications, the widget and IVR."""
 
+import asyncio
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
 from outages import services
+from outages.live import census as live_census
 from outages.live import relay
 from outages.models import Channel, IncidentStatus, LiveChange
 from statuspage.asgi import application
@@ -254,8 +256,16 @@ async def _connect(path: str, *headers) -> tuple[WebsocketCommunicator, str]:
     return communicator, await communicator.receive_from(timeout=10)
 
 
+async def _census_reads(group: str, languages: set[str], timeout: float = 10) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (await sync_to_async(live_census.listening)() or {}).get(group) != languages:
+        assert asyncio.get_running_loop().time() < deadline, "the census never recorded the clients"
+        await asyncio.sleep(0.05)
+
+
 @pytest.mark.django_db(transaction=True)
-async def test_a_live_push_is_rendered_once_per_language_and_each_client_gets_its_own():
+async def test_a_live_push_is_rendered_once_per_language_and_each_client_gets_its_own(settings):
+    settings.LIVE_CENSUS_SECONDS = 0.1
     district = await sync_to_async(factories.area)("District 5", slug="district-5")
     incident = await sync_to_async(factories.incident)(district)
     connections = {
@@ -270,6 +280,8 @@ async def test_a_live_push_is_rendered_once_per_language_and_each_client_gets_it
         for name, arguments in connections.items():
             clients[name] = await _connect(*arguments)
         assert "Részleges üzemzavar" in clients["hu"][1] and "תקלה חלקית" in clients["he"][1]
+        # The census has them: the change is rendered for the languages read, and only those.
+        await _census_reads("area-district-5", {"en", "hu", "he"})
         before = await sync_to_async(LiveChange.objects.count)()
         await sync_to_async(post_translated_update)(incident)
         pushed = {name: await communicator.receive_from(timeout=3) for name, (communicator, _) in clients.items()}
@@ -280,7 +292,9 @@ async def test_a_live_push_is_rendered_once_per_language_and_each_client_gets_it
         # One change, one render per language whatever the number of clients.
         assert await sync_to_async(LiveChange.objects.count)() == before + 1
         change = await sync_to_async(LiveChange.objects.latest)("id")
-        assert all(set(by_language) == {"en", "hu", "he"} for by_language in change.fragments.values())
+        assert set(change.fragments["area-district-5"]) == {"en", "hu", "he"}
+        # Nobody has the home page or the incident's page open: not rendered, only named.
+        assert change.fragments["status"] == change.fragments[f"incident-{incident.pk}"] == {}
         for communicator, _ in clients.values():
             assert await communicator.receive_nothing(timeout=0.3)
     finally:
