@@ -12,7 +12,9 @@ How a change travels:
 4. A browser that cannot keep a socket polls the same path (poll).
 
 Modules: groups (names and paths), fragments, publish, relay, consumers,
-routing, poll, pagecache; server runs daphne for `manage.py serve`
-(a shutdown that drains its websockets). Imports: the read side (outages.queries), models,
+routing, poll, pagecache, census (what is open, per group and language);
+wake (how the processes of one SQLite database wake each other and share
+the census); server runs daphne for `manage.py serve` (a shutdown that
+drains its websockets). Imports: the read side (outages.queries), models,
 i18n. Never the write side, views, api or admin.
 """
