@@ -16,7 +16,10 @@ pytestmark = pytest.mark.browser
 def outage(transactional_db):
     """Made before the browser starts: Playwright's sync API runs an event loop."""
     district = factories.area("District 5", time_zone="Europe/Budapest")
-    started = timezone.now() - timedelta(days=3)
+    # Noon three days ago in the area: the 95 minutes never cross its midnight.
+    started = (timezone.localtime(timezone.now(), district.tzinfo) - timedelta(days=3)).replace(
+        hour=12, minute=0, second=0, microsecond=0
+    )
     incident = services.open_incident(title="Cable cut", areas=[district], started_at=started)
     services.resolve(incident, at=started + timedelta(minutes=95))
     return district, timezone.localtime(started, district.tzinfo).date().isoformat()

@@ -172,12 +172,18 @@ def test_embed_js_ignores_height_messages_from_other_origins(server, browser, ho
 @pytest.mark.parametrize("compact", ["1", "0"])
 def test_widget_fits_a_280_pixel_wide_frame_without_scrollbars(server, browser, host_site, compact):
     district = off_loop(factories.area, "District 13", slug="district-13")
+    # An ETA later today in the area, whatever the hour the suite runs. One past
+    # midnight is written with its date: a longer line, 2 px over a bare 400 px
+    # frame (embed.js sizes the frame to what the widget reports).
+    now = timezone.localtime(timezone.now(), district.tzinfo)
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     off_loop(
         factories.incident,
         district,
         title="Fiber cut near the Árpád bridge",
         cause="cable_cut",
         cause_detail="Excavator",
+        eta_in=min(timedelta(hours=2), (midnight - now) / 2),
     )
     height = 100 if compact == "1" else 400
     base = host_site(
