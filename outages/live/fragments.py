@@ -166,19 +166,14 @@ def render_change(
         fragments[STATUS_GROUP] = i18n.in_every_language(status_html, status_languages)
     else:
         fragments[STATUS_GROUP] = {}
+    # A group nobody reads is named with no language, and its data is not read.
     for area in ServiceArea.objects.select_related("region").filter(pk__in=list(area_ids)):
-        group, codes = area_group(area.slug), wanted(area_group(area.slug))
-        if not codes:
-            fragments[group] = {}
-            continue
-        area_data = current.area_snapshot(area, snapshot)
-        fragments[group] = i18n.in_every_language(lambda: _area_html(area_data), codes)
+        codes = wanted(area_group(area.slug))
+        area_data = current.area_snapshot(area, snapshot) if codes else None
+        fragments[area_group(area.slug)] = i18n.in_every_language(lambda: _area_html(area_data), codes)
     incident = Incident.objects.filter(pk=incident_id).first() if incident_id is not None else None
     if incident is not None:
-        group, codes = incident_group(incident_id), wanted(incident_group(incident_id))
-        if codes:
-            incident_data = current.incident_snapshot(incident, snapshot)
-            fragments[group] = i18n.in_every_language(lambda: _incident_html(incident_data), codes)
-        else:
-            fragments[group] = {}
+        codes = wanted(incident_group(incident_id))
+        incident_data = current.incident_snapshot(incident, snapshot) if codes else None
+        fragments[incident_group(incident_id)] = i18n.in_every_language(lambda: _incident_html(incident_data), codes)
     return fragments
