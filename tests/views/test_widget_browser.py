@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connections
@@ -169,21 +170,29 @@ def test_embed_js_ignores_height_messages_from_other_origins(server, browser, ho
     assert page.evaluate("document.querySelector('div[data-area] iframe').style.height") == before != "3333px"
 
 
+def zone_in_daytime() -> str:
+    """A real time zone whose clock now reads 06:00-17:59: eight hours apart, one always does."""
+    now = timezone.now()
+    for name in ("Europe/Budapest", "America/Los_Angeles", "Asia/Shanghai"):
+        if 6 <= timezone.localtime(now, ZoneInfo(name)).hour < 18:
+            return name
+    raise AssertionError("three zones eight hours apart cover the day")
+
+
 @pytest.mark.parametrize("compact", ["1", "0"])
 def test_widget_fits_a_280_pixel_wide_frame_without_scrollbars(server, browser, host_site, compact):
-    district = off_loop(factories.area, "District 13", slug="district-13")
-    # An ETA later today in the area, whatever the hour the suite runs. One past
-    # midnight is written with its date: a longer line, 2 px over a bare 400 px
-    # frame (embed.js sizes the frame to what the widget reports).
-    now = timezone.localtime(timezone.now(), district.tzinfo)
-    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    # The area's clock reads daytime whenever the suite runs, so an ETA two hours
+    # on falls the same day. One past midnight is written with its date: a longer
+    # line, 2 px over a bare 400 px frame (embed.js sizes the frame to what the
+    # widget reports).
+    district = off_loop(factories.area, "District 13", slug="district-13", time_zone=zone_in_daytime())
     off_loop(
         factories.incident,
         district,
         title="Fiber cut near the Árpád bridge",
         cause="cable_cut",
         cause_detail="Excavator",
-        eta_in=min(timedelta(hours=2), (midnight - now) / 2),
+        eta_in=timedelta(hours=2),
     )
     height = 100 if compact == "1" else 400
     base = host_site(
