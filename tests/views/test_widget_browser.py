@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connections
@@ -170,22 +169,13 @@ def test_embed_js_ignores_height_messages_from_other_origins(server, browser, ho
     assert page.evaluate("document.querySelector('div[data-area] iframe').style.height") == before != "3333px"
 
 
-def zone_in_daytime() -> str:
-    """A real time zone whose clock now reads 06:00-17:59: eight hours apart, one always does."""
-    now = timezone.now()
-    for name in ("Europe/Budapest", "America/Los_Angeles", "Asia/Shanghai"):
-        if 6 <= timezone.localtime(now, ZoneInfo(name)).hour < 18:
-            return name
-    raise AssertionError("three zones eight hours apart cover the day")
-
-
 @pytest.mark.parametrize("compact", ["1", "0"])
 def test_widget_fits_a_280_pixel_wide_frame_without_scrollbars(server, browser, host_site, compact):
     # The area's clock reads daytime whenever the suite runs, so an ETA two hours
     # on falls the same day. One past midnight is written with its date: a longer
     # line, 2 px over a bare 400 px frame (embed.js sizes the frame to what the
     # widget reports).
-    district = off_loop(factories.area, "District 13", slug="district-13", time_zone=zone_in_daytime())
+    district = off_loop(factories.area, "District 13", slug="district-13", time_zone=factories.daytime_zone())
     off_loop(
         factories.incident,
         district,
