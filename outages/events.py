@@ -77,12 +77,14 @@ def _contact_notice(request_id: int, notice: str) -> None:
 def incident_changed(incident, *, area_ids: set[int], update=None) -> None:
     """`update`: the timeline entry this change posted (open, update, resolve), if
     any: subscribers are told about it. Edits of facts alone notify nobody."""
+    # The open pages first: queueing the subscribers' delivery is a write of its
+    # own, and the event row below already keeps it from being forgotten.
+    transaction.on_commit(partial(_publish, incident.pk, frozenset(area_ids)))
     if update is not None:
         event = NotificationEvent.objects.create(
             update=update, incident_id=update.incident_id, area_ids=sorted(area_ids), due_at=timezone.now()
         )
         transaction.on_commit(partial(_deliver, event.pk))
-    transaction.on_commit(partial(_publish, incident.pk, frozenset(area_ids)))
 
 
 def area_changed(*, area_ids: set[int]) -> None:
