@@ -171,9 +171,12 @@ def render_change(
         codes = wanted(area_group(area.slug))
         area_data = current.area_snapshot(area, snapshot) if codes else None
         fragments[area_group(area.slug)] = i18n.in_every_language(lambda: _area_html(area_data), codes)
-    incident = Incident.objects.filter(pk=incident_id).first() if incident_id is not None else None
-    if incident is not None:
+    if incident_id is not None:
         codes = wanted(incident_group(incident_id))
-        incident_data = current.incident_snapshot(incident, snapshot) if codes else None
-        fragments[incident_group(incident_id)] = i18n.in_every_language(lambda: _incident_html(incident_data), codes)
+        incident = Incident.objects.filter(pk=incident_id).first() if codes else None
+        if incident is not None or not codes:
+            incident_data = current.incident_snapshot(incident, snapshot) if incident is not None else None
+            fragments[incident_group(incident_id)] = i18n.in_every_language(
+                lambda: _incident_html(incident_data), codes
+            )
     return fragments

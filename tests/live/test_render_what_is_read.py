@@ -98,6 +98,14 @@ def test_only_what_is_read_is_rendered_and_it_is_what_a_full_render_gives():
     }
 
 
+@pytest.mark.django_db
+def test_a_change_nobody_has_open_reads_nothing(django_assert_num_queries):
+    incident = factories.incident(factories.area("Here", slug="here"))
+    with django_assert_num_queries(0):
+        nobody = fragments.render_change(incident.pk, set(), {})
+    assert nobody == {STATUS_GROUP: {}, incident_group(incident.pk): {}}
+
+
 class Client:
     def __init__(self):
         self.pushed: list[str] = []
