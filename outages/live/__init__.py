@@ -5,6 +5,8 @@ How a change travels:
 2. publish renders every changed fragment once per language (fragments),
    stores them as one LiveChange row (the outbox), bumps the page cache's
    status version (pagecache) and announces the row on the channel layer.
+   (A one-shot command announces the change unrendered; each relay renders
+   it for its own clients.)
 3. In every server process one relay.Relay receives the row, from the
    channel layer at once or from the outbox poll if that message was lost,
    and hands the ready frames to the consumers of that process (consumers,

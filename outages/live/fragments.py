@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 from .. import i18n
 from ..models import Incident, ServiceArea
 from ..queries import current
-from .groups import STATUS_GROUP, STATUS_SUMMARY, area_group, incident_group
+from .groups import STATUS_GROUP, STATUS_SUMMARY, area_group, area_slug, incident_group, incident_pk
 
 # Where a page keeps its ?lang= in its links ({{ lang_query }} / {{ lang_amp }}):
 # a fragment is rendered once per language with these marks, and each client
@@ -115,11 +115,11 @@ def _group_snapshot(group: str, language: str) -> str | None:
             return render_status_snapshot()
         if group == STATUS_SUMMARY:
             return render_status_summary_snapshot()
-        if group.startswith("area-"):
-            area = ServiceArea.objects.select_related("region").filter(slug=group.removeprefix("area-")).first()
+        if (slug := area_slug(group)) is not None:
+            area = ServiceArea.objects.select_related("region").filter(slug=slug).first()
             return render_area_snapshot(area) if area else None
-        if group.startswith("incident-"):
-            incident = Incident.objects.filter(pk=int(group.removeprefix("incident-"))).first()
+        if (pk := incident_pk(group)) is not None:
+            incident = Incident.objects.filter(pk=pk).first()
             return render_incident_snapshot(incident) if incident else None
     return None
 
@@ -180,3 +180,13 @@ def render_change(
                 lambda: _incident_html(incident_data), codes
             )
     return fragments
+
+
+def render_named_change(groups, listening: dict[str, set[str]]) -> dict[str, dict[str, str]]:
+    """A change known by the groups it names (render_change's keys), rendered
+    for the languages `listening` asks: what a server renders for its own
+    clients when the publisher left that to it (outages.live.relay)."""
+    slugs = [slug for group in groups if (slug := area_slug(group)) is not None]
+    incident_id = next((pk for group in groups if (pk := incident_pk(group)) is not None), None)
+    area_ids = set(ServiceArea.objects.filter(slug__in=slugs).values_list("pk", flat=True)) if slugs else set()
+    return render_change(incident_id, area_ids, listening)

@@ -42,6 +42,16 @@ def incident_group(pk: int) -> str:
     return f"incident-{pk}"
 
 
+def area_slug(group: str) -> str | None:
+    """The area an area group follows ("area-<slug>"), else None."""
+    return group.removeprefix("area-") if group.startswith("area-") else None
+
+
+def incident_pk(group: str) -> int | None:
+    """The incident an incident group follows ("incident-<pk>"), else None."""
+    return int(group.removeprefix("incident-")) if group.startswith("incident-") else None
+
+
 def status_path(*, summary: bool = False) -> str:
     return "/ws/status/?summary=1" if summary else "/ws/status/"
 

@@ -14,7 +14,9 @@ How a change travels:
 So the work per change is at most one render per language (settings.LANGUAGES;
 only the groups and languages someone has open, census.listening) and one
 layer message, whatever the number of clients; the per-client cost is one
-websocket frame. Each consumer joins its group in its own language, chosen at
+websocket frame. A one-shot process (the `incident` command) renders nothing:
+it names the groups the change touches (rendered_by_servers), and each server
+renders them for its own clients, with its templates already compiled. Each consumer joins its group in its own language, chosen at
 connect (?lang= on the socket's URL, else the language cookie or
 Accept-Language), and receives that language's fragments.
 """
@@ -22,6 +24,8 @@ Accept-Language), and receives that language's fragments.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import logging
 import threading
 import time
@@ -37,10 +41,28 @@ from .relay import Relay
 log = logging.getLogger(__name__)
 
 
+_servers_render = contextvars.ContextVar("servers_render", default=False)
+
+
+@contextlib.contextmanager
+def rendered_by_servers():
+    """Within it, a change is announced unrendered, by the groups it touches,
+    and each server renders those for its own clients (Relay.deliver). For a
+    one-shot process (the operator's `incident` command): it would load the
+    URL map and compile the templates for one render, while the servers have
+    them ready."""
+    token = _servers_render.set(True)
+    try:
+        yield
+    finally:
+        _servers_render.reset(token)
+
+
 def publish_change(*, incident_id: int, area_ids) -> LiveChange:
     """Render once, keep it in the outbox, announce it. Called after commit."""
     # Only the groups and languages someone has open are rendered (census.listening).
-    change = LiveChange.objects.create(fragments=render_change(incident_id, area_ids, census.listening()))
+    listening = {} if _servers_render.get() else census.listening()
+    change = LiveChange.objects.create(fragments=render_change(incident_id, area_ids, listening))
     # Every cached public response is keyed by the status version: bump it
     # before anyone is told, so a reload after the push renders afresh.
     pagecache.bump(change.pk)

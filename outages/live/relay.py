@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections import defaultdict
+from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
@@ -23,7 +23,7 @@ from django.utils import timezone
 from .. import i18n
 from ..models import LiveChange
 from . import census, wake
-from .fragments import for_client, render_group_snapshot, variant
+from .fragments import LINKED, for_client, render_group_snapshot, render_named_change, variant
 from .groups import POLL_WINDOW, RELAY_GROUP, poll_seconds
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,10 @@ class Relay:
         # Groups that rendered here: their connects are accepted before the snapshot.
         self.known: set[str] = set()
         self.tasks: list[asyncio.Task] = []
-        self.serving: set[asyncio.Task] = set()
+        # A change some of whose groups render here (render_here), and the changes
+        # that came after it, handed out in order once it is done.
+        self.rendering: asyncio.Task | None = None
+        self.waiting: deque[dict] = deque()
         self.last_id = 0
         self.woken = asyncio.Event()
         self.wake_socket = None
@@ -128,9 +131,10 @@ class Relay:
         self.tasks.append(self.loop.create_task(census.keep(self)))
 
     async def stop(self) -> None:
-        for task in self.tasks:
+        tasks = [*self.tasks, *([self.rendering] if self.rendering is not None else [])]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self.wake_socket is not None:
             self.loop.remove_reader(self.wake_socket.fileno())
             wake.close(self.wake_socket)
@@ -192,6 +196,13 @@ class Relay:
         # Any change may alter what a snapshot shows (the banner counts areas).
         self.snapshots.clear()
         self.generation += 1
+        if self.rendering is not None:
+            # An earlier change is still rendering here: this one follows it.
+            self.waiting.append(fragments)
+            return
+        self._hand_out(fragments)
+
+    def _hand_out(self, fragments: dict[str, dict[str, str]]) -> None:
         unrendered = []
         for group, by_language in fragments.items():
             for language in i18n.languages():
@@ -209,23 +220,33 @@ class Relay:
                     for consumer in list(members):
                         consumer.push(html, frame)
         if unrendered:
-            # The publisher's census had not seen these clients yet (they joined
-            # within its last second): they get the group's fresh state instead.
-            task = self.loop.create_task(self._serve_unrendered(unrendered))
-            self.serving.add(task)  # held until done: the loop keeps only a weak reference
-            task.add_done_callback(self.serving.discard)
+            # Left to this server: by a publisher that renders nothing itself (a
+            # one-shot command), or for clients its census had not seen yet
+            # (they joined within its last second).
+            self.rendering = self.loop.create_task(self._render_here(list(fragments), unrendered))
 
-    async def _serve_unrendered(self, keys: list[tuple[str, str]]) -> None:
+    async def _render_here(self, groups: list[str], keys: list[tuple[str, str]]) -> None:
+        listening: dict[str, set[str]] = defaultdict(set)
         for group, client_variant in keys:
-            try:
-                held = await self.fresh_snapshot(group, client_variant)
-            except Exception:
-                log.warning("live: could not render %s (%s) for its clients", group, client_variant, exc_info=True)
+            listening[group].add(client_variant.removesuffix(LINKED))
+        try:
+            rendered = await self.db(render_named_change, groups, dict(listening))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("live: could not render %s here for its clients", sorted(listening), exc_info=True)
+            rendered = {}
+        for group, client_variant in keys:
+            marked = rendered.get(group, {}).get(client_variant.removesuffix(LINKED))
+            if marked is None:
                 continue
-            if held is None:
-                continue
+            html = for_client(marked, client_variant)
+            frame = text_frame(html)
             for consumer in list(self.members.get((group, client_variant), ())):
-                consumer.push(held.html, held.frame)
+                consumer.push(html, frame)
+        self.rendering = None
+        while self.waiting and self.rendering is None:
+            self._hand_out(self.waiting.popleft())
 
     async def _listen(self) -> None:
         """Changes announced on the channel layer: the fast path."""

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from outages import services as outage_services
+from outages.live import publish
 from outages.models import EtaStage, Impact, Incident, IncidentStatus, Service, ServiceArea
 
 
@@ -66,7 +67,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, action, **options):
         try:
-            incident = getattr(self, f"_{action}")(**options)
+            # The web servers render the change for their clients: they have the
+            # templates compiled, where this process would compile them for one use.
+            with publish.rendered_by_servers():
+                incident = getattr(self, f"_{action}")(**options)
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from None
         self.stdout.write(str(incident.pk))
