@@ -12,6 +12,7 @@ import time_machine
 from channels.db import database_sync_to_async as sync_to_async
 from django.core.management import call_command
 from django.utils import timezone
+from websockets.sync.client import connect
 
 from outages import services
 from outages.live import fragments, publish
@@ -19,6 +20,9 @@ from outages.live import relay as live_relay
 from outages.live.groups import STATUS_GROUP, area_group, incident_group
 from outages.models import IncidentStatus, LiveChange
 from tests import factories
+from tests.conftest import served
+from tests.faults import PrivateRedis
+from tests.live.test_wake import manage, sqlite_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -104,3 +108,51 @@ async def test_a_change_that_comes_while_an_earlier_one_renders_here_follows_it(
         assert reader.pushed[-1] == "<p>a third</p>"  # nothing rendering: handed out at once
     finally:
         relay.executor.shutdown(wait=True)
+
+
+@pytest.mark.redis
+def test_with_redis_the_server_renders_a_command_change_for_its_pages(tmp_path):
+    """The command and the server in processes of their own, as an operator runs them,
+    on a Redis of their own (the suite's other pass shares the machine's)."""
+    redis = PrivateRedis().start()
+    try:
+        env = sqlite_env(tmp_path, REDIS_URL=redis.url)
+        manage(env, "migrate", "--noinput", "-v", "0")
+        manage(
+            env,
+            "shell",
+            "-c",
+            "from outages.models import Region, ServiceArea; "
+            "ServiceArea.objects.create(slug='riverside', name='Riverside', "
+            "region=Region.objects.create(slug='north', name='North'))",
+        )
+        server, port = served(env)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            with (
+                connect(f"ws://127.0.0.1:{port}/ws/areas/riverside/", origin=url, open_timeout=30) as area,
+                connect(f"ws://127.0.0.1:{port}/ws/status/", origin=url, open_timeout=30) as home,
+            ):
+                assert "Riverside" in area.recv(timeout=30)
+                home.recv(timeout=30)
+                manage(env, "incident", "open", "--title", "Substation fault", "--areas", "riverside")
+                on_area, on_home = area.recv(timeout=15), home.recv(timeout=15)
+            assert "Substation fault" in on_area and 'id="area-status-riverside"' in on_area
+            # The home page gets the change (banner, incidents, the area's row), not its whole snapshot.
+            assert "Substation fault" in on_home and "Outage in 1 area" in on_home
+            assert 'id="regions"' not in on_home
+            stored = manage(
+                env,
+                "shell",
+                "-c",
+                "from outages.models import LiveChange; print(LiveChange.objects.latest('id').fragments)",
+            )
+            # The shell's own first lines may say what it imported; the dict is the last.
+            assert stored.splitlines()[-1] == str(
+                {STATUS_GROUP: {}, area_group("riverside"): {}, incident_group(1): {}}
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    finally:
+        redis.kill()
