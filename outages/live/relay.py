@@ -216,9 +216,7 @@ class Relay:
                         unrendered.append((group, client_variant))
                         continue
                     html = for_client(marked, client_variant)
-                    frame = text_frame(html)
-                    for consumer in list(members):
-                        consumer.push(html, frame)
+                    _push_all(members, html, text_frame(html))
         if unrendered:
             # Left to this server: by a publisher that renders nothing itself (a
             # one-shot command), or for clients its census had not seen yet
@@ -238,12 +236,9 @@ class Relay:
             rendered = {}
         for group, client_variant in keys:
             marked = rendered.get(group, {}).get(client_variant.removesuffix(LINKED))
-            if marked is None:
-                continue
-            html = for_client(marked, client_variant)
-            frame = text_frame(html)
-            for consumer in list(self.members.get((group, client_variant), ())):
-                consumer.push(html, frame)
+            if marked is not None:
+                html = for_client(marked, client_variant)
+                _push_all(self.members.get((group, client_variant), ()), html, text_frame(html))
         self.rendering = None
         while self.waiting and self.rendering is None:
             self._hand_out(self.waiting.popleft())
@@ -312,6 +307,16 @@ class Relay:
         horizon = self.loop.time() - 2 * POLL_WINDOW.total_seconds()
         for change_id in [cid for cid, seen_at in self.seen.items() if seen_at < horizon]:
             del self.seen[change_id]
+
+
+def _push_all(members, html: str, frame: bytes) -> None:
+    """The frame to every member; one that fails (its connection gone under it)
+    keeps it from none of the others, nor from the changes after it."""
+    for consumer in list(members):
+        try:
+            consumer.push(html, frame)
+        except Exception:
+            log.warning("live: a push failed", exc_info=True)
 
 
 def _changes_so_far() -> tuple[int, list[int]]:

@@ -110,6 +110,28 @@ async def test_a_change_that_comes_while_an_earlier_one_renders_here_follows_it(
         relay.executor.shutdown(wait=True)
 
 
+class Broken(Client):
+    def push(self, html: str, frame: bytes) -> None:
+        raise ConnectionResetError("gone")
+
+
+async def test_a_failed_push_holds_back_no_other_client_nor_a_later_change():
+    here = await sync_to_async(factories.area)("Here", slug="here")
+    await sync_to_async(factories.incident)(here, title="Cable cut")
+    relay = live_relay.Relay()
+    relay.loop = asyncio.get_running_loop()
+    broken, reader = Broken(), Client()
+    relay.join(broken, area_group("here"), "en")
+    relay.join(reader, area_group("here"), "he")
+    try:
+        relay.deliver(1, {STATUS_GROUP: {}, area_group("here"): {}})
+        relay.deliver(2, {area_group("here"): {"en": "<p>later</p>", "he": "<p>later</p>"}})
+        await pushed_to(reader, count=2)
+        assert reader.pushed[1] == "<p>later</p>" and relay.rendering is None
+    finally:
+        relay.executor.shutdown(wait=True)
+
+
 @pytest.mark.redis
 def test_with_redis_the_server_renders_a_command_change_for_its_pages(tmp_path):
     """The command and the server in processes of their own, as an operator runs them,
