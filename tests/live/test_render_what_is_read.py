@@ -1,6 +1,6 @@
 """A change is rendered only for the groups and languages someone has open now
 (the shared census), and a client the census has not seen yet still gets the
-change: its relay serves it the group's fresh state from the database."""
+change: its relay renders it for that client from the database."""
 
 from __future__ import annotations
 
