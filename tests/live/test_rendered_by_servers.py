@@ -22,7 +22,7 @@ from outages.models import IncidentStatus, LiveChange
 from tests import factories
 from tests.conftest import served
 from tests.faults import PrivateRedis
-from tests.live.test_wake import manage, sqlite_env
+from tests.live.test_wake import manage, sqlite_env, with_riverside
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -139,15 +139,7 @@ def test_with_redis_the_server_renders_a_command_change_for_its_pages(tmp_path):
     redis = PrivateRedis().start()
     try:
         env = sqlite_env(tmp_path, REDIS_URL=redis.url)
-        manage(env, "migrate", "--noinput", "-v", "0")
-        manage(
-            env,
-            "shell",
-            "-c",
-            "from outages.models import Region, ServiceArea; "
-            "ServiceArea.objects.create(slug='riverside', name='Riverside', "
-            "region=Region.objects.create(slug='north', name='North'))",
-        )
+        with_riverside(env)
         server, port = served(env)
         try:
             url = f"http://127.0.0.1:{port}"

@@ -33,9 +33,8 @@ def manage(env: dict, *args: str) -> str:
     return run.stdout.strip()
 
 
-def test_a_command_in_another_process_reaches_the_server_at_once(tmp_path):
-    # The poll alone would take 30 s: only the wake-up can bring it sooner.
-    env = sqlite_env(tmp_path, LIVE_OUTBOX_POLL_SECONDS=30)
+def with_riverside(env: dict) -> None:
+    """The server's database migrated, with one area (riverside) in one region."""
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(
         env,
@@ -45,6 +44,12 @@ def test_a_command_in_another_process_reaches_the_server_at_once(tmp_path):
         "ServiceArea.objects.create(slug='riverside', name='Riverside', "
         "region=Region.objects.create(slug='north', name='North'))",
     )
+
+
+def test_a_command_in_another_process_reaches_the_server_at_once(tmp_path):
+    # The poll alone would take 30 s: only the wake-up can bring it sooner.
+    env = sqlite_env(tmp_path, LIVE_OUTBOX_POLL_SECONDS=30)
+    with_riverside(env)
     server, port = served(env)
     try:
         url = f"http://127.0.0.1:{port}"
