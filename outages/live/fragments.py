@@ -137,6 +137,22 @@ def render_change(
 
     The data is read once (the areas' and the incident's cards are the home
     page's when the home page is rendered too); each language is one render of it."""
+    areas = ServiceArea.objects.select_related("region").filter(pk__in=list(area_ids))
+    return _render_change(incident_id, areas, listening)
+
+
+def render_named_change(groups, listening: dict[str, set[str]]) -> dict[str, dict[str, str]]:
+    """A change known by the groups it names (render_change's keys), rendered
+    for the languages `listening` asks: what a server renders for its own
+    clients when the publisher left that to it (outages.live.relay)."""
+    slugs = [slug for group in groups if (slug := area_slug(group)) is not None]
+    incident_id = next((pk for group in groups if (pk := incident_pk(group)) is not None), None)
+    areas = ServiceArea.objects.select_related("region").filter(slug__in=slugs)
+    return _render_change(incident_id, areas, listening)
+
+
+def _render_change(incident_id: int | None, areas, listening: dict[str, set[str]] | None) -> dict[str, dict[str, str]]:
+    areas = list(areas)
 
     def wanted(group: str) -> list[str]:
         every = i18n.languages()
@@ -150,7 +166,7 @@ def render_change(
     snapshot = current.home_snapshot() if status_languages else None
     if snapshot is not None:
         rows = {row.area.pk: row for group in snapshot["regions"] for row in group.rows}
-        changed_rows = [rows[pk] for pk in sorted(area_ids) if pk in rows]
+        changed_rows = [rows[pk] for pk in sorted(area.pk for area in areas) if pk in rows]
 
         def status_html() -> str:
             return "\n".join(
@@ -167,26 +183,17 @@ def render_change(
     else:
         fragments[STATUS_GROUP] = {}
     # A group nobody reads is named with no language, and its data is not read.
-    for area in ServiceArea.objects.select_related("region").filter(pk__in=list(area_ids)):
+    for area in areas:
         codes = wanted(area_group(area.slug))
         area_data = current.area_snapshot(area, snapshot) if codes else None
         fragments[area_group(area.slug)] = i18n.in_every_language(lambda: _area_html(area_data), codes)
     if incident_id is not None:
         codes = wanted(incident_group(incident_id))
+        # Read only if someone has its page open; one deleted meanwhile is left out.
         incident = Incident.objects.filter(pk=incident_id).first() if codes else None
         if incident is not None or not codes:
-            incident_data = current.incident_snapshot(incident, snapshot) if incident is not None else None
+            incident_data = current.incident_snapshot(incident, snapshot) if codes else None
             fragments[incident_group(incident_id)] = i18n.in_every_language(
                 lambda: _incident_html(incident_data), codes
             )
     return fragments
-
-
-def render_named_change(groups, listening: dict[str, set[str]]) -> dict[str, dict[str, str]]:
-    """A change known by the groups it names (render_change's keys), rendered
-    for the languages `listening` asks: what a server renders for its own
-    clients when the publisher left that to it (outages.live.relay)."""
-    slugs = [slug for group in groups if (slug := area_slug(group)) is not None]
-    incident_id = next((pk for group in groups if (pk := incident_pk(group)) is not None), None)
-    area_ids = set(ServiceArea.objects.filter(slug__in=slugs).values_list("pk", flat=True)) if slugs else set()
-    return render_change(incident_id, area_ids, listening)
