@@ -16,9 +16,11 @@ only the groups and languages someone has open, census.listening) and one
 layer message, whatever the number of clients; the per-client cost is one
 websocket frame. A one-shot process (the `incident` command) renders nothing:
 it names the groups the change touches (rendered_by_servers), and each server
-renders them for its own clients, with its templates already compiled. Each consumer joins its group in its own language, chosen at
-connect (?lang= on the socket's URL, else the language cookie or
-Accept-Language), and receives that language's fragments.
+renders them for its own clients, with its templates already compiled.
+
+Each consumer joins its group in its own language, chosen at connect (?lang=
+on the socket's URL, else the language cookie or Accept-Language), and
+receives that language's fragments.
 """
 
 from __future__ import annotations
