@@ -84,7 +84,9 @@ def _timeline(incident: Incident) -> list:
     return list(incident.updates.order_by("created_at", "id").only("id", "status", "created_at"))
 
 
-def _areas(incident: Incident) -> list[IncidentArea]:
+def area_links(incident: Incident) -> list[IncidentArea]:
+    """The incident's area links with their areas, by area name: as
+    with_credit_data prefetched them, else read now."""
     if hasattr(incident, "credit_areas"):
         return incident.credit_areas
     return list(incident.incident_areas.select_related("area").order_by("area__name", "area_id"))
@@ -198,7 +200,7 @@ def outages_for(incident: Incident, now: datetime | None = None, *, area: Servic
     for service, policy in policies:
         by_service.setdefault(service.pk, (service, []))[1].append(policy)
     outages = []
-    for link in _areas(incident):
+    for link in area_links(incident):
         if area is not None and link.area_id != area.pk:
             continue
         mine = clip(periods, link.added_at)

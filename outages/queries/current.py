@@ -86,8 +86,8 @@ def with_card_data(incidents):
         )
         .prefetch_related(
             Prefetch("areas", queryset=ServiceArea.objects.select_related("region").order_by("name")),
+            # The area links come with the credit data (credits.area_links).
             "services",
-            "incident_areas",
         )
     )
 
@@ -157,19 +157,20 @@ def area_snapshot(area: ServiceArea, home: dict | None = None) -> dict:
 
     `home`: home_snapshot(), when the caller has it: the area's active
     incidents and planned windows are picked from it rather than read again."""
-    incidents = Incident.objects.filter(incident_areas__area=area)
     if home is None:
-        active = impact_first(with_card_data(incidents.active()))
+        active, windows = _current_and_planned(area)
     else:
         active = [incident for incident in home["active_incidents"] if _affects(incident, area)]
-    # The site's list of windows is cut at its limit: only a whole list holds every window of the area.
-    site_windows = home["upcoming_maintenance"] if home is not None else None
-    if site_windows is not None and len(site_windows) < UPCOMING_MAINTENANCE_LIMIT:
-        windows = [window for window in site_windows if _affects(window, area)]
-    else:
-        windows = upcoming_maintenance(area)
+        # The site's list of windows is cut at its limit: only a whole list holds every window of the area.
+        site_windows = home["upcoming_maintenance"]
+        if len(site_windows) < UPCOMING_MAINTENANCE_LIMIT:
+            windows = [window for window in site_windows if _affects(window, area)]
+        else:
+            windows = upcoming_maintenance(area)
     status = worst(incident.area_status for incident in active)
-    recent = list(incidents.resolved().order_by("-resolved_at")[:RECENT_RESOLVED_LIMIT])
+    recent = list(
+        Incident.objects.filter(incident_areas__area=area).resolved().order_by("-resolved_at")[:RECENT_RESOLVED_LIMIT]
+    )
     return {
         "area": area,
         "status": status,
@@ -182,9 +183,23 @@ def area_snapshot(area: ServiceArea, home: dict | None = None) -> dict:
     }
 
 
+def _current_and_planned(area: ServiceArea) -> tuple[list[Incident], list[Incident]]:
+    """The area's active incidents, worst first, and its windows not yet
+    started, soonest first and at most the limit; read together, since the
+    cards' data is most of the cost of each read (the live push renders an area
+    page for every change)."""
+    either = Incident.objects.active() | Incident.objects.upcoming_maintenance()
+    both = with_card_data(either.filter(incident_areas__area=area))
+    active, windows = [], []
+    for incident in both:
+        (active if incident.status in ACTIVE_STATUSES else windows).append(incident)
+    windows.sort(key=lambda window: (window.scheduled_for, window.pk))
+    return impact_first(active), windows[:UPCOMING_MAINTENANCE_LIMIT]
+
+
 def _affects(incident: Incident, area: ServiceArea) -> bool:
     """Whether the incident covers the area, by its prefetched links (with_card_data)."""
-    return any(link.area_id == area.pk for link in incident.incident_areas.all())
+    return any(link.area_id == area.pk for link in credits.area_links(incident))
 
 
 def incident_snapshot(incident: Incident, home: dict | None = None) -> dict:
@@ -271,9 +286,9 @@ def overdue_incidents(now: datetime | None = None):
 
 def customers_affected(incident: Incident, area: ServiceArea | None = None) -> int | None:
     """The estimate for one area if ops gave one, else the incident's. Uses
-    the incident_areas prefetched by with_card_data when there."""
+    the area links prefetched by with_card_data when there."""
     if area is not None:
-        for link in incident.incident_areas.all():
+        for link in credits.area_links(incident):
             if link.area_id == area.pk and link.customers_affected is not None:
                 return link.customers_affected
     return incident.customers_affected

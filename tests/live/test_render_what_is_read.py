@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+from datetime import timedelta
 
 import pytest
 import time_machine
 from channels.db import database_sync_to_async as sync_to_async
 from django.core.cache import caches
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from outages import services
@@ -104,6 +107,37 @@ def test_a_change_nobody_has_open_reads_nothing(django_assert_num_queries):
     with django_assert_num_queries(0):
         nobody = fragments.render_change(incident.pk, set(), {})
     assert nobody == {STATUS_GROUP: {}, incident_group(incident.pk): {}}
+
+
+@pytest.mark.django_db
+def test_an_area_change_reads_its_cards_once_however_many_there_are():
+    """The area page's incidents and planned windows come in one read, each
+    card's area links once: what every change costs each server that renders it."""
+    here = factories.area("Here", slug="here")
+    first = factories.incident(here, title="Cable cut")
+    listening = {area_group("here"): {"en"}}
+
+    def render():
+        with CaptureQueriesContext(connection) as queries:
+            html = fragments.render_change(first.pk, {here.pk}, listening)[area_group("here")]["en"]
+        links = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "outages_incidentarea"')]
+        return html, len(queries.captured_queries), len(links)
+
+    _html, alone, links_alone = render()
+    factories.incident(here, title="Pole down")
+    soon = timezone.now() + timedelta(days=1)
+    for title in ("Network upgrade", "Meter swap"):
+        services.schedule_maintenance(
+            title=title, areas=[here], scheduled_for=soon, scheduled_until=soon + timedelta(hours=2), message="Planned."
+        )
+    elsewhere = factories.area("Elsewhere", slug="elsewhere")
+    services.schedule_maintenance(
+        title="Tower paint", areas=[elsewhere], scheduled_for=soon, scheduled_until=soon + timedelta(hours=1)
+    )
+    html, many, links_many = render()
+    assert all(title in html for title in ("Cable cut", "Pole down", "Network upgrade", "Meter swap"))
+    assert "Tower paint" not in html
+    assert (many, links_many) == (alone, links_alone) == (10, 1)
 
 
 class Client:
