@@ -16,6 +16,7 @@ retry), then closes its websockets a share at a time over WEB_DRAIN_SECONDS with
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 
@@ -49,6 +50,18 @@ def shares(total: int, seconds: float) -> int:
     return min(total, max(1, math.ceil(max(per_tick, UNSPREAD_RATE * TICK))))
 
 
+def freeze_start_up() -> None:
+    """What start-up loaded (Django, every view through the URL map, the ASGI
+    app) lives as long as the process: out of the collector's sight, a full
+    collection walks only what came after it. Under thousands of sockets those
+    collections come often, and each one holds up every client's push."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns
+    gc.collect()
+    gc.freeze()
+
+
 class DrainingServer(Server):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,6 +71,7 @@ class DrainingServer(Server):
     def run(self):
         # Twisted binds its SIGTERM/SIGINT handlers when the reactor starts: these take their place.
         reactor.sigTerm = reactor.sigInt = self.signalled
+        freeze_start_up()
         super().run()
 
     def listen_success(self, port):

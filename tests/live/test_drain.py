@@ -6,6 +6,7 @@ moment; then it exits. A second signal stops it at once."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 import socket
 import subprocess
@@ -14,7 +15,7 @@ import time
 import pytest
 import websockets
 
-from outages.live.server import TICK, UNSPREAD_RATE, shares
+from outages.live.server import TICK, UNSPREAD_RATE, freeze_start_up, shares
 from tests.conftest import served, server_env
 
 SERVICE_RESTART = 1012
@@ -27,6 +28,22 @@ def test_shares_spread_a_crowd_and_close_a_handful_at_once():
     assert shares(300, 0) == 300
     assert shares(0, 10) == 0
     assert shares(1_000, 10) == UNSPREAD_RATE * TICK  # never slower than the floor rate
+
+
+def test_what_start_up_loaded_is_left_out_of_every_full_collection():
+    """The server freezes it before it listens: a full collection under
+    thousands of sockets then walks only what came after start-up."""
+    try:
+        freeze_start_up()
+        from outages.views import public
+
+        assert gc.get_freeze_count() > 10_000
+        tracked = {id(obj) for obj in gc.get_objects()}
+        # Loaded through the URL map before the freeze, so frozen with it.
+        assert id(public.home) not in tracked and id(public.__dict__) not in tracked
+    finally:
+        gc.unfreeze()
+    assert gc.get_freeze_count() == 0
 
 
 def serve(**env) -> tuple[subprocess.Popen, int]:
