@@ -203,7 +203,8 @@ async def swarm(args):
         timeout=args.hold or updates * 30 + 60,
         return_when=asyncio.FIRST_COMPLETED,
     )
-    Path(args.out).write_text(
+    written = Path(args.out + ".part")
+    written.write_text(
         json.dumps(
             {
                 "connected": connected,
@@ -216,6 +217,13 @@ async def swarm(args):
             }
         )
     )
+    written.rename(args.out)
+    # Every socket stays open until the whole swarm is done (the parent ends
+    # this process): a slice leaving early would have the server handle its
+    # thousands of closes while the other slices still wait for an update.
+    parent = os.getppid()
+    while os.getppid() == parent:
+        await asyncio.sleep(1)
     os._exit(0)
 
 
@@ -295,19 +303,23 @@ class Swarm:
 
     def finish(self, timeout: float) -> list[dict]:
         """Each process's record, once it has every update or, after `timeout`
-        seconds, what it has then (SIGUSR1)."""
-        deadline = time.monotonic() + timeout
-        for process in self.processes:
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
+        seconds, what it has then (SIGUSR1); then every process leaves at once."""
+        self._written(time.monotonic() + timeout)
+        for out, process in zip(self.outs, self.processes):
+            if process.poll() is None and not os.path.exists(out):
                 process.send_signal(signal.SIGUSR1)
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+        self._written(time.monotonic() + 30)
+        for process in self.processes:
+            process.kill()
+            process.wait()
         return [json.loads(Path(out).read_text()) for out in self.outs]
+
+    def _written(self, deadline: float) -> None:
+        """Until every process has written its record (or ended), or the deadline."""
+        while time.monotonic() < deadline:
+            if all(os.path.exists(out) or p.poll() is not None for out, p in zip(self.outs, self.processes)):
+                return
+            time.sleep(0.1)
 
     def stop(self) -> None:
         for process in self.processes:
