@@ -1,15 +1,31 @@
 """Plain helpers that build test data through the service layer."""
 
+import dataclasses
+from contextlib import contextmanager
 from datetime import timedelta
 from itertools import count
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from outages import services
+from outages import events, services
 from outages.models import Impact, IncidentStatus, Region, Service, ServiceArea
 
 _seq = count(1)
+
+
+@contextmanager
+def unannounced():
+    """Writes through the services whose after-commit work (live push,
+    subscriber notices) is skipped: for setting up data before any page or
+    subscriber is there to receive it. With a server running, every commit
+    would otherwise render each changed fragment in every language."""
+    real = events.receivers()
+    events.connect(dataclasses.replace(real, publish=lambda **change: None, deliver=lambda event_id: None))
+    try:
+        yield
+    finally:
+        events.connect(real)
 
 
 def daytime_zone() -> str:
