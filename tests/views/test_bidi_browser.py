@@ -38,7 +38,9 @@ LINE_BOX_JS = "(r) => ({left: r.left, right: r.right, top: r.top, bottom: r.bott
 @pytest.fixture
 def demo(server, monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    # Before any page is open: nothing to push (factories.unannounced).
+    with factories.unannounced():
+        call_command("seed_demo", stdout=open(os.devnull, "w"))
 
 
 @pytest.mark.parametrize("width", [320, 390])
