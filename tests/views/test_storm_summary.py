@@ -127,6 +127,11 @@ def test_the_page_is_sortable_with_plain_links_and_escapes_names(client, storm):
     assert "&lt;b&gt;Bold&lt;/b&gt;" in client.get("/summary/").text
 
 
+def test_the_page_opens_one_live_connection(client, storm):
+    page = client.get("/summary/").text
+    assert page.count('id="live"') == 1 and page.count("ws-connect=") == 1
+
+
 def test_a_change_pushes_the_new_row_in_the_status_group(storm):
     services.edit_incident(storm["southern"], area_customers={storm["c"].pk: 120})
     html = fragments.render_change(storm["southern"].pk, {storm["c"].pk})[STATUS_GROUP]["en"]
