@@ -28,7 +28,10 @@ def area_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     area = get_object_or_404(ServiceArea.objects.select_related("region"), slug=slug)
     context = {
         **current.area_snapshot(area),
-        **history.area_page_context(area),
+        # Every area page shows it: read once while the status is unchanged, not once per area.
+        **history.area_page_context(
+            area, pagecache.shared_while_unchanged(("overall-availability",), history.overall_availability)
+        ),
         "live_url": groups.live_url(groups.area_path(area.slug)),
         "contact_panel": callback_slots.contact_panel(area),
     }

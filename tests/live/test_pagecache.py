@@ -48,6 +48,32 @@ def test_a_public_response_is_rendered_once_then_served_from_the_cache(client, p
     assert rendering > 2 and cached <= 1
 
 
+def test_the_area_pages_share_one_reading_of_every_area_s_availability(
+    client, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The site-wide figure on every area page reads all areas' 90 days: once
+    per status version, not once per area page rendered after a change."""
+    from outages.queries import history
+
+    readings = []
+    real = history.overall_availability
+
+    def counted(*args, **kwargs):
+        readings.append(real(*args, **kwargs))
+        return readings[-1]
+
+    monkeypatch.setattr(history, "overall_availability", counted)
+    first, second = factories.area("District 5"), factories.area("District 6")
+    factories.incident(first, title="Fiber down")
+    pages = [client.get(f"/areas/{area.slug}/").text for area in (first, second)]
+    assert len(readings) == 1
+    assert all(f"(all areas: {history.percent_text(readings[0])})" in page for page in pages)
+    with django_capture_on_commit_callbacks(execute=True):
+        factories.incident(second, title="Pole down")
+    client.get(f"/areas/{second.slug}/")
+    assert len(readings) == 2
+
+
 def test_a_change_through_the_services_shows_on_the_next_request(client, django_capture_on_commit_callbacks):
     district = factories.area("District 5")
     assert "Cable cut on Main Street" not in client.get(f"/areas/{district.slug}/").text
