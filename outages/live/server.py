@@ -53,8 +53,8 @@ def shares(total: int, seconds: float) -> int:
 def freeze_start_up() -> None:
     """What start-up loaded (Django, every view through the URL map, the ASGI
     app) lives as long as the process: out of the collector's sight, a full
-    collection walks only what came after it. Under thousands of sockets those
-    collections come often, and each one holds up every client's push."""
+    collection walks only what came after it. A wave of connects or closes
+    brings full collections on, and each one holds up every client's push."""
     from django.urls import get_resolver
 
     get_resolver().url_patterns
