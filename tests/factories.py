@@ -1,11 +1,13 @@
 """Plain helpers that build test data through the service layer."""
 
 import dataclasses
+import io
 from contextlib import contextmanager
 from datetime import timedelta
 from itertools import count
 from zoneinfo import ZoneInfo
 
+from django.core.management import call_command
 from django.utils import timezone
 
 from outages import events, services
@@ -26,6 +28,12 @@ def unannounced():
         yield
     finally:
         events.connect(real)
+
+
+def seed_demo_unannounced() -> None:
+    """The demo data for a browser test, seeded before any page is open: nothing to push."""
+    with unannounced():
+        call_command("seed_demo", stdout=io.StringIO())
 
 
 def daytime_zone() -> str:

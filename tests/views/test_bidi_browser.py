@@ -4,10 +4,7 @@ phone's width and a phone's (read back as innerText, and by the positions
 of their characters, left to right); a list of Latin area names on a Hebrew
 incident page keeps each name in its own order and the list right to left."""
 
-import os
-
 import pytest
-from django.core.management import call_command
 
 from tests import factories
 
@@ -38,9 +35,7 @@ LINE_BOX_JS = "(r) => ({left: r.left, right: r.right, top: r.top, bottom: r.bott
 @pytest.fixture
 def demo(server, monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    # Before any page is open: nothing to push (factories.unannounced).
-    with factories.unannounced():
-        call_command("seed_demo", stdout=open(os.devnull, "w"))
+    factories.seed_demo_unannounced()
 
 
 @pytest.mark.parametrize("width", [320, 390])

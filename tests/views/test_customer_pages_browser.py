@@ -12,7 +12,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from outages import services
@@ -63,9 +62,7 @@ def demo(server, monkeypatch):
     """The demo data (31 areas, active outages with ETAs, 90 days of history)
     on the database the server reads."""
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    # Before any page is open: nothing to push (factories.unannounced).
-    with factories.unannounced():
-        call_command("seed_demo", stdout=open(os.devnull, "w"))
+    factories.seed_demo_unannounced()
     worst = Incident.objects.active().filter(incident_areas__area__slug=AREA).first()
     return {**PUBLIC_PAGES, "incident": f"/incidents/{worst.pk}/"}
 
@@ -85,7 +82,7 @@ def new_page(browser, *, language="en", size=(390, 844), **options):
     return page, problems
 
 
-# The live box is the one status.js drives (the first #live: /summary/ has a second).
+# The live box status.js drives: settled once it is no longer connecting.
 SETTLED_JS = """() => document.readyState === 'complete' && document.fonts.status === 'loaded'
   && (document.getElementById('live') || {dataset: {}}).dataset.state !== 'connecting'"""
 

@@ -1,9 +1,6 @@
 """Forms that fit the hand, history and the map on a phone, in Chromium."""
 
-import os
-
 import pytest
-from django.core.management import call_command
 
 from outages.models import Incident
 from tests import factories
@@ -16,9 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def demo(server, monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    # Before any page is open: nothing to push (factories.unannounced).
-    with factories.unannounced():
-        call_command("seed_demo", stdout=open(os.devnull, "w"))
+    factories.seed_demo_unannounced()
 
 
 def visible_fields(page):

@@ -5,13 +5,11 @@ left in every language), times and the relative ETA keep their own order
 inside right-to-left sentences, and no English data word is left on the
 Hebrew and Hungarian demo pages where the demo data gives a translation."""
 
-import os
 import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from outages import services
@@ -30,9 +28,7 @@ BOX_JS = "(el) => { const r = el.getBoundingClientRect(); return [r.left, r.righ
 @pytest.fixture
 def demo(server, monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    # Before any page is open: nothing to push (factories.unannounced).
-    with factories.unannounced():
-        call_command("seed_demo", stdout=open(os.devnull, "w"))
+    factories.seed_demo_unannounced()
     incident = Incident.objects.active().filter(incident_areas__area__slug=AREA).first()
     # The area's clock reads daytime whenever the suite runs, so an ETA two hours
     # on reads "13:55 CET" (or PST, CST) with no date before it.
