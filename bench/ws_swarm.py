@@ -376,6 +376,7 @@ def summarize(parts: list[dict], commits: dict[int, float], clients: int) -> dic
         "p99_ms": round(1000 * percentile(latencies, 99), 1),
         "max_ms": round(1000 * max(latencies), 1) if latencies else float("nan"),
         "p99_per_update_ms": [round(1000 * percentile(values, 99)) for values in by_update.values()],
+        "first_client_per_update_ms": [round(1000 * first[number]) for number in sorted(first)],
         # Commit to the first client: the pipeline, without the fan-out spread.
         "first_client_p50_ms": round(1000 * statistics.median(first.values()), 1) if first else float("nan"),
         "last_client_p50_ms": round(1000 * statistics.median(last.values()), 1) if last else float("nan"),

@@ -102,7 +102,7 @@ def area(request: HttpRequest, slug: str) -> HttpResponse:
     found = ServiceArea.objects.select_related("region").filter(slug=slug).first()
     if found is None:
         return json_error(404, _("No area with this slug."))
-    return json_response(s.native_area_detail(current.area_snapshot(found)))
+    return json_response(s.native_area_detail(current.area_card(found)))
 
 
 @public_get(params=["postcode"])

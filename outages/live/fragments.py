@@ -94,7 +94,7 @@ def render_status_summary_snapshot() -> str:
 
 
 def render_area_snapshot(area: ServiceArea) -> str:
-    return _area_html(current.area_snapshot(area))
+    return _area_html(current.area_card(area))
 
 
 def render_incident_snapshot(incident: Incident) -> str:
@@ -137,7 +137,9 @@ def render_change(
 
     The data is read once (the areas' and the incident's cards are the home
     page's when the home page is rendered too); each language is one render of it."""
-    areas = ServiceArea.objects.select_related("region").filter(pk__in=list(area_ids))
+    areas = ServiceArea.objects.filter(pk__in=list(area_ids))
+    # Nobody's page to render here (a one-shot publisher): the groups' names are all it reads.
+    areas = areas.only("slug").order_by() if listening == {} else areas.select_related("region")
     return _render_change(incident_id, areas, listening)
 
 
@@ -185,7 +187,7 @@ def _render_change(incident_id: int | None, areas, listening: dict[str, set[str]
     # A group nobody reads is named with no language, and its data is not read.
     for area in areas:
         codes = wanted(area_group(area.slug))
-        area_data = current.area_snapshot(area, snapshot) if codes else None
+        area_data = current.area_card(area, snapshot) if codes else None
         fragments[area_group(area.slug)] = i18n.in_every_language(lambda: _area_html(area_data), codes)
     if incident_id is not None:
         codes = wanted(incident_group(incident_id))

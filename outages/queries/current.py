@@ -10,6 +10,7 @@ so every channel says the same thing.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -70,20 +71,27 @@ def area_statuses(area_ids=None) -> dict[int, str]:
     return statuses
 
 
-def with_card_data(incidents):
-    """Prefetch what an incident card shows: areas, services, latest message, credits."""
+@functools.cache
+def _card_annotations() -> dict[str, Subquery]:
+    """The latest update's facts, as subqueries of each incident row. Built
+    once: annotate() resolves a copy, and the live push reads cards on every change."""
     latest = IncidentUpdate.objects.filter(incident=OuterRef("pk")).order_by("-created_at", "-id")
     # The latest update that moved the ETA: "ETA moved from 05:07 to 06:30".
     moved = latest.filter(eta__isnull=False, previous_eta__isnull=False).exclude(eta=F("previous_eta"))
+    return {
+        "eta_moved_from": Subquery(moved.values("previous_eta")[:1]),
+        "eta_moved_to": Subquery(moved.values("eta")[:1]),
+        "latest_message": Subquery(latest.values("message")[:1]),
+        "latest_message_translations": Subquery(latest.values("message_translations")[:1], output_field=JSONField()),
+        "latest_update_at": Subquery(latest.values("created_at")[:1]),
+    }
+
+
+def with_card_data(incidents):
+    """Prefetch what an incident card shows: areas, services, latest message, credits."""
     return (
         credits.with_credit_data(incidents)
-        .annotate(
-            eta_moved_from=Subquery(moved.values("previous_eta")[:1]),
-            eta_moved_to=Subquery(moved.values("eta")[:1]),
-            latest_message=Subquery(latest.values("message")[:1]),
-            latest_message_translations=Subquery(latest.values("message_translations")[:1], output_field=JSONField()),
-            latest_update_at=Subquery(latest.values("created_at")[:1]),
-        )
+        .annotate(**_card_annotations())
         .prefetch_related(
             Prefetch("areas", queryset=ServiceArea.objects.select_related("region").order_by("name")),
             # The area links come with the credit data (credits.area_links).
@@ -152,8 +160,9 @@ def home_snapshot() -> dict:
     }
 
 
-def area_snapshot(area: ServiceArea, home: dict | None = None) -> dict:
-    """Everything an area page shows: its status, active incidents, recent history.
+def area_card(area: ServiceArea, home: dict | None = None) -> dict:
+    """What an area's status card shows (the live push, the widget, the API):
+    its status, active incidents, planned windows and the report notice.
 
     `home`: home_snapshot(), when the caller has it: the area's active
     incidents and planned windows are picked from it rather than read again."""
@@ -168,19 +177,22 @@ def area_snapshot(area: ServiceArea, home: dict | None = None) -> dict:
         else:
             windows = upcoming_maintenance(area)
     status = worst(incident.area_status for incident in active)
-    recent = list(
-        Incident.objects.filter(incident_areas__area=area).resolved().order_by("-resolved_at")[:RECENT_RESOLVED_LIMIT]
-    )
     return {
         "area": area,
         "status": status,
         "status_label": AreaStatus(status).label,
         "active_incidents": active,
-        "recent_incidents": recent,
         "upcoming_maintenance": windows,
-        "team": team_contact(area),
         "report_notice": problem_reports.notice_shown(area),
     }
+
+
+def area_snapshot(area: ServiceArea) -> dict:
+    """Everything an area page shows: its status card, recent history and local team."""
+    recent = list(
+        Incident.objects.filter(incident_areas__area=area).resolved().order_by("-resolved_at")[:RECENT_RESOLVED_LIMIT]
+    )
+    return {**area_card(area), "recent_incidents": recent, "team": team_contact(area)}
 
 
 def _current_and_planned(area: ServiceArea) -> tuple[list[Incident], list[Incident]]:
@@ -205,7 +217,7 @@ def _affects(incident: Incident, area: ServiceArea) -> bool:
 def incident_snapshot(incident: Incident, home: dict | None = None) -> dict:
     """Everything an incident page shows: the card and the full timeline.
 
-    `home`: as for area_snapshot; the card is read only if the incident is
+    `home`: as for area_card; the card is read only if the incident is
     not among its active incidents."""
     pk = incident.pk
     incident = next((active for active in (home or {}).get("active_incidents", ()) if active.pk == pk), None)

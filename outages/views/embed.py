@@ -136,7 +136,7 @@ def _widget(request: HttpRequest, area_slug: str | None) -> HttpResponse:
                 response.headers["Content-Language"] = options["language"]
                 return response
             context = {
-                **current.area_snapshot(area),
+                **current.area_card(area),
                 "live_url": groups.live_url(groups.area_path(area.slug)),
                 "full_url": reverse("area", args=[area.slug]),
             }
