@@ -4,6 +4,7 @@
     .venv/bin/python bench/ws_swarm.py --clients 10000 --updates 5 --embedded   # the embedded default
     .venv/bin/python bench/ws_swarm.py --clients 2000 --updates 5 --via-command # the operator's clock
     .venv/bin/python bench/ws_swarm.py --clients 2000 --updates 5 --via-command --mix  # four pages, three languages
+    .venv/bin/python bench/ws_swarm.py --clients 2000 --updates 20 --via-command --interleave  # updates taking turns
 
 For each server in turn (ours: daphne + channels_redis, the outbox relay; the
 floor: a minimal broadcast server written with the `websockets` library,
@@ -21,6 +22,9 @@ tries once, then retries up to 5 times; the first attempt is counted apart.
 timed from the start of its work (the floor's clock still starts at its
 publish); the start-up of a new `manage.py` process is printed apart, and so is the work of
 `incident update` in a new process (nothing loaded yet).
+`--interleave`: both servers and both swarms are up at once and their updates
+take turns (ours, then the floor's, each followed by the interval), so a spell of
+the machine running slower falls on both alike; without it ours runs first, then the floor.
 `--mix`: ours' clients take turns on four sockets (the area's page and the home
 page in the site's language, the area's in Hungarian, the incident's in
 Hebrew), so a change is rendered for three groups and three languages, as in a
@@ -468,101 +472,129 @@ def command_in_new_process(env: dict, incident_pk: int) -> dict:
     return {"command_startup_s": round(min(times), 2), "command_work_new_process_ms": work}
 
 
-def bench_ours(args, redis_url: str) -> dict:
-    workdir = tempfile.mkdtemp(prefix="bench-db-")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "statuspage.settings",
-        # Production settings: DEBUG off (no query log, no debug toolbar of any kind).
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        "SECURE_SSL_REDIRECT": "0",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_URL": args.database_url or f"sqlite:///{workdir}/bench.sqlite3",
-        "REDIS_URL": redis_url,
-        "LOG_LEVEL": "WARNING",
-        # The whole swarm comes from 127.0.0.1: without this the per-address cap
-        # (1,000 sockets) closes every client past it with 1008.
-        "WEBSOCKETS_PER_ADDRESS": "0",
-    }
-    if args.embedded:
-        # The embedded default: in-memory layer, changes reach the server through the outbox poll.
-        env.pop("REDIS_URL")
-        os.environ.pop("REDIS_URL", None)
-    os.environ.update(env)
-    import django
+class Ours:
+    """Our server as `make run` starts it, its swarm, and the operator's updates:
+    started, updated one at a time, collected, stopped (by run_all, alone or
+    interleaved with the floor)."""
 
-    django.setup()
-    from django.core.management import call_command
+    name = "ours (manage.py serve)"
 
-    call_command("migrate", verbosity=0)
-    incident = bench_incident()
+    def __init__(self, args, redis_url: str):
+        self.args, self.redis_url = args, redis_url
+        self.server = self.swarm = None
+        self.commits: dict[int, float] = {}
+        self.command_ms: list[float] = []
+        self.redis_spent = 0
+        self.new_process: dict = {}
 
-    port = free_port()
-    server = subprocess.Popen(
-        # Started as `make run` and the deploy units start it.
-        [*pinned(args.server_core), sys.executable, "manage.py", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    def start(self) -> None:
+        args = self.args
+        workdir = tempfile.mkdtemp(prefix="bench-db-")
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "statuspage.settings",
+            # Production settings: DEBUG off (no query log, no debug toolbar of any kind).
+            "DEBUG": "0",
+            "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+            "SECURE_SSL_REDIRECT": "0",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DATABASE_URL": args.database_url or f"sqlite:///{workdir}/bench.sqlite3",
+            "REDIS_URL": self.redis_url,
+            "LOG_LEVEL": "WARNING",
+            # The whole swarm comes from 127.0.0.1: without this the per-address cap
+            # (1,000 sockets) closes every client past it with 1008.
+            "WEBSOCKETS_PER_ADDRESS": "0",
+        }
+        if args.embedded:
+            # The embedded default: in-memory layer, changes reach the server through the outbox poll.
+            env.pop("REDIS_URL")
+            os.environ.pop("REDIS_URL", None)
+            self.redis_url = None
+        os.environ.update(env)
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        self.incident = bench_incident()
+
+        port = free_port()
+        self.server = subprocess.Popen(
+            # Started as `make run` and the deploy units start it.
+            [*pinned(args.server_core), sys.executable, "manage.py", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_http(f"http://127.0.0.1:{port}/healthz")
         warm_up(f"ws://127.0.0.1:{port}/ws/areas/{AREA}/", f"http://127.0.0.1:{port}", snapshot=True)
         time.sleep(1)
-        idle_rss = rss_kb(server.pid)
+        self.idle_rss = rss_kb(self.server.pid)
         sockets = f"ws://127.0.0.1:{port}/ws/areas/{AREA}/"
         if args.mix:
             # Customers as a storm has them: the area's page and the home page in
             # the site's language, the area's page in Hungarian, the incident's in Hebrew.
             base = f"ws://127.0.0.1:{port}/ws"
             sockets = ",".join(
-                [sockets, f"{base}/status/", f"{sockets}?lang=hu", f"{base}/incidents/{incident.pk}/?lang=he"]
+                [sockets, f"{base}/status/", f"{sockets}?lang=hu", f"{base}/incidents/{self.incident.pk}/?lang=he"]
             )
-        swarm_run = Swarm(sockets, args, f"http://127.0.0.1:{port}")
+        self.swarm = Swarm(sockets, args, f"http://127.0.0.1:{port}")
         # The operator's writes run where the server runs, as on a server: the
         # swarm's core is the load's alone.
         if args.server_core is not None and hasattr(os, "sched_setaffinity"):
             os.sched_setaffinity(0, {args.server_core})
         time.sleep(5)  # let the connect burst's buffers settle
-        loaded_rss = rss_kb(server.pid)
+        self.loaded_rss = rss_kb(self.server.pid)
         # While every client is connected (the swarm leaves once it has every
         # update): what a command renders follows what they read. Its updates
         # carry no bench marker, so no client counts them.
-        new_process = command_in_new_process(env, incident.pk) if args.via_command else {}
-        time.sleep(args.interval)
-        commits: dict[int, float] = {}
-        command_ms: list[float] = []
-        redis_before = redis_commands(redis_url)
-        for number in range(args.updates):
-            if args.via_command:
-                # The operator's clock: from the start of `incident update`'s
-                # work (parsing its arguments included); Python's and Django's
-                # start-up before it is measured apart (command_startup_s).
-                commits[number] = time.time()
-                command = f"incident update {incident.pk} --status identified --message bench-update-{number}"
-                call_command(*command.split(), stdout=io.StringIO())
-                command_ms.append(round(1000 * (time.time() - commits[number]), 1))
-            else:
-                post_marked_update(incident, number, commits)
-            time.sleep(args.interval)
-        redis_per_update = (redis_commands(redis_url) - redis_before) / args.updates if redis_url else 0
-        result = swarm_run.collect(commits, args.clients)
-        result["server_rss_idle_mb"] = round(idle_rss / 1024, 1)
-        result["server_kb_per_connection"] = round((loaded_rss - idle_rss) / max(result["connected"], 1), 1)
-        result["redis_commands_per_update"] = round(redis_per_update, 1)
         if args.via_command:
+            self.new_process = command_in_new_process(env, self.incident.pk)
+
+    def update(self, number: int) -> None:
+        """One operator update, marked `number`; then the interval's quiet."""
+        redis_before = redis_commands(self.redis_url) if self.redis_url else 0
+        if self.args.via_command:
+            from django.core.management import call_command
+
+            # The operator's clock: from the start of `incident update`'s
+            # work (parsing its arguments included); Python's and Django's
+            # start-up before it is measured apart (command_startup_s).
+            self.commits[number] = time.time()
+            command = f"incident update {self.incident.pk} --status identified --message bench-update-{number}"
+            call_command(*command.split(), stdout=io.StringIO())
+            self.command_ms.append(round(1000 * (time.time() - self.commits[number]), 1))
+        else:
+            post_marked_update(self.incident, number, self.commits)
+        time.sleep(self.args.interval)
+        if self.redis_url:
+            # Less the INFO that read redis_before.
+            self.redis_spent += redis_commands(self.redis_url) - redis_before - 1
+
+    def collect(self) -> dict:
+        result = self.swarm.collect(self.commits, self.args.clients)
+        result["server_rss_idle_mb"] = round(self.idle_rss / 1024, 1)
+        result["server_kb_per_connection"] = round((self.loaded_rss - self.idle_rss) / max(result["connected"], 1), 1)
+        result["redis_commands_per_update"] = round(self.redis_spent / max(len(self.commits), 1), 1)
+        if self.args.via_command:
             # The command's whole run (its write, the render, the outbox row, the announcement).
-            result["command_ms"] = command_ms
-            result.update(new_process)
+            result["command_ms"] = self.command_ms
+            result.update(self.new_process)
         return result
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+
+    def stop(self) -> None:
+        if self.swarm is not None:
+            self.swarm.stop()
+            self.swarm = None
+        if self.server is not None:
+            self.server.send_signal(signal.SIGTERM)
+            try:
+                self.server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.server.kill()
+            self.server = None
 
 
 FLOOR_PAYLOAD = 3500  # bytes, about our area fragment with a few updates on its timeline
@@ -581,40 +613,69 @@ def start_floor(port: int, redis_url: str, channel: str, core: int | None) -> su
     return server
 
 
+def floor_message(number: int) -> str:
+    """The floor's update `number`: a marked payload of FLOOR_PAYLOAD bytes."""
+    return f"<p>bench-update-{number}</p><!--{'x' * max(0, FLOOR_PAYLOAD - 40)}-->"
+
+
 def floor_updates(redis_url: str, channel: str, updates: int, interval: float) -> dict[int, float]:
-    """The floor's updates, one PUBLISH each of a marked payload of FLOOR_PAYLOAD bytes; their publish times."""
+    """The floor's updates, one PUBLISH each; their publish times."""
     import redis
 
     client = redis.Redis.from_url(redis_url)
     commits: dict[int, float] = {}
-    filler = "x" * max(0, FLOOR_PAYLOAD - 40)
     for number in range(updates):
         commits[number] = time.time()
-        client.publish(channel, f"<p>bench-update-{number}</p><!--{filler}-->")
+        client.publish(channel, floor_message(number))
         time.sleep(interval)
     return commits
 
 
-def bench_floor(args, redis_url: str) -> dict:
-    port = free_port()
-    channel = f"bench-floor-{port}"
-    server = start_floor(port, redis_url, channel, args.server_core)
-    try:
+class Floor:
+    """The minimal `websockets` broadcast server, fed through Redis pub/sub, and
+    the same swarm; each update one PUBLISH of a marked payload of FLOOR_PAYLOAD bytes."""
+
+    name = "floor (websockets broadcast)"
+
+    def __init__(self, args, redis_url: str):
+        self.args, self.redis_url = args, redis_url
+        self.server = self.swarm = None
+        self.commits: dict[int, float] = {}
+
+    def start(self) -> None:
+        import redis
+
+        port = free_port()
+        self.channel = f"bench-floor-{port}"
+        self.server = start_floor(port, self.redis_url, self.channel, self.args.server_core)
         warm_up(f"ws://127.0.0.1:{port}/", f"http://127.0.0.1:{port}", snapshot=False)
         time.sleep(1)
-        idle_rss = rss_kb(server.pid)
-        swarm_run = Swarm(f"ws://127.0.0.1:{port}/", args, f"http://127.0.0.1:{port}")
+        self.idle_rss = rss_kb(self.server.pid)
+        self.swarm = Swarm(f"ws://127.0.0.1:{port}/", self.args, f"http://127.0.0.1:{port}")
         time.sleep(5)
-        loaded_rss = rss_kb(server.pid)
-        commits = floor_updates(redis_url, channel, args.updates, args.interval)
-        result = swarm_run.collect(commits, args.clients)
-        result["server_rss_idle_mb"] = round(idle_rss / 1024, 1)
-        result["server_kb_per_connection"] = round((loaded_rss - idle_rss) / max(result["connected"], 1), 1)
+        self.loaded_rss = rss_kb(self.server.pid)
+        self.client = redis.Redis.from_url(self.redis_url)
+
+    def update(self, number: int) -> None:
+        self.commits[number] = time.time()
+        self.client.publish(self.channel, floor_message(number))
+        time.sleep(self.args.interval)
+
+    def collect(self) -> dict:
+        result = self.swarm.collect(self.commits, self.args.clients)
+        result["server_rss_idle_mb"] = round(self.idle_rss / 1024, 1)
+        result["server_kb_per_connection"] = round((self.loaded_rss - self.idle_rss) / max(result["connected"], 1), 1)
         result["redis_commands_per_update"] = 1.0
         return result
-    finally:
-        server.kill()
-        server.wait()
+
+    def stop(self) -> None:
+        if self.swarm is not None:
+            self.swarm.stop()
+            self.swarm = None
+        if self.server is not None:
+            self.server.kill()
+            self.server.wait()
+            self.server = None
 
 
 def main():
@@ -653,6 +714,11 @@ def main():
     )
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     parser.add_argument("--only", choices=["ours", "floor"], default=None)
+    parser.add_argument(
+        "--interleave",
+        action="store_true",
+        help="both servers and swarms up at once, their updates taking turns (default: ours, then the floor)",
+    )
     parser.add_argument("--url"), parser.add_argument("--out"), parser.add_argument("--ready")
     parser.add_argument("--origin"), parser.add_argument("--port", type=int), parser.add_argument("--channel")
     args = parser.parse_args()
@@ -702,13 +768,30 @@ def main():
 
 
 def run_all(args):
+    chosen = [kind(args, args.redis) for kind, side in ((Ours, "ours"), (Floor, "floor")) if args.only in (None, side)]
     results = {}
-    if args.only in (None, "ours"):
-        results["ours (manage.py serve)"] = bench_ours(args, args.redis)
-        results["ours (manage.py serve)"]["load"] = load_average()
-    if args.only in (None, "floor"):
-        results["floor (websockets broadcast)"] = bench_floor(args, args.redis)
-        results["floor (websockets broadcast)"]["load"] = load_average()
+    try:
+        if args.interleave:
+            # Both connected at once, their updates taking turns: a spell of the
+            # machine running slower (it comes and goes for seconds at a time
+            # here) falls on both alike instead of on whichever ran then.
+            for bench in chosen:
+                bench.start()
+            for number in range(args.updates):
+                for bench in chosen:
+                    bench.update(number)
+            for bench in chosen:
+                results[bench.name] = {**bench.collect(), "load": load_average()}
+        else:
+            for bench in chosen:
+                bench.start()
+                for number in range(args.updates):
+                    bench.update(number)
+                results[bench.name] = {**bench.collect(), "load": load_average()}
+                bench.stop()
+    finally:
+        for bench in chosen:
+            bench.stop()
     for name, result in results.items():
         print(f"\n{name} (load average at the end {result.pop('load')})")
         for key, value in result.items():
