@@ -472,17 +472,44 @@ def command_in_new_process(env: dict, incident_pk: int) -> dict:
     return {"command_startup_s": round(min(times), 2), "command_work_new_process_ms": work}
 
 
-class Ours:
-    """Our server as `make run` starts it, its swarm, and the operator's updates:
-    started, updated one at a time, collected, stopped (by run_all, alone or
-    interleaved with the floor)."""
+class Side:
+    """A server under test and its swarm: started, updated one at a time,
+    collected, stopped (by run_all, alone or interleaved with the other side)."""
 
-    name = "ours (manage.py serve)"
+    name = ""
 
     def __init__(self, args, redis_url: str):
         self.args, self.redis_url = args, redis_url
         self.server = self.swarm = None
         self.commits: dict[int, float] = {}
+
+    def measured(self) -> dict:
+        """The swarm's record of the updates, and the server's memory per connection."""
+        result = self.swarm.collect(self.commits, self.args.clients)
+        result["server_rss_idle_mb"] = round(self.idle_rss / 1024, 1)
+        result["server_kb_per_connection"] = round((self.loaded_rss - self.idle_rss) / max(result["connected"], 1), 1)
+        return result
+
+    def stop(self) -> None:
+        if self.swarm is not None:
+            self.swarm.stop()
+            self.swarm = None
+        if self.server is not None:
+            self.stop_server()
+            self.server = None
+
+    def stop_server(self) -> None:
+        self.server.kill()
+        self.server.wait()
+
+
+class Ours(Side):
+    """Our server as `make run` starts it, its swarm, and the operator's updates."""
+
+    name = "ours (manage.py serve)"
+
+    def __init__(self, args, redis_url: str):
+        super().__init__(args, redis_url)
         self.command_ms: list[float] = []
         self.redis_spent = 0
         self.new_process: dict = {}
@@ -574,9 +601,7 @@ class Ours:
             self.redis_spent += redis_commands(self.redis_url) - redis_before - 1
 
     def collect(self) -> dict:
-        result = self.swarm.collect(self.commits, self.args.clients)
-        result["server_rss_idle_mb"] = round(self.idle_rss / 1024, 1)
-        result["server_kb_per_connection"] = round((self.loaded_rss - self.idle_rss) / max(result["connected"], 1), 1)
+        result = self.measured()
         result["redis_commands_per_update"] = round(self.redis_spent / max(len(self.commits), 1), 1)
         if self.args.via_command:
             # The command's whole run (its write, the render, the outbox row, the announcement).
@@ -584,17 +609,12 @@ class Ours:
             result.update(self.new_process)
         return result
 
-    def stop(self) -> None:
-        if self.swarm is not None:
-            self.swarm.stop()
-            self.swarm = None
-        if self.server is not None:
-            self.server.send_signal(signal.SIGTERM)
-            try:
-                self.server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.server.kill()
-            self.server = None
+    def stop_server(self) -> None:
+        self.server.send_signal(signal.SIGTERM)
+        try:
+            self.server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.server.kill()
 
 
 FLOOR_PAYLOAD = 3500  # bytes, about our area fragment with a few updates on its timeline
@@ -631,16 +651,11 @@ def floor_updates(redis_url: str, channel: str, updates: int, interval: float) -
     return commits
 
 
-class Floor:
+class Floor(Side):
     """The minimal `websockets` broadcast server, fed through Redis pub/sub, and
     the same swarm; each update one PUBLISH of a marked payload of FLOOR_PAYLOAD bytes."""
 
     name = "floor (websockets broadcast)"
-
-    def __init__(self, args, redis_url: str):
-        self.args, self.redis_url = args, redis_url
-        self.server = self.swarm = None
-        self.commits: dict[int, float] = {}
 
     def start(self) -> None:
         import redis
@@ -662,20 +677,7 @@ class Floor:
         time.sleep(self.args.interval)
 
     def collect(self) -> dict:
-        result = self.swarm.collect(self.commits, self.args.clients)
-        result["server_rss_idle_mb"] = round(self.idle_rss / 1024, 1)
-        result["server_kb_per_connection"] = round((self.loaded_rss - self.idle_rss) / max(result["connected"], 1), 1)
-        result["redis_commands_per_update"] = 1.0
-        return result
-
-    def stop(self) -> None:
-        if self.swarm is not None:
-            self.swarm.stop()
-            self.swarm = None
-        if self.server is not None:
-            self.server.kill()
-            self.server.wait()
-            self.server = None
+        return {**self.measured(), "redis_commands_per_update": 1.0}
 
 
 def main():
@@ -770,23 +772,18 @@ def main():
 def run_all(args):
     chosen = [kind(args, args.redis) for kind, side in ((Ours, "ours"), (Floor, "floor")) if args.only in (None, side)]
     results = {}
+    # Interleaved, both are connected at once and their updates take turns: a
+    # spell of the machine running slower (it comes and goes for seconds at a
+    # time here) falls on both alike instead of on whichever ran then.
+    rounds = [chosen] if args.interleave else [[bench] for bench in chosen]
     try:
-        if args.interleave:
-            # Both connected at once, their updates taking turns: a spell of the
-            # machine running slower (it comes and goes for seconds at a time
-            # here) falls on both alike instead of on whichever ran then.
-            for bench in chosen:
+        for together in rounds:
+            for bench in together:
                 bench.start()
             for number in range(args.updates):
-                for bench in chosen:
+                for bench in together:
                     bench.update(number)
-            for bench in chosen:
-                results[bench.name] = {**bench.collect(), "load": load_average()}
-        else:
-            for bench in chosen:
-                bench.start()
-                for number in range(args.updates):
-                    bench.update(number)
+            for bench in together:
                 results[bench.name] = {**bench.collect(), "load": load_average()}
                 bench.stop()
     finally:
